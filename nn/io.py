@@ -1,0 +1,126 @@
+"""Model files: ``model.npz`` holding arrays only, with JSON metadata inside.
+
+Layout of the archive (``np.load(..., allow_pickle=False)`` reads it):
+
+- ``theta``: the flat parameter vector (float32 or float64)
+- ``meta``: a 0-d unicode array holding a JSON object::
+
+    {"format": "neuroevo-model", "version": 1, "layer_sizes": [...],
+     "activations": [...], "loss": "...", "dtype": "float32",
+     "input_shape": [...], "label_names": [...], "preprocessing": {...}, ...}
+
+Files are written to a temporary file in the target folder and renamed into place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from nn.errors import ModelFileError
+from nn.network import Network
+
+FORMAT = "neuroevo-model"
+VERSION = 1
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def model_metadata(net: Network, **extra) -> dict:
+    meta = {"format": FORMAT, "version": VERSION, "layer_sizes": net.sizes,
+            "activations": net.activations, "loss": net.loss_name, "dtype": net.dtype.name}
+    meta.setdefault("input_shape", [net.n_inputs])
+    meta.update(extra)
+    meta.setdefault("label_names", [str(i) for i in range(net.n_outputs)])
+    meta.setdefault("preprocessing", {})
+    return meta
+
+
+def save_model(path: str | os.PathLike, net: Network, **meta) -> None:
+    """Write ``net`` and its metadata (``input_shape``, ``label_names``,
+    ``preprocessing``, ``dataset``... as keyword arguments) atomically."""
+    full = model_metadata(net, **meta)
+    text = json.dumps(full)
+
+    def write(f):
+        np.savez(f, theta=net.theta, meta=np.array(text))
+
+    atomic_write(path, write)
+
+
+def read_model_file(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
+    """Read and validate ``(theta, meta)`` without building a network."""
+    path = Path(path)
+    where = str(path)
+    if not path.is_file():
+        raise ModelFileError(f"{where}: no such model file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "theta" not in z.files or "meta" not in z.files:
+                raise ModelFileError(f"{where}: not a neuroevo model (arrays 'theta' and 'meta' "
+                                     f"expected, found {', '.join(z.files) or 'none'})")
+            theta = z["theta"]
+            meta_arr = z["meta"]
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
+        raise ModelFileError(f"{where}: not a readable model file (truncated or corrupt: "
+                             f"{str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    try:
+        meta = json.loads(str(meta_arr))
+    except (ValueError, TypeError):
+        raise ModelFileError(f"{where}: model metadata is not valid JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{where}: not a neuroevo model file")
+    if meta.get("version") != VERSION:
+        raise ModelFileError(f"{where}: model format version {meta.get('version')!r} is not "
+                             f"supported (this neuroevo reads version {VERSION})")
+    for key in ("layer_sizes", "activations", "loss"):
+        if key not in meta:
+            raise ModelFileError(f"{where}: model metadata lacks {key!r}")
+    if theta.ndim != 1 or theta.dtype.kind != "f":
+        raise ModelFileError(f"{where}: parameter array has shape {theta.shape} and dtype "
+                             f"{theta.dtype}; expected a flat float vector")
+    return theta, meta
+
+
+def load_model(path: str | os.PathLike) -> tuple[Network, dict]:
+    """Load a model file: ``(network, metadata)``.  Errors are :class:`ModelFileError`."""
+    theta, meta = read_model_file(path)
+    try:
+        net = Network(meta["layer_sizes"], meta["activations"], meta["loss"], dtype=theta.dtype)
+    except (ValueError, TypeError) as e:
+        raise ModelFileError(f"{path}: model metadata describes no valid network ({e})") from None
+    if theta.shape[0] != net.num_params:
+        raise ModelFileError(f"{path}: {theta.shape[0]} parameters stored but layers "
+                             f"{meta['layer_sizes']} need {net.num_params}")
+    net.set_params(theta)
+    return net, meta

@@ -1,0 +1,127 @@
+"""Optimizers that update a flat ``theta`` in place from a flat ``grad``.
+
+Weight decay (``l2``) follows the original project: it shrinks weights, not biases, by
+``lr * l2 / batch_size`` per step, i.e. ``l2`` is the penalty per training sample.
+The learning rate decays per epoch as ``lr / (1 + decay * epoch)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    def __init__(self, lr: float, decay: float = 0.0, l2: float = 0.0,
+                 weight_mask: np.ndarray | None = None, batch_size: int = 1):
+        if lr <= 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        if decay < 0 or l2 < 0:
+            raise ValueError("decay and l2 must be >= 0")
+        self.lr = float(lr)
+        self.decay = float(decay)
+        self.l2 = float(l2)
+        self.weight_mask = weight_mask
+        self.batch_size = int(batch_size)
+        self.epoch = 0
+
+    def lr_at(self, epoch: int) -> float:
+        return self.lr / (1.0 + self.decay * epoch)
+
+    @property
+    def current_lr(self) -> float:
+        return self.lr_at(self.epoch)
+
+    def _shrink(self, theta: np.ndarray, lr: float) -> None:
+        if self.l2 > 0:
+            k = 1.0 - lr * self.l2 / self.batch_size
+            if self.weight_mask is None:
+                theta *= k
+            else:
+                theta *= 1.0 - (1.0 - k) * self.weight_mask
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Arrays to checkpoint."""
+        return {}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        pass
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum:
+    ``v = momentum * v - lr * grad;  theta = shrink(theta) + v``."""
+
+    def __init__(self, lr: float = 0.05, momentum: float = 0.9, **kw):
+        super().__init__(lr, **kw)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = float(momentum)
+        self.v: np.ndarray | None = None
+
+    def step(self, theta, grad):
+        lr = self.current_lr
+        if self.v is None:
+            self.v = np.zeros_like(theta)
+        v = self.v
+        v *= self.momentum
+        v -= lr * grad
+        self._shrink(theta, lr)
+        theta += v
+
+    def state(self):
+        return {} if self.v is None else {"v": self.v}
+
+    def load_state(self, state):
+        if "v" in state:
+            self.v = np.array(state["v"])
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with bias correction; weight decay is decoupled (AdamW)."""
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, **kw):
+        super().__init__(lr, **kw)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.m: np.ndarray | None = None
+        self.s: np.ndarray | None = None
+        self.t = 0
+
+    def step(self, theta, grad):
+        lr = self.current_lr
+        if self.m is None:
+            self.m = np.zeros_like(theta)
+            self.s = np.zeros_like(theta)
+            self._tmp = np.empty_like(theta)
+        self.t += 1
+        m, s, tmp = self.m, self.s, self._tmp
+        m *= self.beta1
+        m += (1 - self.beta1) * grad
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - self.beta2
+        s *= self.beta2
+        s += tmp
+        step = lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
+        np.sqrt(s, out=tmp)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step
+        self._shrink(theta, lr)
+        theta -= tmp
+
+    def state(self):
+        if self.m is None:
+            return {}
+        return {"m": self.m, "s": self.s, "t": np.array(self.t)}
+
+    def load_state(self, state):
+        if "m" in state:
+            self.m, self.s = np.array(state["m"]), np.array(state["s"])
+            self._tmp = np.empty_like(self.m)
+            self.t = int(state["t"])
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
