@@ -100,9 +100,13 @@ def train(args) -> int:
         print(f"neuroevo: error: {result.message} ({out / 'model.npz'})", file=sys.stderr)
         return EXIT_USER_ERROR
     _, acc = evaluate(net, data.x_test, data.y_test)
-    for r in result.history:
-        print(f"epoch {r['epoch']:3d}  train loss {r['train_loss']:.4f} acc {r['train_accuracy']:.4f}"
-              f"  val loss {r['val_loss']:.4f} acc {r['val_accuracy']:.4f}  ({r['seconds']:.2f} s)")
+    if result.history:
+        r = result.history[-1]
+        total = sum(h["seconds"] for h in result.history)
+        print(f"epochs: {r['epoch']}  train loss: {r['train_loss']:.4f}  "
+              f"train accuracy: {r['train_accuracy']:.4f}  "
+              f"validation accuracy: {r['val_accuracy']:.4f}  time: {total:.1f} s")
+    print(f"model: {out / 'model.npz'}")
     print(f"test accuracy: {acc:.4f}")
     return 0
 

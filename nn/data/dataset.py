@@ -37,7 +37,8 @@ class Dataset:
         return len(self.input_shape) == 3
 
     def __post_init__(self) -> None:
-        for split, x, y in (("train", self.x_train, self.y_train), ("test", self.x_test, self.y_test)):
+        splits = (("train", self.x_train, self.y_train), ("test", self.x_test, self.y_test))
+        for split, x, y in splits:
             if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
                 raise ValueError(f"{self.name} {split}: x {x.shape} and y {y.shape} do not match")
         if int(np.prod(self.input_shape)) != self.x_train.shape[1]:

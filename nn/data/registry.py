@@ -38,5 +38,6 @@ def load_dataset(name: str, data_dir=None, seed: int = 0, **options) -> Dataset:
     try:
         loader = DATASETS[name]
     except KeyError:
-        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}") from None
+        known = ", ".join(sorted(DATASETS))
+        raise DatasetError(f"unknown dataset {name!r}; known: {known}") from None
     return loader(data_dir=data_dir, seed=seed, **options)
