@@ -104,11 +104,12 @@ class Adam(Optimizer):
         tmp *= 1 - self.beta2
         s *= self.beta2
         s += tmp
-        step = lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
+        # theta -= lr * m_hat / (sqrt(s_hat) + eps), as in the paper and PyTorch
         np.sqrt(s, out=tmp)
+        tmp *= 1.0 / np.sqrt(1 - self.beta2 ** self.t)
         tmp += self.eps
         np.divide(m, tmp, out=tmp)
-        tmp *= step
+        tmp *= lr / (1 - self.beta1 ** self.t)
         self._shrink(theta, lr)
         theta -= tmp
 

@@ -1,0 +1,104 @@
+"""The train/evaluate commands end to end, in subprocesses."""
+
+import csv
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import yaml
+
+from nn.io import load_model, save_model
+from nn.network import Network
+from tests.conftest import REPO, assert_user_error
+
+
+def test_curved_fruit_default_config_reaches_97_percent(tmp_path, cli):
+    out = tmp_path / "run"
+    proc = cli("train", "fruit-curved", "--out", str(out), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    m = re.search(r"^test accuracy: (0\.\d{4}|1\.0000)$", proc.stdout, re.M)
+    assert m, proc.stdout
+    assert float(m.group(1)) >= 0.97
+    for name in ("model.npz", "metrics.csv", "timing.csv", "curves.png", "boundary.png",
+                 "config.yaml"):
+        assert (out / name).stat().st_size > 0, name
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    assert resolved["data"]["name"] == "fruit-curved" and resolved["train"]["epochs"] == 200
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert len(rows) == 200 and float(rows[-1]["val_accuracy"]) > 0.9
+
+    # evaluate reproduces the same test accuracy, in text and JSON
+    ev = cli("evaluate", str(out / "model.npz"))
+    assert ev.returncode == 0, ev.stderr
+    assert f"test accuracy: {m.group(1)}" in ev.stdout
+    assert re.search(r"^poisonous\s+\d+\s+0\.\d{4}", ev.stdout, re.M)
+    js = cli("evaluate", str(out / "model.npz"), "--json")
+    obj = json.loads(js.stdout)
+    assert set(obj) == {"accuracy", "per_class", "n"}
+    assert abs(obj["accuracy"] - float(m.group(1))) < 1e-4 and obj["n"] == 400
+    assert set(obj["per_class"]) == {"safe", "poisonous"}
+
+
+def test_same_seed_same_metrics(tmp_path, cli):
+    runs = []
+    for d in ("a", "b"):
+        proc = cli("train", "fruit", "--epochs", "5", "--seed", "3", "--out", str(tmp_path / d),
+                   "--quiet")
+        assert proc.returncode == 0, proc.stderr
+        runs.append((tmp_path / d / "metrics.csv").read_bytes())
+    assert runs[0] == runs[1]
+    na, _ = load_model(tmp_path / "a" / "model.npz")
+    nb, _ = load_model(tmp_path / "b" / "model.npz")
+    np.testing.assert_array_equal(na.theta, nb.theta)
+
+
+def test_evaluate_refuses_a_model_of_the_wrong_shape(tmp_path, cli):
+    net = Network([3, 4, 2], ["relu", "softmax"])
+    save_model(tmp_path / "m.npz", net, dataset="fruit")
+    proc = cli("evaluate", str(tmp_path / "m.npz"))
+    assert_user_error(proc, "3 inputs", "2 features")
+    net = Network([2, 4, 5], ["relu", "softmax"])
+    save_model(tmp_path / "m5.npz", net)
+    assert_user_error(cli("evaluate", str(tmp_path / "m5.npz"), "--dataset", "fruit"),
+                      "5 outputs")
+
+
+def test_evaluate_refuses_bad_files(tmp_path, cli):
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really")
+    assert_user_error(cli("evaluate", str(tmp_path / "junk.npz"), "--dataset", "fruit"),
+                      "junk.npz")
+    assert_user_error(cli("evaluate", str(tmp_path / "none.npz")), "no such model file")
+
+
+def test_diverging_run_exits_2_and_keeps_a_model(tmp_path, cli):
+    out = tmp_path / "run"
+    proc = cli("train", "fruit", "--set", "model.output_activation=identity", "--set",
+               "model.loss=mse", "--set", "train.lr=1000", "--out", str(out), "--quiet")
+    line = assert_user_error(proc, "learning rate")
+    assert "diverged" in line
+    net, _ = load_model(out / "model.npz")
+    assert np.all(np.isfinite(net.theta))
+
+
+def test_ctrl_c_saves_and_exits_130(tmp_path):
+    out = tmp_path / "run"
+    env_py = {"PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evo", "train", "fruit-curved", "--epochs", "100000",
+         "--out", str(out), "--quiet"], cwd=REPO, env={**__import__("os").environ, **env_py},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (out / "metrics.csv").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    assert (out / "metrics.csv").exists(), "training never got going"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    net, meta = load_model(out / "model.npz")
+    assert meta["epochs_completed"] >= 1
+    assert (out / "curves.png").exists()

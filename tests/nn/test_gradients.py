@@ -1,0 +1,124 @@
+"""Backpropagation checked against central finite differences in float64."""
+
+import numpy as np
+import pytest
+
+from nn.activations import ACTIVATIONS
+from nn.losses import CrossEntropy, get_loss
+from nn.network import Network
+
+ALL_ACTS = ["identity", "sigmoid", "tanh", "relu", "silu", "softmax"]
+
+
+def numeric_grad(f, theta, eps=1e-6):
+    g = np.zeros_like(theta)
+    for i in range(theta.size):
+        old = theta[i]
+        theta[i] = old + eps
+        hi = f()
+        theta[i] = old - eps
+        lo = f()
+        theta[i] = old
+        g[i] = (hi - lo) / (2 * eps)
+    return g
+
+
+def targets(kind, rng, b, n):
+    if kind == "onehot":
+        y = np.zeros((b, n))
+        y[np.arange(b), rng.integers(0, n, b)] = 1
+        return y
+    return rng.uniform(-1, 1, (b, n))
+
+
+def check_net(sizes, acts, loss, y_kind, seed=0):
+    rng = np.random.default_rng(seed)
+    net = Network(sizes, acts, loss=loss, dtype=np.float64, rng=rng)
+    net.theta += rng.normal(0, 0.1, net.num_params)  # non-zero biases too
+    x = rng.normal(0, 1, (7, sizes[0]))
+    y = targets(y_kind, rng, 7, sizes[-1])
+    loss_value, _ = net.loss_and_backward(x, y)
+    analytic = net.grad.copy()
+    assert loss_value == pytest.approx(net.loss.value(net.forward(x), y))
+    numeric = numeric_grad(lambda: net.loss.value(net.forward(x), y), net.theta)
+    err = np.abs(analytic - numeric).max() / max(1e-8, np.abs(numeric).max())
+    assert err < 1e-6, (sizes, acts, loss, err)
+
+
+@pytest.mark.parametrize("act", ALL_ACTS)
+def test_every_output_activation_with_mse(act):
+    check_net([4, 5, 3], ["tanh", act], "mse", "real")
+
+
+@pytest.mark.parametrize("act", ["softmax", "sigmoid"])
+def test_cross_entropy_with_probability_outputs(act):
+    y_kind = "onehot"
+    check_net([4, 6, 3], ["relu", act], "cross_entropy", y_kind)
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "silu", "identity"])
+@pytest.mark.parametrize("loss,out", [("mse", "tanh"), ("cross_entropy", "softmax"),
+                                      ("cross_entropy", "sigmoid")])
+def test_three_layer_nets(hidden, loss, out):
+    check_net([5, 7, 6, 4], [hidden, hidden, out], loss, "onehot", seed=3)
+
+
+def test_single_layer_net():
+    check_net([3, 2], ["softmax"], "cross_entropy", "onehot")
+
+
+@pytest.mark.parametrize("name", ALL_ACTS)
+def test_activation_backward_matches_finite_differences(name):
+    act = ACTIVATIONS[name]
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 2, (3, 5))
+    z[np.abs(z) < 1e-3] = 0.5  # keep away from the ReLU kink
+    da = rng.normal(0, 1, (3, 5))
+    analytic = act.backward(z, act.forward(z), da)
+    numeric = numeric_grad(lambda: float(np.sum(act.forward(z) * da)), z.reshape(-1))
+    np.testing.assert_allclose(analytic.reshape(-1), numeric, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ALL_ACTS)
+def test_activation_out_buffer_gives_same_result(name):
+    act = ACTIVATIONS[name]
+    z = np.random.default_rng(2).normal(size=(4, 3))
+    a = act.forward(z)
+    buf = np.empty_like(z)
+    np.testing.assert_array_equal(act.forward(z, out=buf), a)
+    da = np.ones_like(z)
+    np.testing.assert_allclose(act.backward(z, a, da.copy(), out=np.empty_like(z)),
+                               act.backward(z, a, da))
+
+
+def test_known_values():
+    z = np.array([[0.0, 1.0, -2.0]])
+    np.testing.assert_allclose(ACTIVATIONS["sigmoid"].forward(z), 1 / (1 + np.exp(-z)))
+    np.testing.assert_allclose(ACTIVATIONS["silu"].forward(z), z / (1 + np.exp(-z)))
+    np.testing.assert_allclose(ACTIVATIONS["relu"].forward(z), [[0, 1, 0]])
+    sm = ACTIVATIONS["softmax"].forward(np.array([[1000.0, 1000.0]]))  # no overflow
+    np.testing.assert_allclose(sm, [[0.5, 0.5]])
+
+
+@pytest.mark.parametrize("out", ["softmax", "sigmoid"])
+def test_fused_delta_equals_chain_rule(out):
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(6, 4))
+    act = ACTIVATIONS[out]
+    a = act.forward(z)
+    y = targets("onehot", rng, 6, 4)
+    loss = get_loss("cross_entropy", out)
+    fused = loss.fused_delta(out, a, y)
+    chained = act.backward(z, a, loss.grad(a, y))
+    np.testing.assert_allclose(fused, chained, atol=1e-10)
+
+
+def test_cross_entropy_known_value():
+    a = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    y = np.array([[1, 0, 0], [0, 0, 1.0]])
+    assert CrossEntropy().value(a, y) == pytest.approx(-(np.log(0.7) + np.log(0.8)) / 2)
+
+
+def test_cross_entropy_refuses_non_probability_outputs():
+    with pytest.raises(ValueError, match="softmax or sigmoid"):
+        Network([2, 3], ["tanh"], loss="cross_entropy")

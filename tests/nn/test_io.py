@@ -1,0 +1,97 @@
+"""Model files: round trips, and every kind of bad file refused with one clear line."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from nn.errors import ModelFileError
+from nn.io import atomic_write, load_model, save_model
+from nn.network import Network
+
+
+@pytest.fixture
+def saved(tmp_path):
+    net = Network([5, 7, 3], ["silu", "softmax"], rng=np.random.default_rng(0))
+    path = tmp_path / "model.npz"
+    save_model(path, net, input_shape=[5], label_names=["a", "b", "c"], dataset="toy")
+    return net, path
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_round_trip_identical_predictions(tmp_path, dtype):
+    net = Network([4, 6, 2], ["tanh", "sigmoid"], loss="mse", dtype=dtype,
+                  rng=np.random.default_rng(1))
+    save_model(tmp_path / "m.npz", net, label_names=["no", "yes"])
+    loaded, meta = load_model(tmp_path / "m.npz")
+    x = np.random.default_rng(2).normal(size=(20, 4))
+    np.testing.assert_array_equal(loaded.predict_proba(x), net.predict_proba(x))
+    assert loaded.dtype == dtype and loaded.sizes == [4, 6, 2]
+    assert meta["label_names"] == ["no", "yes"] and meta["version"] == 1
+    assert meta["activations"] == ["tanh", "sigmoid"] and meta["loss"] == "mse"
+
+
+def test_file_holds_arrays_only(saved):
+    _, path = saved
+    with np.load(path, allow_pickle=False) as z:
+        assert sorted(z.files) == ["meta", "theta"]
+        assert z["meta"].dtype.kind == "U"
+
+
+def test_no_temporary_files_left(saved, tmp_path):
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_failed_write_keeps_the_old_file(saved):
+    net, path = saved
+    before = path.read_bytes()
+
+    def boom(f):
+        f.write(b"partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(path, boom)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+
+
+def rewrite(path, theta=None, meta=None):
+    with np.load(path, allow_pickle=False) as z:
+        t, m = z["theta"], json.loads(str(z["meta"]))
+    if meta:
+        m.update(meta)
+    np.savez(path, theta=t if theta is None else theta, meta=np.array(json.dumps(m)))
+
+
+@pytest.mark.parametrize("case,fragment", [
+    ("truncated", "truncated or corrupt"),
+    ("garbage", "truncated or corrupt"),
+    ("version", "version 99"),
+    ("shape", "parameters stored"),
+    ("missing", "no such model file"),
+    ("foreign", "not a neuroevo model"),
+    ("pickled", "truncated or corrupt"),
+])
+def test_bad_files_raise_one_line(saved, tmp_path, case, fragment):
+    _, path = saved
+    if case == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif case == "garbage":
+        path.write_bytes(b"\x00" * 100)
+    elif case == "version":
+        rewrite(path, meta={"version": 99})
+    elif case == "shape":
+        rewrite(path, theta=np.zeros(10, np.float32))
+    elif case == "missing":
+        path = tmp_path / "nope.npz"
+    elif case == "foreign":
+        np.savez(path, weights=np.zeros(3))
+    elif case == "pickled":
+        np.savez(path, theta=np.array([object()], dtype=object), meta=np.array("{}"))
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    msg = str(info.value)
+    assert fragment in msg and "\n" not in msg and str(path) in msg
