@@ -1,7 +1,6 @@
 """Model files: round trips, and every kind of bad file refused with one clear line."""
 
 import json
-import zipfile
 
 import numpy as np
 import pytest
