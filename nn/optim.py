@@ -37,7 +37,10 @@ class Optimizer:
             if self.weight_mask is None:
                 theta *= k
             else:
-                theta *= 1.0 - (1.0 - k) * self.weight_mask
+                if getattr(self, "_shrink_lr", None) != lr:  # factors change once per epoch
+                    self._shrink_lr = lr
+                    self._factor = (1.0 - (1.0 - k) * self.weight_mask).astype(theta.dtype)
+                theta *= self._factor
 
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         raise NotImplementedError
@@ -65,9 +68,11 @@ class SGD(Optimizer):
         lr = self.current_lr
         if self.v is None:
             self.v = np.zeros_like(theta)
-        v = self.v
+            self._tmp = np.empty_like(theta)
+        v, tmp = self.v, self._tmp
         v *= self.momentum
-        v -= lr * grad
+        np.multiply(grad, -lr, out=tmp)
+        v += tmp
         self._shrink(theta, lr)
         theta += v
 
@@ -77,6 +82,7 @@ class SGD(Optimizer):
     def load_state(self, state):
         if "v" in state:
             self.v = np.array(state["v"])
+            self._tmp = np.empty_like(self.v)
 
 
 class Adam(Optimizer):
