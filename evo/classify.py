@@ -107,6 +107,8 @@ def train(args) -> int:
               f"train accuracy: {r['train_accuracy']:.4f}  "
               f"validation accuracy: {r['val_accuracy']:.4f}  time: {total:.1f} s")
     print(f"model: {out / 'model.npz'}")
+    if data.n_inputs == 2 and not args.quiet:
+        show_map(net, data)
     print(f"test accuracy: {acc:.4f}")
     return 0
 
@@ -120,6 +122,17 @@ def write_pictures(out: Path, net: Network, data: Dataset, history: list[dict]) 
         feats = tuple(data.preprocessing.get("features", ("x0", "x1")))
         plot_boundary(net, data.x_test, data.y_test, data.label_names, out / "boundary.png",
                       feature_names=feats, title=f"{data.name}: test set and decision")
+
+
+def show_map(net: Network, data: Dataset) -> None:
+    from nn.textplot import POINT, REGION, decision_map
+
+    feats = data.preprocessing.get("features", ("x0", "x1"))
+    print(f"\n{feats[1]} (up) vs {feats[0]} (right); test points, capitals are mistakes")
+    print(decision_map(net, data.x_test, data.y_test))
+    legend = "  ".join(f"{POINT[k]} {name} (region '{REGION[k]}')"
+                       for k, name in enumerate(data.label_names))
+    print(legend)
 
 
 def check_fits(net: Network, meta: dict, data: Dataset, model_path: str) -> None:
