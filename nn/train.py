@@ -158,13 +158,20 @@ class Trainer:
         try:
             for cb in self.callbacks:
                 cb.on_train_begin(self)
+            n_batches = -(-n // cfg.batch_size)
+            epochs_bar = tqdm(total=cfg.epochs, desc="training", unit="epoch",
+                              disable=not self.progress, mininterval=0.5)
+            self._bars = [epochs_bar]
             for epoch in range(cfg.epochs):
                 opt.epoch = epoch
                 t0 = time.perf_counter()
                 perm = self.rng.permutation(n)
                 loss_sum, correct, seen = 0.0, 0, 0
+                # A batch bar only where an epoch takes a while.
                 bar = tqdm(range(0, n, cfg.batch_size), desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                           unit="batch", leave=False, disable=not self.progress, mininterval=0.5)
+                           unit="batch", leave=False, mininterval=0.5,
+                           disable=not self.progress or n_batches < 300)
+                self._bars.append(bar)
                 for lo in bar:
                     idx = perm[lo:lo + cfg.batch_size]
                     xb, yb = x[idx], y[idx]
@@ -211,10 +218,15 @@ class Trainer:
                           "seconds": seconds, "samples_per_second": seen / seconds}
                 result.history.append(record)
                 last_good = net.get_params()
+                epochs_bar.set_postfix(loss=f"{record['train_loss']:.4f}",
+                                       acc=f"{record['train_accuracy']:.4f}", refresh=False)
+                epochs_bar.update(1)
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, record)
             return result
         finally:
+            for b in getattr(self, "_bars", []):
+                b.close()
             if use_handler:
                 signal.signal(signal.SIGINT, old_handler)
             for cb in self.callbacks:
