@@ -15,6 +15,7 @@ from nn.data import load_dataset
 from nn.data.dataset import Dataset
 from nn.errors import ModelFileError
 from nn.io import atomic_write_text, load_model, save_model
+from nn.lague import export_lague, load_lague, orient_inputs
 from nn.network import Network
 from nn.train import Trainer, evaluate, split_validation
 
@@ -114,14 +115,28 @@ def train(args) -> int:
 
 
 def write_pictures(out: Path, net: Network, data: Dataset, history: list[dict]) -> None:
+    """curves.png, confusion.png, report.md; mistakes.png for images, boundary.png for 2-D."""
     from nn.plots import plot_boundary, plot_curves
+    from nn.report import confusion_matrix, plot_confusion, plot_mistakes, write_report_md
 
     if history:
         plot_curves(history, out / "curves.png", title=f"{data.name}: {net}")
+    pred = net.predict(data.x_test)
+    cm = confusion_matrix(data.y_test, pred, data.n_classes)
+    plot_confusion(cm, data.label_names, out / "confusion.png", title=f"{data.name} (test)")
+    if data.is_image:
+        plot_mistakes(data.x_test, data.y_test, pred, data.label_names, data.input_shape,
+                      out / "mistakes.png")
     if data.n_inputs == 2:
         feats = tuple(data.preprocessing.get("features", ("x0", "x1")))
         plot_boundary(net, data.x_test, data.y_test, data.label_names, out / "boundary.png",
                       feature_names=feats, title=f"{data.name}: test set and decision")
+    extra = {"network": str(net), "epochs": str(len(history)),
+             "training time": f"{sum(h['seconds'] for h in history):.1f} s"}
+    pictures = [p for p in ("curves.png", "confusion.png", "mistakes.png", "boundary.png")
+                if (out / p).exists()]
+    write_report_md(out / "report.md", f"{data.name}", cm, data.label_names, extra,
+                    tuple(pictures))
 
 
 def show_map(net: Network, data: Dataset) -> None:
@@ -144,17 +159,17 @@ def check_fits(net: Network, meta: dict, data: Dataset, model_path: str) -> None
                              f"{data.name} has {data.n_classes} classes")
 
 
-def per_class_accuracy(pred: np.ndarray, y: np.ndarray, names: list[str]) -> dict:
-    table = {}
-    for k, name in enumerate(names):
-        sel = y == k
-        n = int(sel.sum())
-        table[name] = {"n": n, "accuracy": float((pred[sel] == k).mean()) if n else float("nan")}
-    return table
+def open_model(path: str) -> tuple[Network, dict]:
+    """A ``model.npz`` of ours, or a ``.json`` network of the original project."""
+    if str(path).lower().endswith(".json"):
+        return load_lague(path)
+    return load_model(path)
 
 
 def evaluate_cmd(args) -> int:
-    net, meta = load_model(args.model)
+    from nn.report import confusion_matrix, per_class_accuracy
+
+    net, meta = open_model(args.model)
     name = args.dataset or meta.get("dataset")
     if not name:
         raise ConfigError(f"{args.model}: the model does not say which dataset it was trained "
@@ -163,17 +178,30 @@ def evaluate_cmd(args) -> int:
     seed = meta.get("train_config", {}).get("seed", 0)
     data = open_dataset(name, args.data_dir, seed, options)
     check_fits(net, meta, data, args.model)
-    pred = net.predict(data.x_test)
-    acc = float((pred == data.y_test).mean())
-    table = per_class_accuracy(pred, data.y_test, data.label_names)
+    x = orient_inputs(data.x_test, data.input_shape,
+                      data.preprocessing.get("orientation", "top-down"),
+                      meta.get("preprocessing", {}).get("orientation", "top-down"))
+    pred = net.predict(x)
+    cm = confusion_matrix(data.y_test, pred, data.n_classes)
+    acc = float(np.trace(cm) / max(cm.sum(), 1))
+    per_class = per_class_accuracy(cm)
     if args.json:
-        print(json.dumps({"accuracy": acc, "per_class": {k: v["accuracy"] for k, v in
-                                                         table.items()},
+        print(json.dumps({"accuracy": acc,
+                          "per_class": {k: float(a) for k, a in zip(data.label_names, per_class)},
                           "n": int(len(data.y_test))}))
         return 0
     print(f"test accuracy: {acc:.4f}")
-    width = max(5, *(len(k) for k in table))
+    width = max(5, *(len(k) for k in data.label_names))
     print(f"{'class':<{width}}  {'n':>6}  accuracy")
-    for k, v in table.items():
-        print(f"{k:<{width}}  {v['n']:>6}  {v['accuracy']:.4f}")
+    for k, n, a in zip(data.label_names, cm.sum(axis=1), per_class):
+        print(f"{k:<{width}}  {int(n):>6}  {a:.4f}")
+    return 0
+
+
+def export_cmd(args) -> int:
+    net, meta = open_model(args.model)
+    if args.format != "lague-json":
+        raise ConfigError(f"unknown export format {args.format!r} (known: lague-json)")
+    export_lague(args.out, net, meta)
+    print(f"wrote {args.out} ({args.format}, layers {'-'.join(map(str, net.sizes))})")
     return 0

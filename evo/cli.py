@@ -50,12 +50,23 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="test a saved model on a dataset",
                        description="Print the test accuracy and a per-class table of a saved "
                        "model.")
-    e.add_argument("model", metavar="MODEL", help="a model.npz written by neuroevo train")
+    e.add_argument("model", metavar="MODEL", help="a model.npz written by neuroevo train, or "
+                   "a .json network saved by the original C# project")
     e.add_argument("--dataset", metavar="NAME", help="dataset to test on (default: the model's)")
     e.add_argument("--data-dir", metavar="DIR", help="where dataset files are")
     e.add_argument("--json", action="store_true", help="print one JSON object with keys "
                    "accuracy, per_class, n")
     e.set_defaults(func="evo.classify:evaluate_cmd")
+
+    x = sub.add_parser("export", help="write a model in another format",
+                       description="Write a saved model in the JSON format of the original C# "
+                       "project (SebLague/Neural-Network-Experiments). Image models are "
+                       "written to take bottom-row-first pixels, as that project feeds them.")
+    x.add_argument("model", metavar="MODEL", help="a model.npz (or .json) to convert")
+    x.add_argument("--format", default="lague-json", choices=["lague-json"],
+                   help="output format (default lague-json)")
+    x.add_argument("--out", metavar="FILE", required=True, help="file to write")
+    x.set_defaults(func="evo.classify:export_cmd")
     return p
 
 
