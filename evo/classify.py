@@ -53,14 +53,19 @@ def build_network(cfg: TrainRunConfig, data: Dataset) -> Network:
 
 
 def make_augmenter(cfg: TrainRunConfig, data: Dataset):
+    """The configured augmentation, or None.  ``data.augment`` is a mapping of
+    :class:`nn.data.augment.AugmentConfig` fields or ``{preset: NAME}``."""
     if not cfg.data.augment:
         return None
     from nn.data.augment import Augmenter
+    from nn.errors import NNError
 
+    spec = dict(cfg.data.augment)
     try:
-        aug = Augmenter.from_config(cfg.data.augment, data.input_shape)
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"data.augment: {e}") from None
+        aug = Augmenter(spec.pop("preset") if "preset" in spec and not spec else spec,
+                        data.input_shape)
+    except NNError as e:
+        raise ConfigError(f"data.{e}") from None
     return aug if aug.enabled else None
 
 

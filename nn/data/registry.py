@@ -27,9 +27,37 @@ def _fruit_curved(data_dir=None, seed=0, **options) -> Dataset:
     return load_fruit(curved=True, seed=seed, **options)
 
 
+def _mnist(data_dir=None, seed=0, **options) -> Dataset:
+    from nn.data.mnist import load_mnist
+
+    return load_mnist(data_dir=data_dir, seed=seed, **options)
+
+
+def _fashion(data_dir=None, seed=0, **options) -> Dataset:
+    from nn.data.mnist import load_fashion
+
+    return load_fashion(data_dir=data_dir, seed=seed, **options)
+
+
+def _doodles(data_dir=None, seed=0, **options) -> Dataset:
+    from nn.data.quickdraw import load_doodles_option_dict
+
+    return load_doodles_option_dict(data_dir=data_dir, seed=seed, **options)
+
+
+def _cifar10(data_dir=None, seed=0, **options) -> Dataset:
+    from nn.data.cifar10 import load_cifar10_options
+
+    return load_cifar10_options(data_dir=data_dir, seed=seed, **options)
+
+
 DATASETS: dict[str, Loader] = {
     "fruit": _fruit,
     "fruit-curved": _fruit_curved,
+    "mnist": _mnist,
+    "fashion": _fashion,
+    "doodles": _doodles,
+    "cifar10": _cifar10,
 }
 
 
