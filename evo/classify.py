@@ -62,8 +62,7 @@ def make_augmenter(cfg: TrainRunConfig, data: Dataset):
 
     spec = dict(cfg.data.augment)
     try:
-        aug = Augmenter(spec.pop("preset") if "preset" in spec and not spec else spec,
-                        data.input_shape)
+        aug = Augmenter(spec["preset"] if set(spec) == {"preset"} else spec, data.input_shape)
     except NNError as e:
         raise ConfigError(f"data.{e}") from None
     return aug if aug.enabled else None
