@@ -146,7 +146,10 @@ def build(cls, data: Any, where: str):
         if key not in fields:
             raise ConfigError(f"{where}{sep}{key}: unknown key (known: {', '.join(fields)})")
     kwargs = {k: _coerce(v, hints[k], f"{where}{sep}{k}") for k, v in data.items()}
-    obj = cls(**kwargs)
+    try:
+        obj = cls(**kwargs)
+    except ValueError as e:  # a library dataclass that checks itself in __post_init__
+        raise ConfigError(f"{where.rstrip(': ')}: {str(e).splitlines()[0]}") from None
     for key, problem in getattr(obj, "validate", lambda: [])():
         raise ConfigError(f"{where}{sep}{key}: {problem} (got {getattr(obj, key)!r})")
     return obj
@@ -245,3 +248,4 @@ def named_config(name: str) -> Path:
         known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
         raise ConfigError(f"no config named {name!r} in {CONFIG_DIR} (known: {', '.join(known)})")
     return path
+

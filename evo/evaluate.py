@@ -1,0 +1,179 @@
+"""Evaluators: run a population's episodes serially, in a process pool, or on Ray.
+
+Every backend splits the population into the same kind of chunks and each chunk runs the
+same episode (seeded by the run seed and the generation), so fitness does not depend on the
+backend or the number of workers.  Worker functions live at module scope (a process pool
+pickles them by name).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
+
+from evo.tasks import TaskSpec
+
+BACKENDS = ("serial", "process", "ray")
+
+
+def split(n: int, parts: int) -> list[slice]:
+    """``parts`` contiguous slices covering ``range(n)``, sizes differing by at most one."""
+    parts = max(1, min(parts, n))
+    bounds = np.linspace(0, n, parts + 1).round().astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def merge(results: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    out = {k: np.concatenate([r[k] for r in results]) for k in results[0] if k != "agent_steps"}
+    out["agent_steps"] = np.array(sum(int(r["agent_steps"]) for r in results))
+    return out
+
+
+class Evaluator:
+    """``evaluate(thetas (P, D), seed) -> {"fitness": (P,), ...}``."""
+
+    workers = 1
+
+    def evaluate(self, thetas: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class SerialEvaluator(Evaluator):
+    def __init__(self, spec: TaskSpec, chunk: int = 0):
+        self.task = spec.build()
+        self.chunk = chunk
+
+    def evaluate(self, thetas, seed):
+        if not self.chunk:
+            return self.task.evaluate(thetas, seed)
+        parts = split(len(thetas), -(-len(thetas) // self.chunk))
+        return merge([self.task.evaluate(thetas[s], seed) for s in parts])
+
+
+# -- process pool ------------------------------------------------------------------------
+_WORKER_TASK = None
+
+
+def _init_worker(spec: TaskSpec) -> None:
+    global _WORKER_TASK
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _WORKER_TASK = spec.build()
+
+
+def _eval_chunk(thetas: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    return _WORKER_TASK.evaluate(thetas, seed)
+
+
+class ProcessEvaluator(Evaluator):
+    """A pool of worker processes, each building the task once.  If a worker dies, the
+    pool is rebuilt and the unfinished chunks run again (up to ``retries`` times)."""
+
+    def __init__(self, spec: TaskSpec, workers: int = 0, chunks_per_worker: int = 1,
+                 retries: int = 3):
+        self.spec = spec
+        self.workers = workers or os.cpu_count() or 1
+        self.chunks_per_worker = chunks_per_worker
+        self.retries = retries
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing as mp
+
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                             initializer=_init_worker, initargs=(self.spec,))
+        return self._pool
+
+    def evaluate(self, thetas, seed):
+        parts = split(len(thetas), self.workers * self.chunks_per_worker)
+        results: dict[int, dict] = {}
+        for attempt in range(self.retries + 1):
+            pool = self._get_pool()
+            futures = {i: pool.submit(_eval_chunk, thetas[s], seed)
+                       for i, s in enumerate(parts) if i not in results}
+            try:
+                for i, fut in futures.items():
+                    results[i] = fut.result()
+                break
+            except BrokenProcessPool:
+                # a worker died (killed, out of memory): rebuild and rerun what is missing
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+                for i, fut in futures.items():
+                    if i not in results and fut.done() and not fut.exception():
+                        results[i] = fut.result()
+                if attempt == self.retries:
+                    raise RuntimeError(f"worker processes died {self.retries + 1} times "
+                                       f"in a row") from None
+        return merge([results[i] for i in range(len(parts))])
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+# -- ray -------------------------------------------------------------------------------
+class RayEvaluator(Evaluator):
+    """One Ray actor per worker, each building the task once (``pip install neuroevo[ray]``).
+    ``address``: an existing cluster (``ray start --head``), or empty for a local one."""
+
+    def __init__(self, spec: TaskSpec, workers: int = 0, address: str = ""):
+        try:
+            import ray
+        except ImportError:
+            raise ValueError("the ray backend needs Ray: pip install 'neuroevo[ray]'") from None
+        self._ray = ray
+        if not ray.is_initialized():
+            kw = dict(include_dashboard=False, log_to_driver=False)
+            if address:
+                ray.init(address=address, **kw)
+            else:
+                ray.init(num_cpus=workers or os.cpu_count(), **kw)
+        self.workers = workers or int(ray.cluster_resources().get("CPU", 1))
+        actor = ray.remote(num_cpus=1)(_RayWorker)
+        self._actors = [actor.remote(spec) for _ in range(self.workers)]
+
+    def evaluate(self, thetas, seed):
+        parts = split(len(thetas), self.workers)
+        refs = [self._actors[i % len(self._actors)].evaluate.remote(thetas[s], seed)
+                for i, s in enumerate(parts)]
+        return merge(self._ray.get(refs))
+
+    def close(self):
+        for a in getattr(self, "_actors", []):
+            self._ray.kill(a)
+        self._actors = []
+
+
+class _RayWorker:
+    def __init__(self, spec: TaskSpec):
+        self.task = spec.build()
+
+    def evaluate(self, thetas, seed):
+        return self.task.evaluate(thetas, seed)
+
+
+def make_evaluator(backend: str, spec: TaskSpec, workers: int = 0, address: str = "",
+                   chunk: int = 0) -> Evaluator:
+    if backend == "serial":
+        return SerialEvaluator(spec, chunk)
+    if backend == "process":
+        return ProcessEvaluator(spec, workers)
+    if backend == "ray":
+        return RayEvaluator(spec, workers, address)
+    raise ValueError(f"unknown backend {backend!r} (known: {', '.join(BACKENDS)})")

@@ -1,0 +1,128 @@
+"""``neuroevo evolve`` and ``neuroevo replay``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from evo.config import ConfigError, build, load_config, named_config
+from evo.evolve_config import EvolveConfig
+from evo.rollout import PolicyConfig, make_policy, run_episode
+from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
+from nn.errors import ModelFileError
+from nn.io import load_model
+
+EXIT_INTERRUPTED = 130
+
+
+def resolve(args) -> EvolveConfig:
+    path = Path(args.config) if args.config else named_config(args.task)
+    overrides = list(args.set)
+    for flag, key in (("generations", "generations"), ("population", "population"),
+                      ("seed", "seed"), ("workers", "evaluation.workers"),
+                      ("backend", "evaluation.backend"), ("address", "evaluation.address")):
+        value = getattr(args, flag)
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    if args.track is not None:
+        overrides.append(f"cars.track={args.track}")
+    if args.until_lap:
+        overrides.append("until_lap=true")
+    cfg = load_config(EvolveConfig, path, overrides)
+    if cfg.task != args.task:
+        raise ConfigError(f"{path}: task is {cfg.task!r}, but the command asked for {args.task!r}")
+    return cfg
+
+
+def evolve(args) -> int:
+    from evo.run import EvolutionRun, ProgressReporter
+
+    reporters = [] if args.quiet else [ProgressReporter()]
+    if args.resume:
+        if args.config or args.set or args.population is not None or args.seed is not None:
+            raise ConfigError("--resume continues a run with its own config; only "
+                              "--generations, --workers and --backend may change")
+        evaluation = {k: v for k, v in (("workers", args.workers), ("backend", args.backend),
+                                         ("address", args.address)) if v is not None}
+        run = EvolutionRun.resume(args.resume, args.generations, evaluation, reporters)
+    else:
+        cfg = resolve(args)
+        out = Path(args.out) if args.out else Path("runs") / \
+            f"{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+        run = EvolutionRun(cfg, out, reporters)
+    if not args.headless and not args.quiet:
+        print("neuroevo: no window yet: evolving headless", file=sys.stderr)
+    print(f"evolving {run.cfg.task} with {run.cfg.strategy.name}: population "
+          f"{run.cfg.population}, {run.net.num_params} weights per genome, "
+          f"{run.cfg.evaluation.backend} evaluation -> {run.out}", file=sys.stderr)
+    status = run.run()
+    last = run.rows[-1] if run.rows else None
+    if last:
+        laps = f"  laps: {int(last['best_laps'])}" if "best_laps" in last else ""
+        print(f"generations: {run.generation}  best fitness: {last['best']:.4f}  "
+              f"best ever: {run.strategy.best_fitness:.4f}{laps}")
+    print(f"best: {run.out / 'best.npz'}")
+    if status == "interrupted":
+        print(f"neuroevo: interrupted after generation {run.generation}; resume with "
+              f"--resume {run.out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if status == "lap":
+        print(f"first lap completed in generation {last['generation']}")
+    return 0
+
+
+def load_policy(path: str, track: str | None = None):
+    """A ``best.npz`` from ``evolve``: ``(task, network, meta)``, checked against its world."""
+    net, meta = load_model(path)
+    if meta.get("kind") != "policy" or meta.get("task") not in ("cars", "walkers"):
+        raise ModelFileError(f"{path}: not a policy written by neuroevo evolve")
+    try:
+        policy = build(PolicyConfig, meta.get("policy", {}), f"{path}: policy")
+        if meta["task"] == "cars":
+            cars = build(CarsConfig, meta.get("task_config", {}), f"{path}: cars")
+            if track is not None:
+                cars = dataclasses.replace(cars, track=track)
+            spec = TaskSpec("cars", cars, WalkersConfig(), policy)
+        else:
+            walkers = build(WalkersConfig, meta.get("task_config", {}), f"{path}: walkers")
+            spec = TaskSpec("walkers", CarsConfig(), walkers, policy)
+    except ConfigError as e:
+        raise ModelFileError(str(e)) from None
+    task = spec.build()
+    obs_dim, act_dim = task.dims
+    if net.n_inputs != obs_dim or net.n_outputs != act_dim:
+        raise ModelFileError(f"{path}: the network takes {net.n_inputs} inputs and gives "
+                             f"{net.n_outputs} outputs, but this {meta['task']} world has "
+                             f"{obs_dim} observations and {act_dim} actions")
+    return task, net, meta
+
+
+def replay(args) -> int:
+    task, net, meta = load_policy(args.model, args.track)
+    if not args.headless:
+        print("neuroevo: no window yet: replaying headless", file=sys.stderr)
+    world = task.world(1)
+    policy = make_policy(*task.dims, task.policy)
+    policy.set_params(net.theta)
+    info, _ = run_episode(world, policy, policy.theta[None, :].astype(np.float64), seed=0)
+    if meta["task"] == "cars":
+        result = {"progress": float(info["progress"][0]), "laps": int(info["laps"][0]),
+                  "crashed": bool(info["crashed"][0]), "time": float(info["time_alive"][0])}
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"progress: {result['progress']:.4f} laps: {result['laps']} crashed: "
+                  f"{'yes' if result['crashed'] else 'no'} time: {result['time']:.2f} s")
+    else:
+        result = {"distance": float(info["distance"][0]), "fallen": bool(info["fallen"][0]),
+                  "time": float(info["time_alive"][0])}
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"distance: {result['distance']:.2f}")
+    return 0

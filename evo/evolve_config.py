@@ -1,0 +1,81 @@
+"""The schema of ``neuroevo evolve`` configs (``configs/cars.yaml``, ``configs/walkers.yaml``).
+
+Loaded with :func:`evo.config.load_config`, strictly like every config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from evo.es import ESSettings
+from evo.evaluate import BACKENDS
+from evo.ga import GASettings
+from evo.random_search import RandomSettings
+from evo.registry import STRATEGIES
+from evo.rollout import PolicyConfig
+from evo.tasks import TASKS, CarsConfig, WalkersConfig
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    name: str = "ga"  # ga (genetic algorithm), es (OpenAI-ES) or random (random search)
+    init_scale: float = 0.5  # spread of the first population around the initial network
+    ga: GASettings = field(default_factory=GASettings)
+    es: ESSettings = field(default_factory=ESSettings)
+    random: RandomSettings = field(default_factory=RandomSettings)
+
+    def validate(self):
+        bad = []
+        if self.name not in STRATEGIES:
+            bad.append(("name", f"must be one of {', '.join(STRATEGIES)}"))
+        if self.init_scale < 0:
+            bad.append(("init_scale", "must be >= 0"))
+        return bad
+
+    @property
+    def settings(self):
+        return getattr(self, self.name)
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    backend: str = "serial"  # serial, process (all cores) or ray
+    workers: int = 0  # worker processes / Ray actors; 0 = every core
+    address: str = ""  # Ray cluster address; empty starts a local Ray
+
+    def validate(self):
+        bad = []
+        if self.backend not in BACKENDS:
+            bad.append(("backend", f"must be one of {', '.join(BACKENDS)}"))
+        if self.workers < 0:
+            bad.append(("workers", "must be >= 0"))
+        return bad
+
+@dataclass(frozen=True)
+class EvolveConfig:
+    """``neuroevo evolve``: task, strategy, policy network and evaluation."""
+
+    task: str = "cars"  # cars or walkers
+    population: int = 50  # genomes per generation
+    generations: int = 30  # generations to run
+    seed: int = 0  # seeds the first population, mutations and episodes
+    until_lap: bool = False  # cars: stop after the first generation whose best completes a lap
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    cars: CarsConfig = field(default_factory=CarsConfig)
+    walkers: WalkersConfig = field(default_factory=WalkersConfig)
+
+    def validate(self):
+        bad = []
+        if self.task not in TASKS:
+            bad.append(("task", f"must be one of {', '.join(TASKS)}"))
+        if self.population < 1:
+            bad.append(("population", "must be >= 1"))
+        if self.generations < 0:
+            bad.append(("generations", "must be >= 0"))
+        if self.strategy.name == "es" and self.strategy.es.antithetic and \
+                self.population % 2:
+            bad.append(("population", "must be even for es with antithetic sampling"))
+        if self.strategy.name == "ga" and self.strategy.ga.elite > self.population:
+            bad.append(("population", "must be >= strategy.ga.elite"))
+        return bad

@@ -1,0 +1,58 @@
+"""Policy x world -> fitness: the bridge between nn, sims and evo.
+
+A *task* says which world to build, how big the policy network is, and how an episode's
+``info`` becomes fitness.  A rollout runs one world with a chunk of the population as its
+agents; each physics step computes every agent's action with one
+``Network.forward_population`` call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nn.network import Network
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    hidden: list[int] = field(default_factory=lambda: [8])  # hidden layer widths
+    activation: str = "tanh"  # hidden activation: tanh, relu, sigmoid, silu (outputs: tanh)
+
+    def validate(self):
+        bad = []
+        if any(h < 1 for h in self.hidden):
+            bad.append(("hidden", "every width must be >= 1"))
+        if self.activation not in ("tanh", "relu", "sigmoid", "silu", "identity"):
+            bad.append(("activation", "must be one of tanh, relu, sigmoid, silu, identity"))
+        return bad
+
+
+def make_policy(obs_dim: int, act_dim: int, cfg: PolicyConfig,
+                rng: np.random.Generator | None = None) -> Network:
+    """The policy network: observations in, tanh actions in [-1, 1] out (float64)."""
+    sizes = [obs_dim, *cfg.hidden, act_dim]
+    acts = [cfg.activation] * len(cfg.hidden) + ["tanh"]
+    return Network(sizes, acts, loss="mse", dtype=np.float64, rng=rng)
+
+
+def run_episode(world, net: Network, thetas: np.ndarray, seed: int,
+                on_step: Callable | None = None) -> tuple[dict[str, np.ndarray], int]:
+    """Reset ``world`` (one agent per row of ``thetas``) and step it until every agent is
+    done.  Returns the final ``info`` and the number of agent-steps simulated."""
+    if thetas.shape[0] != world.n_agents:
+        raise ValueError(f"{thetas.shape[0]} genomes for a world of {world.n_agents} agents")
+    obs = world.reset(seed=seed)
+    agent_steps = 0
+    while True:
+        done = world.terminated | world.truncated
+        if done.all():
+            break
+        agent_steps += int(np.count_nonzero(~done))
+        actions = net.forward_population(obs[:, None, :], thetas)[:, 0, :]  # (N, act_dim)
+        obs, _, _, _, _ = world.step(actions)
+        if on_step is not None:
+            on_step(world, actions)
+    return world.info(), agent_steps

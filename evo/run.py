@@ -1,0 +1,240 @@
+"""The generation loop: ask, evaluate, tell, record, checkpoint.
+
+Every generation ends with an atomic checkpoint (strategy state with its hall of fame, the
+generation number, the rows of ``fitness.csv`` so far, the resolved config).  Randomness is
+derived from ``(seed, generation)`` by ``np.random.SeedSequence``, so a resumed run, or a
+run with another number of workers, gives the same numbers as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from evo.config import ConfigError, build, to_yaml
+from evo.evaluate import make_evaluator
+from evo.evolve_config import EvolveConfig
+from evo.registry import STRATEGIES
+from evo.tasks import TaskSpec
+from nn.callbacks import write_csv
+from nn.io import atomic_write, save_model
+
+CHECKPOINT = "checkpoint.npz"
+CHECKPOINT_VERSION = 1
+TIMING_COLUMNS = ("generation", "seconds", "agent_steps", "agent_steps_per_second")
+
+
+class Reporter:
+    """Hooks called by :class:`EvolutionRun`; every method is a no-op by default."""
+
+    def start(self, run: EvolutionRun) -> None: ...
+
+    def start_generation(self, run: EvolutionRun, generation: int) -> None: ...
+
+    def post_evaluate(self, run: EvolutionRun, row: dict, result: dict) -> None: ...
+
+    def end(self, run: EvolutionRun, status: str) -> None: ...
+
+
+class ProgressReporter(Reporter):
+    """A tqdm bar over generations with the best and mean fitness."""
+
+    def start(self, run):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=run.cfg.generations, initial=run.generation, unit="gen",
+                        desc=f"evolving {run.cfg.task}", mininterval=0.2)
+
+    def post_evaluate(self, run, row, result):
+        extra = {"best": f"{row['best']:.3f}", "mean": f"{row['mean']:.3f}"}
+        if "best_laps" in row:
+            extra["laps"] = int(row["best_laps"])
+        self.bar.set_postfix(extra, refresh=False)
+        self.bar.update(1)
+
+    def end(self, run, status):
+        self.bar.close()
+
+
+def episode_seed(seed: int, generation: int) -> int:
+    return int(np.random.SeedSequence([seed, generation, 2]).generate_state(1)[0])
+
+
+def ask_rng(seed: int, generation: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, generation, 1]))
+
+
+class EvolutionRun:
+    def __init__(self, cfg: EvolveConfig, out: str | Path, reporters=()):
+        self.cfg = cfg
+        self.out = Path(out)
+        self.reporters = list(reporters)
+        self.spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy)
+        self.task = self.spec.build()  # also validates track / creature files
+        self.net = self.task.network()
+        self.net.init_params(np.random.default_rng(np.random.SeedSequence([cfg.seed, 7])))
+        s = cfg.strategy
+        self.strategy = STRATEGIES[s.name](self.net.num_params, cfg.population, s.settings,
+                                           init_params=self.net.get_params(),
+                                           init_scale=s.init_scale)
+        self.columns = ("generation", "best", "mean", "median", "worst",
+                        *(f"best_{c}" for c in self.task.columns), "best_ever")
+        self.rows: list[dict] = []
+        self.timing: list[dict] = []
+        self.generation = 0
+        self._stop = False
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        meta = {"version": CHECKPOINT_VERSION, "generation": self.generation,
+                "columns": list(self.columns), "config": to_yaml(self.cfg)}
+        arrays = {f"strategy/{k}": v for k, v in self.strategy.state_dict().items()}
+        arrays["rows"] = np.array([[r[c] for c in self.columns] for r in self.rows],
+                                  np.float64).reshape(len(self.rows), len(self.columns))
+        arrays["timing"] = np.array([[r[c] for c in TIMING_COLUMNS] for r in self.timing],
+                                    np.float64).reshape(len(self.timing), len(TIMING_COLUMNS))
+        arrays["meta"] = np.array(json.dumps(meta))
+        atomic_write(self.out / CHECKPOINT, lambda f: np.savez(f, **arrays))
+
+    @classmethod
+    def resume(cls, out: str | Path, generations: int | None = None,
+               evaluation: dict | None = None, reporters=()) -> EvolutionRun:
+        out = Path(out)
+        path = out / CHECKPOINT
+        if not path.is_file():
+            raise ConfigError(f"--resume {out}: no run to resume there (no {CHECKPOINT})")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            meta = json.loads(str(arrays.pop("meta")))
+        except Exception as e:  # noqa: BLE001 - any damage means the same to the user
+            raise ConfigError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
+        if meta.get("version") != CHECKPOINT_VERSION:
+            raise ConfigError(f"{path}: checkpoint version {meta.get('version')!r} not supported")
+        raw = yaml.safe_load(meta["config"])
+        if generations is not None:
+            raw["generations"] = generations
+        if evaluation:
+            raw["evaluation"].update(evaluation)
+        cfg = build(EvolveConfig, raw, f"{path}: ")
+        run = cls(cfg, out, reporters)
+        if tuple(meta["columns"]) != run.columns:
+            raise ConfigError(f"{path}: checkpoint columns do not match this task")
+        run.strategy.load_state_dict({k[len("strategy/"):]: v for k, v in arrays.items()
+                                      if k.startswith("strategy/")})
+        run.generation = int(meta["generation"])
+        run.rows = [_typed(run.columns, r) for r in arrays["rows"]]
+        run.timing = [_typed(TIMING_COLUMNS, r) for r in arrays["timing"]]
+        return run
+
+    # -- outputs ----------------------------------------------------------------------------
+    def write_tables(self) -> None:
+        write_csv(self.out / "fitness.csv", self.columns, self.rows)
+        write_csv(self.out / "timing.csv", TIMING_COLUMNS, self.timing)
+
+    def save_best(self) -> None:
+        net = self.net.clone()
+        net.set_params(self.strategy.best_params)
+        task_cfg = self.cfg.cars if self.cfg.task == "cars" else self.cfg.walkers
+        save_model(self.out / "best.npz", net, kind="policy", task=self.cfg.task,
+                   task_config=dataclasses.asdict(task_cfg),
+                   policy=dataclasses.asdict(self.cfg.policy),
+                   fitness=self.strategy.best_fitness, generation=self.generation,
+                   input_shape=[net.n_inputs], label_names=[])
+
+    # -- the loop ---------------------------------------------------------------------------
+    def _on_sigint(self, signum, frame):
+        if self._stop:
+            raise KeyboardInterrupt
+        self._stop = True
+
+    def run(self) -> str:
+        """Run to ``cfg.generations``; returns "completed", "lap" (stopped by until_lap) or
+        "interrupted"."""
+        cfg = self.cfg
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "config.yaml").write_text(to_yaml(cfg))
+        self.write_tables()
+        main = threading.current_thread() is threading.main_thread()
+        old = signal.signal(signal.SIGINT, self._on_sigint) if main else None
+        status = "completed"
+        evaluator = make_evaluator(cfg.evaluation.backend, self.spec, cfg.evaluation.workers,
+                                   cfg.evaluation.address)
+        try:
+            for r in self.reporters:
+                r.start(self)
+            if cfg.until_lap and self.rows and self.rows[-1].get("best_laps", 0) >= 1:
+                status = "lap"
+            while status == "completed" and self.generation < cfg.generations:
+                g = self.generation
+                for r in self.reporters:
+                    r.start_generation(self, g)
+                t0 = time.perf_counter()
+                params = self.strategy.ask(ask_rng(cfg.seed, g))
+                result = evaluator.evaluate(params, episode_seed(cfg.seed, g))
+                fit = result["fitness"]
+                self.strategy.tell(params, fit)
+                seconds = time.perf_counter() - t0
+                best = int(np.argmax(fit))
+                row = {"generation": g, "best": float(fit[best]), "mean": float(fit.mean()),
+                       "median": float(np.median(fit)), "worst": float(fit.min()),
+                       "best_ever": self.strategy.best_fitness}
+                for c in self.task.columns:
+                    row[f"best_{c}"] = float(result[c][best])
+                steps = int(result["agent_steps"])
+                self.rows.append(row)
+                self.timing.append({"generation": g, "seconds": seconds,
+                                    "agent_steps": float(steps),
+                                    "agent_steps_per_second": steps / max(seconds, 1e-9)})
+                self.generation = g + 1
+                self.save_checkpoint()  # first: the checkpoint holds the rows
+                self.write_tables()
+                self.save_best()
+                for r in self.reporters:
+                    r.post_evaluate(self, row, result)
+                if cfg.until_lap and row.get("best_laps", 0) >= 1:
+                    status = "lap"
+                if self._stop:
+                    status = "interrupted"
+        finally:
+            evaluator.close()
+            if main:
+                signal.signal(signal.SIGINT, old)
+            for r in self.reporters:
+                r.end(self, status)
+        if self.rows:
+            self.plot()
+        return status
+
+    def plot(self) -> None:
+        from matplotlib.figure import Figure
+
+        from nn.plots import save_figure
+
+        g = [r["generation"] for r in self.rows]
+        fig = Figure(figsize=(7, 4))
+        ax = fig.subplots()
+        ax.fill_between(g, [r["worst"] for r in self.rows], [r["best"] for r in self.rows],
+                        alpha=0.15, label="worst to best")
+        for key, style in (("best", "o-"), ("median", "s-"), ("mean", "--")):
+            ax.plot(g, [r[key] for r in self.rows], style, ms=3, label=key)
+        ax.set_xlabel("generation")
+        ax.set_ylabel("fitness" + (" (laps)" if self.cfg.task == "cars" else " (m)"))
+        ax.set_title(f"{self.cfg.task}: {self.cfg.strategy.name}, population "
+                     f"{self.cfg.population}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        save_figure(fig, self.out / "fitness.png")
+
+
+def _typed(columns, values) -> dict:
+    """A row read back from a checkpoint: generation as int, the rest as float."""
+    return {c: int(v) if c == "generation" else float(v) for c, v in zip(columns, values)}

@@ -1,0 +1,134 @@
+"""Tasks: which world to build for a chunk of the population, and what fitness means.
+
+A task is plain, picklable data (its config), so a worker process or a Ray actor can
+build its own copy once and reuse it for every chunk it evaluates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from evo.rollout import PolicyConfig, make_policy, run_episode
+from sims.car_world import CarWorld, CarWorldConfig
+from sims.walker_world import WalkerWorld, WalkerWorldConfig
+
+
+@dataclass(frozen=True)
+class CarsConfig:
+    track: str = "default"  # a track file, a shipped track name, or procedural:SEED[:DIFFICULTY]
+    world: CarWorldConfig = field(default_factory=CarWorldConfig)
+
+
+@dataclass(frozen=True)
+class WalkersConfig:
+    creature: str = "biped"  # a creature file or a shipped creature name
+    world: WalkerWorldConfig = field(default_factory=WalkerWorldConfig)
+
+
+class Task:
+    """Builds worlds and turns episode info into fitness.  Subclasses set the columns."""
+
+    name = ""
+    columns: tuple[str, ...] = ()  # extra per-generation statistics of the best member
+
+    def __init__(self, policy: PolicyConfig):
+        self.policy = policy
+        self._worlds: dict[int, object] = {}
+        self._net = None
+
+    def make_world(self, n_agents: int):
+        raise NotImplementedError
+
+    def world(self, n_agents: int):
+        """A world for ``n_agents`` agents, built once and reused."""
+        if n_agents not in self._worlds:
+            self._worlds[n_agents] = self.make_world(n_agents)
+        return self._worlds[n_agents]
+
+    @property
+    def dims(self) -> tuple[int, int]:
+        w = self.world(1)
+        return w.obs_dim, w.act_dim
+
+    def network(self):
+        if self._net is None:
+            self._net = make_policy(*self.dims, self.policy)
+        return self._net
+
+    def fitness(self, info: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def evaluate(self, thetas: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+        """Run one episode for ``thetas (n, D)``: ``{"fitness": (n,), column: (n,)...,
+        "agent_steps": ()}``."""
+        world = self.world(len(thetas))
+        info, steps = run_episode(world, self.network(), thetas, seed)
+        out = {"fitness": self.fitness(info)}
+        for col in self.columns:
+            out[col] = np.asarray(info[col], np.float64)
+        out["agent_steps"] = np.array(steps)
+        return out
+
+
+class CarTask(Task):
+    """Drive laps: fitness is progress along the track in laps (1.0 = one lap), plus a
+    bonus of up to 1 for finishing the configured laps early."""
+
+    name = "cars"
+    columns = ("laps", "progress", "crashed", "time_alive")
+
+    def __init__(self, cfg: CarsConfig, policy: PolicyConfig):
+        super().__init__(policy)
+        self.cfg = cfg
+        from sims.track import load_track
+
+        self.track = load_track(cfg.track)
+
+    def make_world(self, n_agents):
+        return CarWorld(self.track, n_agents, self.cfg.world)
+
+    def fitness(self, info):
+        bonus = np.where(info["finished"], 1.0 - info["time_alive"] / self.cfg.world.max_time, 0)
+        return np.asarray(info["progress"], np.float64) + bonus
+
+
+class WalkerTask(Task):
+    """Walk right: fitness is the distance (m) the torso travelled."""
+
+    name = "walkers"
+    columns = ("distance", "fallen", "time_alive")
+
+    def __init__(self, cfg: WalkersConfig, policy: PolicyConfig):
+        super().__init__(policy)
+        self.cfg = cfg
+        from sims.walker import load_creature
+
+        self.creature = load_creature(cfg.creature)
+
+    def make_world(self, n_agents):
+        return WalkerWorld(self.creature, n_agents, self.cfg.world)
+
+    def fitness(self, info):
+        return np.asarray(info["distance"], np.float64)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything a worker needs to rebuild the task (picklable)."""
+
+    name: str
+    cars: CarsConfig
+    walkers: WalkersConfig
+    policy: PolicyConfig
+
+    def build(self) -> Task:
+        if self.name == "cars":
+            return CarTask(self.cars, self.policy)
+        if self.name == "walkers":
+            return WalkerTask(self.walkers, self.policy)
+        raise ValueError(f"unknown task {self.name!r} (known: cars, walkers)")
+
+
+TASKS = ("cars", "walkers")
