@@ -1,0 +1,376 @@
+"""N sensor-equipped cars on one track, stepped together (Gymnasium-like, batched).
+
+    world = CarWorld(load_track("default"), n_agents=50)
+    obs = world.reset(seed=0)                      # (N, obs_dim)
+    obs, reward, terminated, truncated, info = world.step(actions)   # actions (N, 2)
+
+Observation of car i: `obs[i, :R]` ray distances to the walls divided by the ray range (1 =
+nothing in range), ray 0 the rightmost, ray R-1 the leftmost; `obs[i, R]` forward speed
+divided by `max_speed` (negative when reversing). Action: `[throttle, steer]` in [-1, 1];
+throttle < 0 brakes, then reverses; steer > 0 turns left. Reward: metres of new best progress
+along the centerline this step. A car that touches a wall is stopped and terminated; all cars
+are truncated at `max_time` (and, if `stall_time` > 0, when they gain less than
+`stall_distance` of progress in that long). Once a car is done its observation is frozen and
+its reward is 0; `terminated`/`truncated` stay True until `reset`.
+
+Cars never collide with each other. They are spread over several pymunk spaces of at most
+`cars_per_space` cars (with a copy of the walls each): cars that overlap still cost the
+broad phase work in pairs, and splitting keeps that cost linear. Since cars never interact
+this changes nothing in the trajectories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pymunk
+import pymunk.batch as pb
+
+from sims.car import (
+    CAR_CATEGORY,
+    CAR_TYPE,
+    WALL_CATEGORY,
+    WALL_TYPE,
+    CarParams,
+    car_corners,
+    car_velocities,
+    make_car,
+)
+from sims.errors import SimsError
+from sims.progress import ProgressTracker
+from sims.sensors import RaySensor, SensorParams
+from sims.track import Track, load_track
+
+_GET = pb.BodyFields.POSITION | pb.BodyFields.ANGLE
+_SET = pb.BodyFields.VELOCITY | pb.BodyFields.ANGULAR_VELOCITY
+
+
+@dataclass(frozen=True)
+class CarWorldConfig:
+    """Settings of a car world (SI units)."""
+
+    dt: float = 1.0 / 60.0  # s, fixed physics step
+    max_time: float = 60.0  # s, every car is truncated after this long
+    laps: int = 0  # a car that completes this many laps is terminated (0: no limit)
+    stall_time: float = 0.0  # s, truncate a car that gains < stall_distance in this long (0: off)
+    stall_distance: float = 5.0  # m
+    start_jitter: float = 0.0  # m lateral, and (x 0.05 rad) heading, random start offsets
+    cars_per_space: int = 50  # cars per pymunk space
+    car: CarParams = field(default_factory=CarParams)
+    sensors: SensorParams = field(default_factory=SensorParams)
+
+    def __post_init__(self) -> None:
+        if not self.dt > 0 or not self.max_time > 0:
+            raise SimsError("car world: dt and max_time must be > 0")
+        if self.laps < 0 or self.cars_per_space < 1 or self.stall_time < 0:
+            raise SimsError("car world: laps, stall_time must be >= 0, cars_per_space >= 1")
+
+
+class CarWorld:
+    """N cars on one track. See the module docstring for the contract."""
+
+    act_dim = 2
+
+    def __init__(
+        self, track: Track | str | Path, n_agents: int, config: CarWorldConfig | None = None
+    ) -> None:
+        """`track`: a Track, or a spec for :func:`~sims.track.load_track`."""
+        if n_agents < 1:
+            raise SimsError(f"car world: n_agents must be >= 1, got {n_agents}")
+        self.track = track if isinstance(track, Track) else load_track(track)
+        self.config = config or CarWorldConfig()
+        self.params = self.config.car
+        self.n_agents = int(n_agents)
+        self.n_rays = self.config.sensors.n_rays
+        self.obs_dim = self.n_rays + 1
+        self.dt = float(self.config.dt)
+        self.sensor = RaySensor(self.track, self.config.sensors)
+        self.progress = ProgressTracker(self.track, self.params.max_speed * self.dt)
+        self._slices = [
+            slice(i, min(i + self.config.cars_per_space, self.n_agents))
+            for i in range(0, self.n_agents, self.config.cars_per_space)
+        ]
+        self._get_buf = [pb.Buffer() for _ in self._slices]
+        self._set_buf = [pb.Buffer() for _ in self._slices]
+        self._hits: list[int] = []
+        self._shape_index: dict[pymunk.Shape, int] = {}
+        self.spaces: list[pymunk.Space] = []
+        self.time = 0.0
+        self._reset_called = False
+
+    # ------------------------------------------------------------------ building
+    def _make_space(self) -> pymunk.Space:
+        space = pymunk.Space()
+        space.gravity = (0.0, 0.0)
+        wall_filter = pymunk.ShapeFilter(categories=WALL_CATEGORY, mask=CAR_CATEGORY)
+        for core in (self.track.left_core, self.track.right_core):
+            nxt = np.roll(core, -1, axis=0)
+            for a, b in zip(core.tolist(), nxt.tolist()):
+                seg = pymunk.Segment(space.static_body, a, b, self.track.wall_radius)
+                seg.filter = wall_filter
+                seg.friction = 0.0
+                seg.elasticity = 0.0
+                seg.collision_type = WALL_TYPE
+                space.add(seg)
+        space.on_collision(CAR_TYPE, WALL_TYPE, begin=self._on_wall_contact)
+        return space
+
+    def _on_wall_contact(self, arbiter: pymunk.Arbiter, space: pymunk.Space, data: object) -> None:
+        """pymunk callback, only when a car first touches a wall: note the car."""
+        self._hits.append(self._shape_index[arbiter.shapes[0]])
+
+    def reset(self, seed: int | np.random.Generator | None = None) -> np.ndarray:
+        """Put all cars on the start line; returns observations (N, obs_dim)."""
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        n = self.n_agents
+        heading0 = self.track.start_heading
+        jitter = self.config.start_jitter
+        lateral = rng.uniform(-1.0, 1.0, n) * jitter
+        heading = heading0 + rng.uniform(-1.0, 1.0, n) * jitter * 0.05
+        pos = self.track.start_position[None, :] + lateral[:, None] * self.track.normals[0]
+        self.spaces = []
+        self._shape_index = {}
+        self._hits = []
+        self._bodies: list[pymunk.Body] = []
+        self._shapes: list[pymunk.Shape] = []
+        for sl in self._slices:
+            space = self._make_space()
+            for i in range(sl.start, sl.stop):
+                body, shape = make_car(self.params, tuple(pos[i]), float(heading[i]))
+                space.add(body, shape)
+                self._shape_index[shape] = i
+                self._bodies.append(body)
+                self._shapes.append(shape)
+            self.spaces.append(space)
+        self._set_arr = []
+        for space, buf in zip(self.spaces, self._set_buf):
+            arr = np.zeros((len(space.bodies) + 1, 3))  # + the space's static body
+            buf.set_float_buf(arr)  # the buffer keeps pointing at arr, written in place
+            self._set_arr.append(arr)
+        self.position = pos.astype(np.float64)  # (N, 2)
+        self.heading = heading.astype(np.float64)  # (N,)
+        self.velocity = np.zeros(n, dtype=np.complex128)  # (N,) vx + i vy
+        self.speed = np.zeros(n)  # (N,) forward speed, m/s
+        self.time = 0.0
+        self.progress.reset(self.position)
+        self.crashed = np.zeros(n, dtype=bool)
+        self.finished = np.zeros(n, dtype=bool)
+        self.stalled = np.zeros(n, dtype=bool)
+        self.terminated = np.zeros(n, dtype=bool)
+        self.truncated = np.zeros(n, dtype=bool)
+        self.lap_time = np.full(n, np.nan)  # duration of the last completed lap
+        self._end_time = np.full(n, np.inf)  # when each car became done
+        self._lap_start = np.zeros(n)
+        self._laps = np.zeros(n, dtype=np.int64)
+        self._next_lap = np.full(n, self.track.length)  # best progress that completes a lap
+        self._stall_best = self.progress.best.copy()
+        self._stall_since = np.zeros(n)
+        self._events = False
+        self._active = np.ones(n, dtype=bool)
+        self._all_active = True
+        self.obs = self._observe()
+        self._reset_called = True
+        return self.obs.copy()
+
+    def place(
+        self, position: np.ndarray, heading: np.ndarray, speed: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Move cars to positions (N, 2) with headings (N,) and forward speeds (N,) m/s.
+
+        For tests and demos: every car becomes active again, progress restarts from the new
+        positions and the clock keeps running. Returns the new observations.
+        """
+        if not self._reset_called:
+            raise RuntimeError("call reset() before place()")
+        for i in np.flatnonzero(self.crashed):  # crashed cars left the physics: put them back
+            self._bodies[i].space.add(self._shapes[i])
+        n = self.n_agents
+        self.crashed = np.zeros(n, dtype=bool)
+        self.finished = np.zeros(n, dtype=bool)
+        self.stalled = np.zeros(n, dtype=bool)
+        self.terminated = np.zeros(n, dtype=bool)
+        self.truncated = np.zeros(n, dtype=bool)
+        self._end_time = np.full(n, np.inf)
+        self._active = np.ones(n, dtype=bool)
+        self._all_active = True
+        self._laps = np.zeros(n, dtype=np.int64)
+        self._next_lap = np.full(n, self.track.length)
+        self._stall_since = np.full(n, self.time)
+        position = np.asarray(position, dtype=np.float64).reshape(self.n_agents, 2)
+        heading = np.asarray(heading, dtype=np.float64).reshape(self.n_agents)
+        speed = np.zeros(self.n_agents) if speed is None else np.asarray(speed, np.float64)
+        vel = np.exp(1j * heading) * speed  # (N,) complex
+        for i, body in enumerate(self._bodies):
+            body.position = tuple(position[i])
+            body.angle = float(heading[i])
+            body.velocity = (vel[i].real, vel[i].imag)
+            body.space.reindex_shapes_for_body(body)
+        self.position, self.heading = position.copy(), heading.copy()
+        self.velocity, self.speed = vel, speed.copy()
+        self.progress.reset(self.position)
+        self._stall_best = self.progress.best.copy()
+        self.obs = self._observe()
+        return self.obs.copy()
+
+    # ------------------------------------------------------------------ stepping
+    @property
+    def done(self) -> np.ndarray:
+        """(N,) bool: terminated or truncated."""
+        return self.terminated | self.truncated
+
+    def _observe(self) -> np.ndarray:
+        dist = self.sensor.read(
+            self.position, self.heading, self.progress.nearest, self.progress.lateral
+        )  # (R, N)
+        obs = np.empty((self.n_agents, self.obs_dim))
+        np.multiply(dist.T, 1.0 / self.sensor.range, out=obs[:, : self.n_rays])
+        np.multiply(self.speed, 1.0 / self.params.max_speed, out=obs[:, self.n_rays])
+        return obs
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Advance every car one `dt`; actions (N, 2) = [throttle, steer] in [-1, 1].
+
+        Returns obs (N, obs_dim), reward (N,), terminated (N,), truncated (N,), info. The
+        returned arrays are fresh each step (the world never writes into them later).
+        """
+        if not self._reset_called:
+            raise RuntimeError("call reset() before step()")
+        act = np.asarray(actions, dtype=np.float64)
+        if act.shape != (self.n_agents, 2):
+            raise ValueError(f"actions must have shape ({self.n_agents}, 2), got {act.shape}")
+        act = np.minimum(np.maximum(act, -1.0), 1.0)  # NaN stays NaN
+        if np.isnan(act.sum()):
+            raise ValueError("actions contain NaN")
+        all_active = self._all_active
+        active = self._active
+        vel, yaw, forward = car_velocities(
+            np.exp(1j * self.heading), self.velocity, act[:, 0], act[:, 1], self.params, self.dt
+        )
+        if not all_active:
+            vel *= active
+            yaw *= active
+            forward *= active
+        self.velocity = vel
+        self.speed = forward
+        self._physics(vel, yaw)
+        self.time += self.dt
+        pos = self.position.view(np.complex128)[:, 0]  # (N,) x + iy, no copy
+        reward = self.progress.update(pos, None if all_active else active)
+        best = self.progress.best
+        if (best >= self._next_lap).any():
+            self._lap_done(active)
+        if self.config.stall_time > 0:
+            self._stall_check(active)
+        if self.time >= self.config.max_time - 1e-9:
+            self._events = True
+            self.truncated = self.truncated | (active & ~self.terminated)
+        obs = self._observe()
+        self.obs = obs if all_active else np.where(active[:, None], obs, self.obs)
+        if not all_active or self._events:
+            self._events = False
+            self._active = ~(self.terminated | self.truncated)
+            self._all_active = bool(self._active.all())
+            self._end_time = np.where(active & ~self._active, self.time, self._end_time)
+        return self.obs, reward, self.terminated, self.truncated, self.info()
+
+    def _lap_done(self, active: np.ndarray) -> None:
+        """Book-keeping when some car completes a lap."""
+        self._events = True
+        laps = self.progress.laps
+        new_lap = (laps > self._laps) & active
+        self.lap_time = np.where(new_lap, self.time - self._lap_start, self.lap_time)
+        self._lap_start = np.where(new_lap, self.time, self._lap_start)
+        self._laps = np.where(active, laps, self._laps)
+        self._next_lap = (self._laps + 1) * self.track.length
+        if self.config.laps:
+            self.finished = self.finished | (active & (self._laps >= self.config.laps))
+            self.terminated = self.terminated | self.finished
+
+    def _stall_check(self, active: np.ndarray) -> None:
+        """Truncate cars that made too little progress for `stall_time`."""
+        best = self.progress.best
+        moved = best - self._stall_best >= self.config.stall_distance
+        self._stall_best = np.where(moved, best, self._stall_best)
+        self._stall_since = np.where(moved, self.time, self._stall_since)
+        stalled = active & ~self.terminated & (
+            self.time - self._stall_since > self.config.stall_time
+        )
+        if stalled.any():
+            self._events = True
+            self.stalled = self.stalled | stalled
+            self.truncated = self.truncated | stalled
+
+    def _physics(self, vel: np.ndarray, yaw: np.ndarray) -> None:
+        """Write velocities (N,) complex and yaw rates (N,) into pymunk, step every space,
+        read back the poses; wall contacts arrive through `_on_wall_contact`."""
+        single = len(self.spaces) == 1
+        vel2 = vel.view(np.float64).reshape(-1, 2)  # (N, 2)
+        for k, (space, sl) in enumerate(zip(self.spaces, self._slices)):
+            n = sl.stop - sl.start
+            arr = self._set_arr[k]  # (n + 1, 3), registered with the set buffer at reset
+            arr[:n, :2] = vel2 if single else vel2[sl]
+            arr[:n, 2] = yaw if single else yaw[sl]
+            pb.set_space_bodies(space, _SET, self._set_buf[k])
+            space.step(self.dt)
+            get = self._get_buf[k]
+            get.clear()
+            pb.get_space_bodies(space, _GET, get)
+            state = np.frombuffer(get.float_buf()).reshape(-1, 3)[:n]  # (n, 3) x, y, angle
+            if single:
+                self.position = state[:, :2].copy()
+                self.heading = state[:, 2].copy()
+            else:
+                self.position[sl] = state[:, :2]
+                self.heading[sl] = state[:, 2]
+        if self._hits:
+            hits, self._hits = self._hits, []
+            self._crash(hits)
+
+    def _crash(self, cars: list[int]) -> None:
+        """Stop the cars that touched a wall; take their shapes out of the physics."""
+        fresh = sorted({i for i in cars if not self.crashed[i] and self._active[i]})
+        if not fresh:
+            return
+        self._events = True
+        crashed = self.crashed.copy()
+        for i in fresh:
+            crashed[i] = True
+            body, shape = self._bodies[i], self._shapes[i]
+            body.velocity = (0.0, 0.0)
+            body.angular_velocity = 0.0
+            body.space.remove(shape)
+        self.crashed = crashed
+        self.terminated = self.terminated | crashed
+        self.velocity = np.where(crashed, 0.0, self.velocity)
+        self.speed = np.where(crashed, 0.0, self.speed)
+
+    def info(self) -> dict[str, np.ndarray]:
+        """Per-car episode statistics (arrays of length N; fresh each step)."""
+        return {
+            "progress": self.progress.best * (1.0 / self.track.length),  # best progress, laps
+            "distance": self.progress.best,  # m of best progress along the centerline
+            "laps": self._laps,  # completed laps
+            "crashed": self.crashed,
+            "finished": self.finished,  # completed `laps` laps
+            "stalled": self.stalled,
+            "time_alive": np.minimum(self._end_time, self.time),  # s until done
+            "lap_time": self.lap_time,  # s of the last completed lap, NaN if none
+            "speed": self.speed,  # m/s forward
+        }
+
+    # ------------------------------------------------------------------ for renderers
+    def car_polygons(self) -> np.ndarray:
+        """(N, 4, 2) car outlines."""
+        return car_corners(self.position, self.heading, self.params)
+
+    def ray_endpoints(self) -> np.ndarray:
+        """(N, R, 2) end points of the rays of the last observation."""
+        return self.sensor.ray_endpoints()
+
+    def wall_polylines(self) -> list[np.ndarray]:
+        """The wall faces as closed polylines (for drawing)."""
+        return self.track.wall_polylines()
