@@ -89,6 +89,7 @@ class ProcessEvaluator(Evaluator):
         self.chunks_per_worker = chunks_per_worker
         self.retries = retries
         self._pool: ProcessPoolExecutor | None = None
+        self.restarts = 0  # times the pool was rebuilt after a worker died
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -102,20 +103,22 @@ class ProcessEvaluator(Evaluator):
         parts = split(len(thetas), self.workers * self.chunks_per_worker)
         results: dict[int, dict] = {}
         for attempt in range(self.retries + 1):
-            pool = self._get_pool()
-            futures = {i: pool.submit(_eval_chunk, thetas[s], seed)
-                       for i, s in enumerate(parts) if i not in results}
+            futures = {}
             try:
+                pool = self._get_pool()
+                futures = {i: pool.submit(_eval_chunk, thetas[s], seed)
+                           for i, s in enumerate(parts) if i not in results}
                 for i, fut in futures.items():
                     results[i] = fut.result()
                 break
             except BrokenProcessPool:
                 # a worker died (killed, out of memory): rebuild and rerun what is missing
+                for i, fut in futures.items():
+                    if i not in results and fut.done() and fut.exception() is None:
+                        results[i] = fut.result()
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
-                for i, fut in futures.items():
-                    if i not in results and fut.done() and not fut.exception():
-                        results[i] = fut.result()
+                self.restarts += 1
                 if attempt == self.retries:
                     raise RuntimeError(f"worker processes died {self.retries + 1} times "
                                        f"in a row") from None

@@ -1,0 +1,194 @@
+"""Evolution runs: backends agree, resume is exact, bad input exits 2."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from evo.config import build
+from evo.evaluate import ProcessEvaluator, SerialEvaluator, split
+from evo.evolve_config import EvolveConfig
+from evo.run import EvolutionRun
+from evo.tasks import TaskSpec
+from nn.io import save_model
+from nn.network import Network
+from tests.conftest import REPO, assert_user_error
+
+SMALL = {"population": 8, "generations": 3, "seed": 5,
+         "cars": {"world": {"max_time": 4.0, "stall_time": 2.0}},
+         "walkers": {"world": {"max_time": 2.0}}}
+
+
+def small_cfg(**over):
+    raw = {**SMALL, **over}
+    return build(EvolveConfig, raw, "test: ")
+
+
+def small_args(tmp_path, *extra):
+    return ["--set", "cars.world.max_time=4.0", "--set", "cars.world.stall_time=2.0",
+            "--population", "8", "--seed", "5", "--headless", "--quiet", *extra]
+
+
+def test_split_covers_everything():
+    for n, k in ((10, 3), (3, 8), (7, 1)):
+        parts = split(n, k)
+        assert sum(s.stop - s.start for s in parts) == n and parts[0].start == 0
+
+
+@pytest.mark.parametrize("task", ["cars", "walkers"])
+def test_same_fitness_serial_and_process_pool(task):
+    cfg = small_cfg(task=task)
+    spec = TaskSpec(task, cfg.cars, cfg.walkers, cfg.policy)
+    serial = SerialEvaluator(spec)
+    n_params = serial.task.network().num_params
+    thetas = np.random.default_rng(0).normal(0, 0.5, (9, n_params))
+    a = serial.evaluate(thetas, seed=3)
+    b = SerialEvaluator(spec, chunk=4).evaluate(thetas, seed=3)
+    with ProcessEvaluator(spec, workers=2) as pe:
+        c = pe.evaluate(thetas, seed=3)
+    for other in (b, c):
+        np.testing.assert_array_equal(a["fitness"], other["fitness"])
+    assert a["agent_steps"] == c["agent_steps"]
+
+
+def test_a_dead_worker_is_replaced_and_its_chunk_rerun():
+    cfg = small_cfg()
+    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+    thetas = np.random.default_rng(1).normal(0, 0.5, (6, spec.build().network().num_params))
+    with ProcessEvaluator(spec, workers=2) as pe:
+        first = pe.evaluate(thetas, seed=0)
+        victim = next(iter(pe._pool._processes.values()))
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join(10)
+        again = pe.evaluate(thetas, seed=0)
+        assert pe.restarts >= 1
+    np.testing.assert_array_equal(first["fitness"], again["fitness"])
+
+
+def test_ray_backend_gives_the_same_fitness():
+    ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
+    from evo.evaluate import RayEvaluator
+
+    cfg = small_cfg()
+    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+    serial = SerialEvaluator(spec)
+    thetas = np.random.default_rng(2).normal(0, 0.5, (6, serial.task.network().num_params))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        with RayEvaluator(spec, workers=2) as re_:
+            r = re_.evaluate(thetas, seed=1)
+    finally:
+        ray.shutdown()
+    np.testing.assert_array_equal(serial.evaluate(thetas, seed=1)["fitness"], r["fitness"])
+
+
+def test_run_resume_equals_uninterrupted(tmp_path):
+    full = EvolutionRun(small_cfg(generations=4), tmp_path / "full")
+    assert full.run() == "completed"
+    part = EvolutionRun(small_cfg(generations=2), tmp_path / "part")
+    part.run()
+    resumed = EvolutionRun.resume(tmp_path / "part", generations=4)
+    assert resumed.generation == 2
+    resumed.run()
+    assert (tmp_path / "full" / "fitness.csv").read_bytes() == \
+        (tmp_path / "part" / "fitness.csv").read_bytes()
+    np.testing.assert_array_equal(full.strategy.best_params, resumed.strategy.best_params)
+    rows = (tmp_path / "full" / "fitness.csv").read_text().splitlines()
+    assert len(rows) == 5 and rows[0].startswith("generation,best,mean,median,worst,best_laps")
+    best = [float(r.split(",")[-1]) for r in rows[1:]]
+    assert best == sorted(best)  # the hall of fame never loses its best
+
+
+def cli_env():
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def test_sigkill_then_resume_gives_identical_fitness_csv(tmp_path, cli):
+    ref = cli("evolve", "cars", *small_args(tmp_path, "--generations", "6", "--out",
+                                            str(tmp_path / "ref")))
+    assert ref.returncode == 0, ref.stderr
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "evo", "evolve", "cars",
+                             *small_args(tmp_path, "--generations", "6", "--out", str(out))],
+                            cwd=REPO, env=cli_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        csv = out / "fitness.csv"
+        if csv.exists() and len(csv.read_text().splitlines()) >= 3:  # 2 generations done
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    res = cli("evolve", "cars", "--resume", str(out), "--generations", "6", "--headless",
+              "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert (out / "fitness.csv").read_bytes() == (tmp_path / "ref" / "fitness.csv").read_bytes()
+    rep = cli("replay", str(out / "best.npz"), "--headless", "--json")
+    assert rep.returncode == 0, rep.stderr
+
+
+def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "evo", "evolve", "cars",
+                             *small_args(tmp_path, "--generations", "500", "--out", str(out))],
+                            cwd=REPO, env=cli_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "checkpoint.npz").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "--resume" in err
+    assert (out / "checkpoint.npz").exists() and (out / "best.npz").exists()
+
+
+def test_replay_prints_the_contract_line(tmp_path, cli):
+    run = EvolutionRun(small_cfg(generations=1), tmp_path / "r")
+    run.run()
+    proc = cli("replay", str(tmp_path / "r" / "best.npz"), "--headless")
+    assert proc.returncode == 0, proc.stderr
+    import re
+
+    m = re.fullmatch(r"progress: (\S+) laps: (\d+) crashed: (yes|no) time: (\S+) s\n",
+                     proc.stdout)
+    assert m, proc.stdout
+    assert float(m.group(1)) == pytest.approx(run.rows[0]["best_progress"], abs=1e-4)
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--population", "0"], "population"),
+    (["--generations", "-1"], "generations"),
+    (["--set", "strategy.ga.mutation_rate=1.5"], "mutation_rate"),
+    (["--set", "strategy.name=cmaes"], "strategy.name"),
+    (["--set", "evaluation.backend=gpu"], "evaluation.backend"),
+    (["--set", "evaluation.workers=-2"], "evaluation.workers"),
+    (["--set", "cars.world.sensors.n_rays=0"], "n_rays"),
+    (["--set", "bogus=1"], "bogus"),
+])
+def test_bad_evolve_input_exits_2(cli, args, fragment):
+    assert_user_error(cli("evolve", "cars", "--headless", "--quiet", *args), fragment)
+
+
+def test_bad_track_file_exits_2(tmp_path, cli):
+    bad = tmp_path / "track.yaml"
+    bad.write_text("name: tiny\nwidth: 12\ncenterline: [[0, 0], [10, 0], [10, 10]]\n")
+    assert_user_error(cli("evolve", "cars", "--headless", "--track", str(bad)), "track.yaml")
+
+
+def test_resume_of_an_empty_directory_exits_2(tmp_path, cli):
+    assert_user_error(cli("evolve", "cars", "--resume", str(tmp_path)), "no run to resume")
+
+
+def test_replay_refuses_a_network_of_the_wrong_shape(tmp_path, cli):
+    net = Network([9, 4, 2], ["tanh", "tanh"], loss="mse", dtype=np.float64)
+    save_model(tmp_path / "p.npz", net, kind="policy", task="cars", task_config={},
+               policy={"hidden": [4], "activation": "tanh"})
+    assert_user_error(cli("replay", str(tmp_path / "p.npz"), "--headless"), "9 inputs")
+    save_model(tmp_path / "m.npz", net)
+    assert_user_error(cli("replay", str(tmp_path / "m.npz"), "--headless"), "not a policy")
