@@ -209,3 +209,44 @@ def export_cmd(args) -> int:
     export_lague(args.out, net, meta)
     print(f"wrote {args.out} ({args.format}, layers {'-'.join(map(str, net.sizes))})")
     return 0
+
+
+def add_commands(sub) -> None:
+    """Register this module's subcommands with the ``neuroevo`` parser."""
+    t = sub.add_parser("train", help="train a classifier by backpropagation",
+                       description="Train a network on a dataset by backpropagation. DATASET names "
+                       "a config in configs/ (fruit, fruit-curved, ...). Writes model.npz, "
+                       "metrics.csv, timing.csv, curves.png and the resolved config.yaml to --out.")
+    t.add_argument("dataset", metavar="DATASET", help="config name, e.g. fruit-curved")
+    t.add_argument("--config", metavar="FILE", help="YAML config to use instead of "
+                   "configs/DATASET.yaml")
+    t.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="override a config value, e.g. --set train.lr=0.01 (repeatable)")
+    t.add_argument("--epochs", type=int, metavar="N", help="shortcut for --set train.epochs=N")
+    t.add_argument("--seed", type=int, metavar="N", help="shortcut for --set train.seed=N")
+    t.add_argument("--out", metavar="DIR", help="run directory (default runs/DATASET-TIME)")
+    t.add_argument("--data-dir", metavar="DIR", help="where dataset files are (else "
+                   "$NEUROEVO_DATA, then the cache)")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.set_defaults(func="evo.classify:train")
+
+    e = sub.add_parser("evaluate", help="test a saved model on a dataset",
+                       description="Print the test accuracy and a per-class table of a saved "
+                       "model.")
+    e.add_argument("model", metavar="MODEL", help="a model.npz written by neuroevo train, or "
+                   "a .json network saved by the original C# project")
+    e.add_argument("--dataset", metavar="NAME", help="dataset to test on (default: the model's)")
+    e.add_argument("--data-dir", metavar="DIR", help="where dataset files are")
+    e.add_argument("--json", action="store_true", help="print one JSON object with keys "
+                   "accuracy, per_class, n")
+    e.set_defaults(func="evo.classify:evaluate_cmd")
+
+    x = sub.add_parser("export", help="write a model in another format",
+                       description="Write a saved model in the JSON format of the original C# "
+                       "project (SebLague/Neural-Network-Experiments). Image models are "
+                       "written to take bottom-row-first pixels, as that project feeds them.")
+    x.add_argument("model", metavar="MODEL", help="a model.npz (or .json) to convert")
+    x.add_argument("--format", default="lague-json", choices=["lague-json"],
+                   help="output format (default lague-json)")
+    x.add_argument("--out", metavar="FILE", required=True, help="file to write")
+    x.set_defaults(func="evo.classify:export_cmd")

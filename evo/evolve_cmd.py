@@ -126,3 +126,39 @@ def replay(args) -> int:
         else:
             print(f"distance: {result['distance']:.2f}")
     return 0
+
+
+def add_commands(sub) -> None:
+    """Register this module's subcommands with the ``neuroevo`` parser."""
+    v = sub.add_parser("evolve", help="evolve driving cars or walking creatures",
+                       description="Evolve the policy network's weights with a genetic "
+                       "algorithm or evolution strategies. Writes fitness.csv, timing.csv, "
+                       "best.npz, checkpoint.npz (every generation), config.yaml and "
+                       "fitness.png to --out.")
+    v.add_argument("task", choices=["cars", "walkers"], help="what to evolve")
+    v.add_argument("--config", metavar="FILE", help="YAML config (default configs/TASK.yaml)")
+    v.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="override a config value, e.g. --set strategy.name=es (repeatable)")
+    v.add_argument("--generations", type=int, metavar="N")
+    v.add_argument("--population", type=int, metavar="N")
+    v.add_argument("--workers", type=int, metavar="N", help="worker processes (0 = all cores)")
+    v.add_argument("--backend", choices=["serial", "process", "ray"])
+    v.add_argument("--address", metavar="ADDR", help="Ray cluster address (--backend ray)")
+    v.add_argument("--seed", type=int, metavar="N")
+    v.add_argument("--track", metavar="FILE|procedural:SEED", help="track for cars")
+    v.add_argument("--until-lap", action="store_true",
+                   help="cars: stop after the first generation whose best car completes a lap")
+    v.add_argument("--headless", action="store_true", help="no window")
+    v.add_argument("--out", metavar="DIR", help="run directory (default runs/TASK-TIME)")
+    v.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
+    v.add_argument("--quiet", action="store_true", help="no progress bar")
+    v.set_defaults(func="evo.evolve_cmd:evolve")
+
+    r = sub.add_parser("replay", help="run a saved policy once",
+                       description="Drive a saved car (or walk a saved creature) for one "
+                       "episode and print how it did.")
+    r.add_argument("model", metavar="MODEL", help="a best.npz written by neuroevo evolve")
+    r.add_argument("--track", metavar="FILE|procedural:SEED", help="another track (cars)")
+    r.add_argument("--headless", action="store_true", help="no window")
+    r.add_argument("--json", action="store_true", help="print one JSON object")
+    r.set_defaults(func="evo.evolve_cmd:replay")

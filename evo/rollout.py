@@ -8,7 +8,6 @@ agents; each physics step computes every agent's action with one
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,10 +37,14 @@ def make_policy(obs_dim: int, act_dim: int, cfg: PolicyConfig,
     return Network(sizes, acts, loss="mse", dtype=np.float64, rng=rng)
 
 
-def run_episode(world, net: Network, thetas: np.ndarray, seed: int,
-                on_step: Callable | None = None) -> tuple[dict[str, np.ndarray], int]:
-    """Reset ``world`` (one agent per row of ``thetas``) and step it until every agent is
-    done.  Returns the final ``info`` and the number of agent-steps simulated."""
+def episode(world, net: Network, thetas: np.ndarray, seed: int):
+    """Generator over one episode: resets ``world`` (one agent per row of ``thetas``),
+    then yields ``actions (N, act_dim)`` after each physics step until every agent is done.
+    Its return value (``StopIteration.value``) is ``(info, agent_steps)``.
+
+    A viewer advances it a few steps per frame and draws in between; :func:`run_episode`
+    runs it to the end.  Either way the simulation is the same.
+    """
     if thetas.shape[0] != world.n_agents:
         raise ValueError(f"{thetas.shape[0]} genomes for a world of {world.n_agents} agents")
     obs = world.reset(seed=seed)
@@ -50,9 +53,24 @@ def run_episode(world, net: Network, thetas: np.ndarray, seed: int,
         done = world.terminated | world.truncated
         if done.all():
             break
-        agent_steps += int(np.count_nonzero(~done))
-        actions = net.forward_population(obs[:, None, :], thetas)[:, 0, :]  # (N, act_dim)
+        alive = np.flatnonzero(~done)
+        agent_steps += len(alive)
+        if len(alive) == len(done):
+            actions = net.forward_population(obs[:, None, :], thetas)[:, 0, :]  # (N, act_dim)
+        else:  # finished agents' actions are ignored: compute only the others'
+            actions = np.zeros((len(done), world.act_dim))
+            actions[alive] = net.forward_population(obs[alive, None, :], thetas[alive])[:, 0, :]
         obs, _, _, _, _ = world.step(actions)
-        if on_step is not None:
-            on_step(world, actions)
+        yield actions
     return world.info(), agent_steps
+
+
+def run_episode(world, net: Network, thetas: np.ndarray,
+                seed: int) -> tuple[dict[str, np.ndarray], int]:
+    """Run :func:`episode` to the end: ``(info, agent_steps)``."""
+    gen = episode(world, net, thetas, seed)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value

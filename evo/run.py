@@ -31,6 +31,11 @@ CHECKPOINT_VERSION = 1
 TIMING_COLUMNS = ("generation", "seconds", "agent_steps", "agent_steps_per_second")
 
 
+class EvaluationAborted(Exception):
+    """Raised by an evaluator (e.g. a window closed mid-generation) to stop the run; the
+    unfinished generation is dropped, the last checkpoint stays."""
+
+
 class Reporter:
     """Hooks called by :class:`EvolutionRun`; every method is a no-op by default."""
 
@@ -155,9 +160,10 @@ class EvolutionRun:
             raise KeyboardInterrupt
         self._stop = True
 
-    def run(self) -> str:
+    def run(self, evaluator=None) -> str:
         """Run to ``cfg.generations``; returns "completed", "lap" (stopped by until_lap) or
-        "interrupted"."""
+        "interrupted".  ``evaluator`` replaces the configured backend (a viewer passes one
+        that draws while it simulates; it must give the serial evaluator's numbers)."""
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "config.yaml").write_text(to_yaml(cfg))
@@ -165,8 +171,9 @@ class EvolutionRun:
         main = threading.current_thread() is threading.main_thread()
         old = signal.signal(signal.SIGINT, self._on_sigint) if main else None
         status = "completed"
-        evaluator = make_evaluator(cfg.evaluation.backend, self.spec, cfg.evaluation.workers,
-                                   cfg.evaluation.address)
+        if evaluator is None:
+            evaluator = make_evaluator(cfg.evaluation.backend, self.spec,
+                                       cfg.evaluation.workers, cfg.evaluation.address)
         try:
             for r in self.reporters:
                 r.start(self)
@@ -178,7 +185,11 @@ class EvolutionRun:
                     r.start_generation(self, g)
                 t0 = time.perf_counter()
                 params = self.strategy.ask(ask_rng(cfg.seed, g))
-                result = evaluator.evaluate(params, episode_seed(cfg.seed, g))
+                try:
+                    result = evaluator.evaluate(params, episode_seed(cfg.seed, g))
+                except EvaluationAborted:
+                    status = "interrupted"
+                    break
                 fit = result["fitness"]
                 self.strategy.tell(params, fit)
                 seconds = time.perf_counter() - t0

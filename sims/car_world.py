@@ -220,13 +220,35 @@ class CarWorld:
         """(N,) bool: terminated or truncated."""
         return self.terminated | self.truncated
 
-    def _observe(self) -> np.ndarray:
-        dist = self.sensor.read(
-            self.position, self.heading, self.progress.nearest, self.progress.lateral
-        )  # (R, N)
-        obs = np.empty((self.n_agents, self.obs_dim))
-        np.multiply(dist.T, 1.0 / self.sensor.range, out=obs[:, : self.n_rays])
-        np.multiply(self.speed, 1.0 / self.params.max_speed, out=obs[:, self.n_rays])
+    def _observe(self, active: np.ndarray | None = None) -> np.ndarray:
+        """Observations (N, obs_dim).  With `active` (N,) bool, only those cars are sensed
+        (when they are a minority, which keeps a late episode with few cars cheap); the
+        others keep their last observation."""
+        n_active = self.n_agents if active is None else int(np.count_nonzero(active))
+        if active is None or 2 * n_active >= self.n_agents:
+            dist = self.sensor.read(
+                self.position, self.heading, self.progress.nearest, self.progress.lateral
+            )  # (R, N)
+            obs = np.empty((self.n_agents, self.obs_dim))
+            np.multiply(dist.T, 1.0 / self.sensor.range, out=obs[:, : self.n_rays])
+            np.multiply(self.speed, 1.0 / self.params.max_speed, out=obs[:, self.n_rays])
+            return obs if active is None else np.where(active[:, None], obs, self.obs)
+        idx = np.flatnonzero(active)
+        sensor = self.sensor
+        origin, angle, distance = sensor.last_origin, sensor.last_angle, sensor.last_distance
+        dist = sensor.read(
+            self.position[idx], self.heading[idx], self.progress.nearest[idx],
+            self.progress.lateral[idx],
+        )  # (R, n_active)
+        # keep the full last reading for renderers: scatter the active cars into it
+        full_origin, full_angle, full_dist = origin.copy(), angle.copy(), distance.copy()
+        full_origin[idx], full_angle[:, idx], full_dist[:, idx] = (
+            sensor.last_origin, sensor.last_angle, sensor.last_distance)
+        sensor.last_origin, sensor.last_angle, sensor.last_distance = (
+            full_origin, full_angle, full_dist)
+        obs = self.obs.copy()
+        obs[idx, : self.n_rays] = dist.T * (1.0 / self.sensor.range)
+        obs[idx, self.n_rays] = self.speed[idx] * (1.0 / self.params.max_speed)
         return obs
 
     def step(
@@ -268,8 +290,7 @@ class CarWorld:
         if self.time >= self.config.max_time - 1e-9:
             self._events = True
             self.truncated = self.truncated | (active & ~self.terminated)
-        obs = self._observe()
-        self.obs = obs if all_active else np.where(active[:, None], obs, self.obs)
+        self.obs = self._observe(None if all_active else active)
         if not all_active or self._events:
             self._events = False
             self._active = ~(self.terminated | self.truncated)
