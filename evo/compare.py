@@ -1,0 +1,411 @@
+"""Evolution versus gradient descent on the same network and task, same wall-clock budget.
+
+Classification tasks (fruit, fruit-curved, mnist, fashion): one architecture, trained by
+backprop (SGD with momentum, and Adam), by ``SimpleGA`` and by ``OpenAIES``.  Evolution's
+fitness is the negative cross-entropy on a mini-batch drawn afresh each generation, computed
+for the whole population with one ``forward_population`` call.  Every method gets the same
+training data and the same budget of training seconds (test evaluations pause the clock).
+
+Cars: GA vs ES vs random search, best fitness per generation and per second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evo.es import ESSettings
+from evo.ga import GASettings
+from evo.registry import STRATEGIES
+from nn.io import atomic_write_text
+from nn.network import Network
+from nn.train import TrainConfig, evaluate, make_optimizer, one_hot
+
+CLASSIFICATION = ("fruit", "fruit-curved", "mnist", "fashion")
+TASKS = (*CLASSIFICATION, "cars")
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    hidden: list[int] = field(default_factory=lambda: [32])  # the shared MLP's hidden widths
+    activation: str = "relu"  # hidden activation (output: softmax)
+    batch_size: int = 64  # backprop mini-batch
+    sgd_lr: float = 0.05  # SGD with momentum 0.9
+    adam_lr: float = 0.002  # Adam
+    population: int = 100  # evolution population
+    fitness_batch: int = 512  # samples per generation for evolution's fitness
+    init_scale: float = 0.05  # GA: spread of the first population around the initial net
+    ga: GASettings = field(default_factory=lambda: GASettings(
+        elite=5, parents=0.1, mutation_rate=0.1, mutation_sigma=0.02))
+    es: ESSettings = field(default_factory=lambda: ESSettings(
+        sigma=0.02, lr=0.01, weight_decay=0.0))
+    evaluations: int = 25  # test-accuracy measurements per run
+
+    def validate(self):
+        bad = []
+        if self.population < 2 or self.population % 2:
+            bad.append(("population", "must be even and >= 2"))
+        if self.batch_size < 1 or self.fitness_batch < 1:
+            bad.append(("batch_size", "batch sizes must be >= 1"))
+        if not (self.sgd_lr > 0 and self.adam_lr > 0):
+            bad.append(("sgd_lr", "learning rates must be > 0"))
+        if self.evaluations < 2:
+            bad.append(("evaluations", "must be >= 2"))
+        return bad
+
+
+METHODS = ("backprop-sgd", "backprop-adam", "ga", "es")
+
+
+def _make_net(n_in: int, n_out: int, cfg: CompareConfig, seed: int) -> Network:
+    sizes = [n_in, *cfg.hidden, n_out]
+    acts = [cfg.activation] * len(cfg.hidden) + ["softmax"]
+    return Network(sizes, acts, rng=np.random.default_rng(np.random.SeedSequence([seed, 11])))
+
+
+class _Clock:
+    """Counts training seconds only: ``pause()`` while measuring test accuracy."""
+
+    def __init__(self):
+        self.used = 0.0
+        self._t = time.perf_counter()
+
+    def now(self) -> float:
+        return self.used + time.perf_counter() - self._t
+
+    def pause(self):
+        self.used = self.now()
+
+    def resume(self):
+        self._t = time.perf_counter()
+
+
+def run_classification(method: str, data, cfg: CompareConfig, seed: int, budget: float,
+                       tick=lambda s: None) -> dict:
+    """Train for ``budget`` seconds; returns the curve ``seconds, evaluations, accuracy``
+    and the parameter count."""
+    net = _make_net(data.n_inputs, data.n_classes, cfg, seed)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 12]))
+    x, y = data.x_train, data.y_train
+    x_test, y_test = data.x_test, data.y_test
+    marks = np.linspace(0, budget, cfg.evaluations + 1)[1:]
+    curve = {"seconds": [0.0], "evaluations": [0],
+             "accuracy": [evaluate(net, x_test, y_test)[1]]}
+    evals = 0
+    clock = _Clock()
+
+    def record(params=None):
+        clock.pause()
+        if params is not None:
+            net.set_params(params.astype(net.dtype))
+        curve["seconds"].append(clock.used)
+        curve["evaluations"].append(evals)
+        curve["accuracy"].append(evaluate(net, x_test, y_test)[1])
+        tick(clock.used)
+        clock.resume()
+
+    k = 0
+    if method.startswith("backprop"):
+        tc = TrainConfig(batch_size=cfg.batch_size, optimizer=method.split("-")[1],
+                         lr=cfg.sgd_lr if method == "backprop-sgd" else cfg.adam_lr,
+                         momentum=0.9, l2=0.0, decay=0.0)
+        opt = make_optimizer(tc, net)
+        targets = np.zeros((cfg.batch_size, data.n_classes), net.dtype)
+        while k < len(marks):
+            perm = rng.permutation(len(x))
+            for lo in range(0, len(x), cfg.batch_size):
+                idx = perm[lo:lo + cfg.batch_size]
+                net.loss_and_backward(x[idx], one_hot(y[idx], data.n_classes,
+                                                      out=targets[:len(idx)]))
+                opt.step(net.theta, net.grad)
+                evals += len(idx)
+                if clock.now() >= marks[k]:
+                    record()
+                    k += 1
+                    if k == len(marks):
+                        break
+    else:
+        settings = cfg.ga if method == "ga" else cfg.es
+        strategy = STRATEGIES[method](net.num_params, cfg.population, settings,
+                                      init_params=net.get_params(), init_scale=cfg.init_scale)
+        idx_all = np.arange(len(x))
+        while k < len(marks):
+            pop = strategy.ask(rng)  # (P, D)
+            idx = rng.choice(idx_all, size=min(cfg.fitness_batch, len(x)), replace=False)
+            probs = net.forward_population(x[idx], pop.astype(np.float32))  # (P, B, C)
+            p_true = probs[:, np.arange(len(idx)), y[idx]]  # (P, B)
+            fitness = np.log(np.maximum(p_true, 1e-12)).mean(axis=1)  # -cross-entropy
+            strategy.tell(pop, fitness.astype(np.float64))
+            evals += pop.shape[0] * len(idx)
+            if clock.now() >= marks[k]:
+                record(strategy.mean)
+                k += 1
+    return {"curve": curve, "num_params": net.num_params}
+
+
+def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: None) -> dict:
+    """Evolve cars with ``method`` for ``budget`` seconds: best fitness per generation."""
+    from evo.evaluate import make_evaluator
+    from evo.run import ask_rng, episode_seed
+    from evo.tasks import TaskSpec
+
+    spec = TaskSpec("cars", evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy)
+    evaluator = make_evaluator("serial", spec)
+    net = evaluator.task.network()
+    net.init_params(np.random.default_rng(np.random.SeedSequence([seed, 7])))
+    s = evolve_cfg.strategy
+    settings = getattr(s, method)
+    pop = evolve_cfg.population + (evolve_cfg.population % 2 if method == "es" else 0)
+    strategy = STRATEGIES[method](net.num_params, pop, settings,
+                                  init_params=net.get_params(), init_scale=s.init_scale)
+    curve = {"seconds": [], "generation": [], "best": []}
+    t0, g = time.perf_counter(), 0
+    while time.perf_counter() - t0 < budget:
+        params = strategy.ask(ask_rng(seed, g))
+        fit = evaluator.evaluate(params, episode_seed(seed, g))["fitness"]
+        strategy.tell(params, fit)
+        g += 1
+        curve["seconds"].append(time.perf_counter() - t0)
+        curve["generation"].append(g)
+        curve["best"].append(strategy.best_fitness)
+        tick(curve["seconds"][-1])
+    return {"curve": curve, "num_params": net.num_params}
+
+
+# -- reporting -------------------------------------------------------------------------------
+def _on_grid(xs, ys, grid):
+    """Step interpolation: the value reached by each grid point (NaN before the first)."""
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    idx = np.searchsorted(xs, grid, side="right") - 1
+    return np.where(idx >= 0, ys[np.clip(idx, 0, len(ys) - 1)], np.nan)
+
+
+def summarize_classification(results: dict[str, list[dict]]) -> list[dict]:
+    finals = {m: [r["curve"]["accuracy"][-1] for r in runs] for m, runs in results.items()}
+    best_final = max(np.mean(v) for v in finals.values())
+    target = 0.9 * best_final
+    rows = []
+    for m, runs in results.items():
+        times = []
+        for r in runs:
+            c = r["curve"]
+            hit = [s for s, a in zip(c["seconds"], c["accuracy"]) if a >= target]
+            times.append(hit[0] if hit else math.inf)
+        rows.append({"method": m, "final_mean": float(np.mean(finals[m])),
+                     "final_std": float(np.std(finals[m])),
+                     "time_to_target": float(np.median(times)),
+                     "evaluations": int(np.mean([r["curve"]["evaluations"][-1] for r in runs])),
+                     "num_params": runs[0]["num_params"]})
+    return rows, target
+
+
+def plot_classification(results, path, title):
+    from matplotlib.figure import Figure
+
+    from nn.plots import save_figure
+
+    fig = Figure(figsize=(11, 4.2))
+    ax_t, ax_e = fig.subplots(1, 2)
+    for m, runs in results.items():
+        for ax, key in ((ax_t, "seconds"), (ax_e, "evaluations")):
+            top = max(r["curve"][key][-1] for r in runs)
+            grid = (np.linspace(0, top, 200) if key == "seconds"
+                    else np.geomspace(max(1, min(r["curve"][key][1] for r in runs)), top, 200))
+            ys = np.array([_on_grid(r["curve"][key], r["curve"]["accuracy"], grid)
+                           for r in runs])
+            mean = np.nanmean(ys, axis=0)
+            line, = ax.plot(grid, mean, label=m)
+            ax.fill_between(grid, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0),
+                            color=line.get_color(), alpha=0.2)
+    ax_t.set_xlabel("training seconds")
+    ax_e.set_xlabel("sample evaluations (forward passes)")
+    ax_e.set_xscale("log")
+    for ax in (ax_t, ax_e):
+        ax.set_ylabel("test accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_cars(results, path, title):
+    from matplotlib.figure import Figure
+
+    from nn.plots import save_figure
+
+    fig = Figure(figsize=(11, 4.2))
+    ax_g, ax_s = fig.subplots(1, 2)
+    for m, runs in results.items():
+        color = None
+        for i, r in enumerate(runs):
+            c = r["curve"]
+            kw = {"label": m} if i == 0 else {}
+            line, = ax_g.plot(c["generation"], c["best"], color=color, alpha=0.8, **kw)
+            color = line.get_color()
+            ax_s.plot(c["seconds"], c["best"], color=color, alpha=0.8, **kw)
+    ax_g.set_xlabel("generation")
+    ax_s.set_xlabel("seconds")
+    for ax in (ax_g, ax_s):
+        ax.set_ylabel("best fitness (laps)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def write_report(out: Path, task: str, rows, target, budget, seeds, cfg) -> None:
+    lines = [f"# Evolution vs gradient descent: {task}", "",
+             f"Budget: {budget:g} training seconds per method and seed; {seeds} seed(s). "
+             f"Network: {rows[0]['num_params']} parameters for every method (hidden "
+             f"{cfg.hidden}, {cfg.activation}, softmax).", "",
+             "| method | final test accuracy | time to 90% of best final "
+             f"({target:.3f}) | sample evaluations | parameters |",
+             "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        t = "never" if math.isinf(r["time_to_target"]) else f"{r['time_to_target']:.1f} s"
+        lines.append(f"| {r['method']} | {r['final_mean']:.4f} ± {r['final_std']:.4f} | {t} | "
+                     f"{r['evaluations']:,} | {r['num_params']:,} |")
+    bp = max((r for r in rows if r["method"].startswith("backprop")),
+             key=lambda r: r["final_mean"])
+    ev = max((r for r in rows if not r["method"].startswith("backprop")),
+             key=lambda r: r["final_mean"])
+    ratio = ev["evaluations"] / max(bp["evaluations"], 1)
+    gap = bp["final_mean"] - ev["final_mean"]
+    lines += ["", "## What the numbers show", "",
+              f"With the same {rows[0]['num_params']}-parameter network and the same "
+              f"{budget:g} s, the best gradient method ({bp['method']}) reached "
+              f"{bp['final_mean']:.1%} test accuracy and the best evolution strategy "
+              f"({ev['method']}) {ev['final_mean']:.1%}, "
+              + (f"{gap:.1%} lower" if gap > 0 else f"{-gap:.1%} higher")
+              + f", while evaluating {ratio:.1f}x as many samples. Backpropagation gets a "
+              f"full gradient from each sample; evolution estimates a direction from "
+              f"fitness differences between {cfg.population} perturbed copies, so each of "
+              f"its steps costs a population of forward passes and carries far less "
+              f"information per sample.", "", "![comparison](compare.png)", ""]
+    atomic_write_text(out / "report.md", "\n".join(lines))
+
+
+def write_cars_report(out: Path, results, budget, seeds) -> None:
+    lines = ["# Cars: GA vs ES vs random search", "",
+             f"Budget: {budget:g} s per method and seed; {seeds} seed(s).", "",
+             "| method | best fitness (laps, mean over seeds) | generations | first lap at "
+             "generation |", "|---|---:|---:|---:|"]
+    for m, runs in results.items():
+        best = np.mean([r["curve"]["best"][-1] if r["curve"]["best"] else 0 for r in runs])
+        gens = np.mean([len(r["curve"]["best"]) for r in runs])
+        laps = [next((g for g, b in zip(r["curve"]["generation"], r["curve"]["best"])
+                      if b >= 1.0), None) for r in runs]
+        lap = ", ".join("never" if v is None else str(v) for v in laps)
+        lines.append(f"| {m} | {best:.3f} | {gens:.0f} | {lap} |")
+    lines += ["", "![comparison](compare.png)", ""]
+    atomic_write_text(out / "report.md", "\n".join(lines))
+
+
+def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
+            data=None, evolve_cfg=None, progress: bool = True) -> dict:
+    """Run the comparison and write ``compare.png``, ``report.md`` and ``results.json``."""
+    import json
+
+    from tqdm import tqdm
+
+    out.mkdir(parents=True, exist_ok=True)
+    methods = ("ga", "es", "random") if task == "cars" else METHODS
+    bar = tqdm(total=round(budget * len(methods) * seeds, 1), unit="s", disable=not progress,
+               mininterval=0.5,
+               desc=f"compare {task}", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s")
+    results: dict[str, list[dict]] = {m: [] for m in methods}
+    for seed in range(seeds):
+        for m in methods:
+            done = bar.n
+
+            def tick(s, done=done, m=m, seed=seed):
+                bar.n = done + min(s, budget)
+                bar.set_postfix(method=m, seed=seed, refresh=False)
+                bar.refresh()
+
+            if task == "cars":
+                r = run_cars(m, evolve_cfg, seed, budget, tick)
+            else:
+                r = run_classification(m, data, cfg, seed, budget, tick)
+            results[m].append(r)
+            bar.n = done + budget
+    bar.close()
+    counts = {r["num_params"] for runs in results.values() for r in runs}
+    assert len(counts) == 1, f"methods used different networks: {counts}"
+    if task == "cars":
+        plot_cars(results, out / "compare.png", f"cars: best fitness, {seeds} seed(s)")
+        write_cars_report(out, results, budget, seeds)
+    else:
+        rows, target = summarize_classification(results)
+        plot_classification(results, out / "compare.png",
+                            f"{task}: test accuracy, {seeds} seed(s), {budget:g} s each")
+        write_report(out, task, rows, target, budget, seeds, cfg)
+    atomic_write_text(out / "results.json", json.dumps(
+        {"task": task, "budget_seconds": budget, "seeds": seeds,
+         "config": dataclasses.asdict(cfg), "results": results}, default=float))
+    return results
+
+
+# -- command line -------------------------------------------------------------------------------
+def compare_cmd(args) -> int:
+    import sys
+
+    from evo.config import ConfigError, load_config, named_config
+
+    if args.budget_seconds <= 0 or args.seeds < 1:
+        raise ConfigError("--budget-seconds must be > 0 and --seeds >= 1")
+    cfg = load_config(CompareConfig, Path(args.config) if args.config else
+                      named_config("compare"), args.set)
+    out = Path(args.out) if args.out else Path("runs") / \
+        f"compare-{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+    data = evolve_cfg = None
+    if args.task == "cars":
+        from evo.evolve_config import EvolveConfig
+
+        evolve_cfg = load_config(EvolveConfig, named_config("cars"))
+    else:
+        from nn.data import load_dataset
+
+        options = {}
+        if args.subset:
+            if args.task.startswith("fruit"):
+                raise ConfigError("--subset applies to mnist and fashion")
+            options["n_train"] = args.subset
+        data = load_dataset(args.task, data_dir=args.data_dir, seed=0, **options)
+    print(f"comparing on {args.task}: {args.budget_seconds:g} s per method, {args.seeds} "
+          f"seed(s) -> {out}", file=sys.stderr)
+    compare(args.task, out, args.budget_seconds, args.seeds, cfg, data, evolve_cfg,
+            progress=not args.quiet)
+    report = (out / "report.md").read_text()
+    table = [ln for ln in report.splitlines() if ln.startswith("|")]
+    print("\n".join(table))
+    print(f"report: {out / 'report.md'}")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register ``neuroevo compare``."""
+    c = sub.add_parser("compare", help="evolution vs gradient descent on the same network",
+                       description="Train the same network by backprop (SGD, Adam), a genetic "
+                       "algorithm and evolution strategies with the same wall-clock budget, and "
+                       "write compare.png, report.md and results.json. For cars: GA vs ES vs "
+                       "random search.")
+    c.add_argument("task", choices=list(TASKS))
+    c.add_argument("--budget-seconds", type=float, default=30.0, metavar="N",
+                   help="training seconds per method and seed (default 30)")
+    c.add_argument("--seeds", type=int, default=1, metavar="K", help="repeats (default 1)")
+    c.add_argument("--subset", type=int, metavar="N", help="mnist/fashion: first N training "
+                   "images only")
+    c.add_argument("--config", metavar="FILE", help="YAML (default configs/compare.yaml)")
+    c.add_argument("--set", metavar="KEY=VALUE", action="append", default=[])
+    c.add_argument("--data-dir", metavar="DIR")
+    c.add_argument("--out", metavar="DIR", help="output folder (default runs/compare-TASK-TIME)")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(func="evo.compare:compare_cmd")
