@@ -1,11 +1,13 @@
-"""Time one training epoch of a 784-128-10 ReLU/softmax network, ours vs PyTorch CPU.
+"""Time one training epoch of a ReLU/softmax MLP, ours vs PyTorch CPU.
 
-Both train on the same 60,000 random float32 samples with SGD + momentum, the same batch
-size and the same number of threads, in the same process run, alternating repeats.
+Both train on the same 60,000 random float32 samples (784 inputs, 10 classes) with the same
+optimizer, batch size and number of threads, in the same process run, alternating repeats.
 Reports medians and the ratio ours / PyTorch (lower is better).
 
     .venv/bin/pip install torch==2.13.0   # only for this benchmark
-    .venv/bin/python bench/bench_epoch.py [--repeats 5] [--threads 2]
+    .venv/bin/python bench/bench_epoch.py [--repeats 5] [--threads 2]      # 784-128-10, SGD
+    .venv/bin/python bench/bench_epoch.py --hidden 512 256 --optimizer adam --batches 64
+                                                       # configs/mnist.yaml's network
 
 Set the thread count before numpy loads: this script re-executes itself with
 OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS set.
@@ -19,37 +21,43 @@ import statistics
 import sys
 import time
 
-N, D_IN, HIDDEN, N_OUT = 60_000, 784, 128, 10
+N, D_IN, N_OUT = 60_000, 784, 10
 
 
-def ours_epoch(x, y, batch, seed):
+def ours_epoch(x, y, batch, seed, hidden, optimizer):
     import numpy as np
 
     from nn.network import Network
     from nn.train import TrainConfig, Trainer
 
-    net = Network([D_IN, HIDDEN, N_OUT], ["relu", "softmax"], rng=np.random.default_rng(seed))
-    cfg = TrainConfig(epochs=1, batch_size=batch, lr=0.05, momentum=0.9, l2=0.0, decay=0.0,
-                      validation_fraction=0.0, seed=seed)
+    net = Network([D_IN, *hidden, N_OUT], ["relu"] * len(hidden) + ["softmax"],
+                  rng=np.random.default_rng(seed))
+    cfg = TrainConfig(epochs=1, batch_size=batch, optimizer=optimizer,
+                      lr=0.05 if optimizer == "sgd" else 0.001, momentum=0.9, l2=0.0,
+                      decay=0.0, validation_fraction=0.0, seed=seed)
     trainer = Trainer(net, cfg, progress=False)
     t0 = time.perf_counter()
     trainer.fit(x, y)
     return time.perf_counter() - t0
 
 
-def torch_epoch(x, y, batch, seed):
+def torch_epoch(x, y, batch, seed, hidden, optimizer):
     import torch
 
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(D_IN, HIDDEN), torch.nn.ReLU(),
-                                torch.nn.Linear(HIDDEN, N_OUT))
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    layers, n_in = [], D_IN
+    for h in hidden:
+        layers += [torch.nn.Linear(n_in, h), torch.nn.ReLU()]
+        n_in = h
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(n_in, N_OUT))
+    opt = (torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9) if optimizer == "sgd"
+           else torch.optim.Adam(model.parameters(), lr=0.001))
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     g = torch.Generator().manual_seed(seed)
     t0 = time.perf_counter()
-    perm = torch.randperm(N, generator=g)
-    for lo in range(0, N, batch):
+    perm = torch.randperm(len(x), generator=g)
+    for lo in range(0, len(x), batch):
         idx = perm[lo:lo + batch]
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(xt[idx]), yt[idx])
@@ -63,6 +71,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batches", type=int, nargs="+", default=[32, 128])
+    ap.add_argument("--hidden", type=int, nargs="+", default=[128])
+    ap.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
     args = ap.parse_args()
     want = str(args.threads)
     if os.environ.get("OMP_NUM_THREADS") != want:
@@ -81,17 +91,19 @@ def main() -> None:
     rng = np.random.default_rng(0)
     x = rng.random((N, D_IN), dtype=np.float32)
     y = rng.integers(0, N_OUT, N).astype(np.int64)
+    sizes = "-".join(map(str, [D_IN, *args.hidden, N_OUT]))
     print(f"numpy {np.__version__}, torch {torch.__version__}, threads {args.threads}, "
-          f"{N} samples, {D_IN}-{HIDDEN}-{N_OUT} relu/softmax, SGD momentum")
+          f"{N} samples, {sizes} relu/softmax, {args.optimizer}")
     print("| batch | ours (s, median) | PyTorch (s, median) | ratio ours/PyTorch |")
     print("|---:|---:|---:|---:|")
     for batch in args.batches:
-        ours_epoch(x[:5000], y[:5000], batch, 0)  # warm up both
-        torch_epoch(x, y, batch, 0)
+        net = (args.hidden, args.optimizer)
+        ours_epoch(x[:5000], y[:5000], batch, 0, *net)  # warm up both
+        torch_epoch(x[:5000], y[:5000], batch, 0, *net)
         t_ours, t_torch = [], []
         for r in range(args.repeats):
-            t_ours.append(ours_epoch(x, y, batch, r))
-            t_torch.append(torch_epoch(x, y, batch, r))
+            t_ours.append(ours_epoch(x, y, batch, r, *net))
+            t_torch.append(torch_epoch(x, y, batch, r, *net))
         mo, mt = statistics.median(t_ours), statistics.median(t_torch)
         print(f"| {batch} | {mo:.3f} | {mt:.3f} | {mo / mt:.2f} |", flush=True)
 
