@@ -83,6 +83,10 @@ def train(args) -> int:
     split_rng = np.random.default_rng(np.random.SeedSequence([cfg.train.seed, 1]))
     x_tr, y_tr, x_val, y_val = split_validation(data.x_train, data.y_train,
                                                 cfg.train.validation_fraction, split_rng)
+    if cfg.model.input_norm == "standardize":
+        from nn.data.dataset import standardization
+
+        net.set_input_norm(*standardization(x_tr, data.input_shape))
     from nn.callbacks import MetricsCSV
 
     trainer = Trainer(net, cfg.train, augment=make_augmenter(cfg, data),

@@ -43,6 +43,7 @@ class ModelConfig:
     output_activation: str = "softmax"  # softmax, sigmoid, tanh, identity ...
     loss: str = "cross_entropy"  # cross_entropy or mse
     dtype: str = "float32"  # float32 or float64
+    input_norm: str = "none"  # "standardize": zero mean, unit variance inputs (per channel)
 
     def validate(self):
         from nn.activations import ACTIVATIONS
@@ -61,6 +62,8 @@ class ModelConfig:
             bad.append(("loss", "cross_entropy needs output_activation softmax or sigmoid"))
         if self.dtype not in ("float32", "float64"):
             bad.append(("dtype", "must be float32 or float64"))
+        if self.input_norm not in ("none", "standardize"):
+            bad.append(("input_norm", "must be none or standardize"))
         return bad
 
 

@@ -3,6 +3,8 @@
 Layout of the archive (``np.load(..., allow_pickle=False)`` reads it):
 
 - ``theta``: the flat parameter vector (float32 or float64)
+- ``in_shift``, ``in_scale`` (optional): the fixed input standardisation
+  ``(x - in_shift) * in_scale`` applied before the first layer
 - ``meta``: a 0-d unicode array holding a JSON object::
 
     {"format": "neuroevo-model", "version": 1, "layer_sizes": [...],
@@ -70,14 +72,19 @@ def save_model(path: str | os.PathLike, net: Network, **meta) -> None:
     full = model_metadata(net, **meta)
     text = json.dumps(full)
 
+    arrays = {"theta": net.theta, "meta": np.array(text)}
+    if net.in_shift is not None:
+        arrays.update(in_shift=net.in_shift, in_scale=net.in_scale)
+
     def write(f):
-        np.savez(f, theta=net.theta, meta=np.array(text))
+        np.savez(f, **arrays)
 
     atomic_write(path, write)
 
 
 def read_model_file(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
-    """Read and validate ``(theta, meta)`` without building a network."""
+    """Read and validate ``(theta, meta)`` without building a network; the optional input
+    standardisation arrays come back in ``meta["_input_norm"]``."""
     path = Path(path)
     where = str(path)
     if not path.is_file():
@@ -89,6 +96,8 @@ def read_model_file(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
                                      f"expected, found {', '.join(z.files) or 'none'})")
             theta = z["theta"]
             meta_arr = z["meta"]
+            norm = ((z["in_shift"], z["in_scale"]) if "in_shift" in z.files
+                    and "in_scale" in z.files else None)
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
@@ -106,6 +115,7 @@ def read_model_file(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     for key in ("layer_sizes", "activations", "loss"):
         if key not in meta:
             raise ModelFileError(f"{where}: model metadata lacks {key!r}")
+    meta["_input_norm"] = norm
     if theta.ndim != 1 or theta.dtype.kind != "f":
         raise ModelFileError(f"{where}: parameter array has shape {theta.shape} and dtype "
                              f"{theta.dtype}; expected a flat float vector")
@@ -123,4 +133,10 @@ def load_model(path: str | os.PathLike) -> tuple[Network, dict]:
         raise ModelFileError(f"{path}: {theta.shape[0]} parameters stored but layers "
                              f"{meta['layer_sizes']} need {net.num_params}")
     net.set_params(theta)
+    norm = meta.pop("_input_norm", None)
+    if norm is not None:
+        try:
+            net.set_input_norm(*norm)
+        except ValueError as e:
+            raise ModelFileError(f"{path}: {e}") from None
     return net, meta

@@ -131,12 +131,19 @@ def export_lague(path: str | os.PathLike, net: Network, meta: dict) -> None:
     conns = []
     for i, layer in enumerate(net.layers):
         W = np.asarray(layer.W, np.float64)  # (n_in, n_out)
+        b = np.asarray(layer.b, np.float64)
+        if i == 0 and net.in_shift is not None:
+            # fold the input standardisation into the first layer:
+            # ((x - m) * s) @ W + b = x @ (s[:, None] * W) + (b - (m * s) @ W)
+            s = np.asarray(net.in_scale, np.float64)
+            b = b - (np.asarray(net.in_shift, np.float64) * s) @ W
+            W = s[:, None] * W
         if i == 0 and len(shape) == 3 and orientation != "bottom-up":
             # the exported network will see bottom-up images: input j of it is our
             # input flip[j]
             W = W[flip_rows_index(shape)]
         conns.append({"weights": W.T.reshape(-1).tolist(),
-                      "biases": np.asarray(layer.b, np.float64).tolist(),
+                      "biases": b.tolist(),
                       "activationType": ACTIVATION_NAMES[layer.activation.name]})
     doc = {"layerSizes": net.sizes, "connections": conns,
            "costFunctionType": COST_NAMES.get(net.loss_name, 1)}

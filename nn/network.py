@@ -42,6 +42,9 @@ class Network:
         self.theta = np.zeros(self.num_params, self.dtype)
         self.grad = np.zeros(self.num_params, self.dtype)
         self._offsets = np.cumsum([0] + [layer.num_params for layer in self.layers])
+        # Fixed input standardisation x -> (x - in_shift) * in_scale (not trained), or None.
+        self.in_shift: np.ndarray | None = None  # (n_in,)
+        self.in_scale: np.ndarray | None = None  # (n_in,)
         self._bind()
         self.init_params(rng if rng is not None else np.random.default_rng(0))
 
@@ -97,7 +100,26 @@ class Network:
     def clone(self) -> Network:
         other = Network(self.sizes, self.activations, self.loss_name, self.dtype)
         other.set_params(self.theta)
+        if self.in_shift is not None:
+            other.set_input_norm(self.in_shift, self.in_scale)
         return other
+
+    def set_input_norm(self, shift: np.ndarray | None, scale: np.ndarray | None) -> None:
+        """Standardise inputs as ``(x - shift) * scale`` before the first layer (``None``
+        switches it off).  Part of the model: saved with it and applied by every caller."""
+        if shift is None:
+            self.in_shift = self.in_scale = None
+            return
+        shift = np.asarray(shift, self.dtype).reshape(-1)
+        scale = np.asarray(scale, self.dtype).reshape(-1)
+        if shift.shape != (self.n_inputs,) or scale.shape != (self.n_inputs,):
+            raise ValueError(f"input norm needs {self.n_inputs} shifts and scales")
+        self.in_shift, self.in_scale = shift, scale
+
+    def _normalize(self, x: np.ndarray) -> np.ndarray:
+        if self.in_shift is None:
+            return x
+        return (x - self.in_shift) * self.in_scale
 
     def layer_slices(self) -> list[tuple[slice, slice]]:
         """For each layer, the (weights, biases) slices of ``theta``."""
@@ -122,7 +144,7 @@ class Network:
         The result is an internal buffer, overwritten by the next call with the same
         batch size: copy it to keep it (``predict`` does).
         """
-        a = self._check_input(x)
+        a = self._normalize(self._check_input(x))
         for layer in self.layers:
             a = layer.forward(a)
         return a
@@ -185,6 +207,8 @@ class Network:
                              f"(P, B, {self.n_inputs}), got {x.shape}")
         dtype = np.result_type(thetas.dtype, np.float32)
         a = x.astype(dtype, copy=False)
+        if self.in_shift is not None:
+            a = (a - self.in_shift.astype(dtype)) * self.in_scale.astype(dtype)
         for layer, lo, hi in zip(self.layers, self._offsets[:-1], self._offsets[1:]):
             a = layer.forward_population(a, thetas[:, lo:hi])
         return a

@@ -44,3 +44,18 @@ class Dataset:
         if int(np.prod(self.input_shape)) != self.x_train.shape[1]:
             raise ValueError(f"{self.name}: input_shape {self.input_shape} does not fit "
                              f"{self.x_train.shape[1]} features")
+
+
+def standardization(x: np.ndarray, input_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``(shift, scale)`` per input feature that give zero mean and unit variance: per
+    channel for images ``(H, W, C)`` (so blank borders stay defined), per feature otherwise."""
+    x = np.asarray(x, np.float64)
+    if len(input_shape) == 3:
+        c = input_shape[2]
+        per = x.reshape(len(x), -1, c)  # (N, H*W, C)
+        mean, std = per.mean(axis=(0, 1)), per.std(axis=(0, 1))
+        reps = x.shape[1] // c
+        mean, std = np.tile(mean, reps), np.tile(std, reps)  # HWC order
+    else:
+        mean, std = x.mean(axis=0), x.std(axis=0)
+    return mean, 1.0 / np.maximum(std, 1e-3)

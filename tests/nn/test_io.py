@@ -94,3 +94,31 @@ def test_bad_files_raise_one_line(saved, tmp_path, case, fragment):
         load_model(path)
     msg = str(info.value)
     assert fragment in msg and "\n" not in msg and str(path) in msg
+
+
+def test_input_standardisation_round_trips_and_exports(tmp_path):
+    from nn.data.dataset import standardization
+    from nn.lague import export_lague, load_lague
+
+    rng = np.random.default_rng(5)
+    x = rng.random((40, 12)) * 3 + 1  # images (2, 2, 3)
+    net = Network([12, 5, 3], ["relu", "softmax"], dtype=np.float64, rng=rng)
+    shift, scale = standardization(x, (2, 2, 3))
+    z = (x - shift) * scale
+    np.testing.assert_allclose(z.reshape(40, 4, 3).mean(axis=(0, 1)), 0, atol=1e-12)
+    np.testing.assert_allclose(z.reshape(40, 4, 3).std(axis=(0, 1)), 1, rtol=1e-9)
+    net.set_input_norm(shift, scale)
+    ref = net.predict_proba(x)
+    raw = Network([12, 5, 3], ["relu", "softmax"], dtype=np.float64)
+    raw.set_params(net.theta)
+    np.testing.assert_allclose(raw.predict_proba(z), ref)  # the norm really is applied
+    pop = net.forward_population(x, net.theta[None, :])[0]
+    np.testing.assert_allclose(pop, ref, rtol=1e-12)
+    save_model(tmp_path / "m.npz", net, input_shape=[2, 2, 3])
+    loaded, _ = load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(x), ref)
+    # exported to the original format, the standardisation is folded into the first layer
+    export_lague(tmp_path / "m.json", net, {"input_shape": [12],
+                                           "preprocessing": {"orientation": "top-down"}})
+    imported, _ = load_lague(tmp_path / "m.json")
+    np.testing.assert_allclose(imported.predict_proba(x), ref, rtol=1e-9, atol=1e-12)
