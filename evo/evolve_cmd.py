@@ -12,7 +12,7 @@ import numpy as np
 
 from evo.config import ConfigError, build, load_config, named_config
 from evo.evolve_config import EvolveConfig
-from evo.rollout import PolicyConfig, make_policy, run_episode
+from evo.rollout import PolicyConfig, episode, make_policy, run_episode
 from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
 from nn.errors import ModelFileError
 from nn.io import load_model
@@ -42,6 +42,7 @@ def resolve(args) -> EvolveConfig:
 def evolve(args) -> int:
     from evo.run import EvolutionRun, ProgressReporter
 
+    check_window_args(args)
     reporters = [] if args.quiet else [ProgressReporter()]
     if args.resume:
         if args.config or args.set or args.population is not None or args.seed is not None:
@@ -55,25 +56,81 @@ def evolve(args) -> int:
         out = Path(args.out) if args.out else Path("runs") / \
             f"{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
         run = EvolutionRun(cfg, out, reporters)
-    if not args.headless and not args.quiet:
-        print("neuroevo: no window yet: evolving headless", file=sys.stderr)
+    watch = open_watch(run.task, args, f"neuroevo: evolve {run.cfg.task}", run.out, "evolving")
+    try:
+        return _evolve(run, watch, args)
+    finally:
+        if watch is not None:
+            watch.close()
+
+
+def _evolve(run, watch, args) -> int:
     print(f"evolving {run.cfg.task} with {run.cfg.strategy.name}: population "
           f"{run.cfg.population}, {run.net.num_params} weights per genome, "
           f"{run.cfg.evaluation.backend} evaluation -> {run.out}", file=sys.stderr)
-    status = run.run()
+    evaluator = None
+    if watch is not None:
+        from evo.watch import WindowEvaluator
+
+        evaluator = WindowEvaluator(run, watch)
+    status = run.run(evaluator)
+    if watch is not None and args.screenshot and watch.screenshot_saved is None:
+        if np.isfinite(run.strategy.best_fitness):  # the run ended before --frames frames
+            watch.best_ever = (run.strategy.best_params, run.strategy.best_fitness)
+        watch.capture(args.screenshot)
     last = run.rows[-1] if run.rows else None
     if last:
         laps = f"  laps: {int(last['best_laps'])}" if "best_laps" in last else ""
         print(f"generations: {run.generation}  best fitness: {last['best']:.4f}  "
               f"best ever: {run.strategy.best_fitness:.4f}{laps}")
-    print(f"best: {run.out / 'best.npz'}")
+        print(f"best: {run.out / 'best.npz'}")
+    if watch is not None and watch.screenshot_saved is not None:
+        print(f"screenshot: {watch.screenshot_saved}")
+        return 0
+    if watch is not None and watch.closed:
+        print(f"neuroevo: window closed after generation {run.generation}; resume with "
+              f"--resume {run.out}", file=sys.stderr)
+        return 0
     if status == "interrupted":
         print(f"neuroevo: interrupted after generation {run.generation}; resume with "
               f"--resume {run.out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if status == "lap":
         print(f"first lap completed in generation {last['generation']}")
+    if watch is not None:
+        watch.on_quit = watch.interrupted = None
+        sys.stdout.flush()
+        watch.linger()  # the window stays until Esc; R replays the best-ever genome
     return 0
+
+
+def check_window_args(args) -> None:
+    if args.frames is not None and args.screenshot is None:
+        raise ConfigError("--frames N needs --screenshot FILE")
+    if args.frames is not None and args.frames < 1:
+        raise ConfigError(f"--frames must be >= 1, got {args.frames}")
+    if args.screenshot is not None and Path(args.screenshot).suffix.lower() != ".png":
+        raise ConfigError(f"--screenshot {args.screenshot}: the file name must end in .png")
+
+
+def open_watch(task, args, title: str, shots_dir, doing: str, net=None):
+    """The live window (:class:`evo.watch.Watch`) unless ``--headless``; ``None`` after one
+    line on stderr where no display can be opened.  ``--screenshot`` always renders (off
+    screen where there is no display) and is a user error where nothing can render."""
+    if args.headless and args.screenshot is None:
+        return None
+    from evo.watch import Watch
+    from sims.view.backend import NoDisplay
+
+    try:
+        return Watch(task, title=title, screenshot=args.screenshot, frames=args.frames,
+                     shots_dir=shots_dir, net=net)
+    except NoDisplay as e:
+        if args.screenshot is not None:
+            raise ConfigError(f"--screenshot {args.screenshot}: {e}") from None
+        if not getattr(args, "quiet", False):
+            print(f"neuroevo: {e}: {doing} headless", file=sys.stderr)
+        return None
 
 
 def load_policy(path: str, track: str | None = None):
@@ -103,17 +160,46 @@ def load_policy(path: str, track: str | None = None):
 
 
 def replay(args) -> int:
+    check_window_args(args)
     task, net, meta = load_policy(args.model, args.track)
-    if not args.headless:
-        print("neuroevo: no window yet: replaying headless", file=sys.stderr)
     world = task.world(1)
     policy = make_policy(*task.dims, task.policy)
     policy.set_params(net.theta)
-    info, _ = run_episode(world, policy, policy.theta[None, :].astype(np.float64), seed=0)
+    thetas = policy.theta[None, :].astype(np.float64)
+    watch = open_watch(task, args, f"neuroevo: replay {Path(args.model).name}", Path("."),
+                       "replaying", net=policy)
+    try:
+        if watch is None:
+            info, _ = run_episode(world, policy, thetas, seed=0)
+        else:
+            from evo.watch import EvaluationAborted, finish
+
+            watch.mode = "single"
+            watch.heading = f"replay: {Path(args.model).name}"
+            fitness = float(meta.get("fitness", float("nan")))
+            watch.best_ever = (thetas[0], fitness)
+            gen = episode(world, policy, thetas, seed=0)
+            try:
+                info, _ = watch.play(gen, world, thetas, nested_replay=False)
+            except EvaluationAborted:  # Esc or --screenshot: the episode ends undrawn
+                info, _ = finish(gen)
+        _print_replay(meta, info, args.json)
+        if watch is not None and watch.screenshot_saved is not None:
+            print(f"screenshot: {watch.screenshot_saved}", file=sys.stderr)
+        elif watch is not None and not watch.closed:
+            sys.stdout.flush()
+            watch.linger()  # the window stays until Esc; R replays the episode
+    finally:
+        if watch is not None:
+            watch.close()
+    return 0
+
+
+def _print_replay(meta, info, as_json: bool) -> None:
     if meta["task"] == "cars":
         result = {"progress": float(info["progress"][0]), "laps": int(info["laps"][0]),
                   "crashed": bool(info["crashed"][0]), "time": float(info["time_alive"][0])}
-        if args.json:
+        if as_json:
             print(json.dumps(result))
         else:
             print(f"progress: {result['progress']:.4f} laps: {result['laps']} crashed: "
@@ -121,11 +207,10 @@ def replay(args) -> int:
     else:
         result = {"distance": float(info["distance"][0]), "fallen": bool(info["fallen"][0]),
                   "time": float(info["time_alive"][0])}
-        if args.json:
+        if as_json:
             print(json.dumps(result))
         else:
             print(f"distance: {result['distance']:.2f}")
-    return 0
 
 
 def add_commands(sub) -> None:
@@ -148,7 +233,9 @@ def add_commands(sub) -> None:
     v.add_argument("--track", metavar="FILE|procedural:SEED", help="track for cars")
     v.add_argument("--until-lap", action="store_true",
                    help="cars: stop after the first generation whose best car completes a lap")
-    v.add_argument("--headless", action="store_true", help="no window")
+    v.add_argument("--headless", action="store_true",
+                   help="no window (the default where there is no display)")
+    add_window_options(v)
     v.add_argument("--out", metavar="DIR", help="run directory (default runs/TASK-TIME)")
     v.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -159,6 +246,16 @@ def add_commands(sub) -> None:
                        "episode and print how it did.")
     r.add_argument("model", metavar="MODEL", help="a best.npz written by neuroevo evolve")
     r.add_argument("--track", metavar="FILE|procedural:SEED", help="another track (cars)")
-    r.add_argument("--headless", action="store_true", help="no window")
+    r.add_argument("--headless", action="store_true",
+                   help="no window (the default where there is no display)")
+    add_window_options(r)
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func="evo.evolve_cmd:replay")
+
+
+def add_window_options(p) -> None:
+    p.add_argument("--screenshot", metavar="FILE",
+                   help="render --frames frames (off screen where there is no display), "
+                   "save them as a PNG and exit")
+    p.add_argument("--frames", type=int, metavar="N",
+                   help="frames to render before --screenshot (default 120)")

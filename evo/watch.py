@@ -1,0 +1,475 @@
+"""Watch evolution live: a pyglet window that draws every episode while it is simulated.
+
+:class:`Watch` owns the window: a world renderer from :mod:`sims.view` (cars from above,
+walkers from the side with a camera on the leader), and a panel with the generation, agents
+alive, best and mean fitness, a fitness-history graph and the leader's network with live
+activations.  :class:`WindowEvaluator` plugs it into :meth:`evo.run.EvolutionRun.run`: it
+advances the same :func:`evo.rollout.episode` generator the serial evaluator runs to the end,
+a few physics steps per frame, so the fitness it returns is the serial evaluator's, bit for
+bit.  The window only reads the world between steps.
+
+Keys (also shown in the window): space pause, F fast-forward to the next generation, R replay
+the best-ever genome, +/- simulation speed, S screenshot, Esc quit (the run's checkpoint is
+written first; ``--resume`` continues it).
+
+Nothing here imports pyglet at import time: the window modules load in :class:`Watch`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from evo.rollout import episode
+from evo.run import EvaluationAborted
+
+KEYS_HELP = ("space pause    F fast-forward    R replay best",
+             "+/- speed    S screenshot    Esc quit")
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # physics steps per frame
+PANEL_WIDTH = 330
+FF_DRAW_EVERY = 0.25  # s between frames while fast-forwarding
+
+
+class WindowClosed(EvaluationAborted):
+    """The user pressed Esc or closed the window."""
+
+
+class ScreenshotTaken(EvaluationAborted):
+    """``--screenshot FILE --frames N``: the picture is saved, stop."""
+
+
+def finish(gen):
+    """Run an :func:`~evo.rollout.episode` generator to its end; returns its value."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def leader_activations(net, theta: np.ndarray, obs: np.ndarray):
+    """Per-layer weights ``(n_in, n_out)`` and activations (inputs first) of one member."""
+    a = np.asarray(obs, np.float64)[None, None, :]  # (1, 1, n_in)
+    theta = np.asarray(theta, np.float64)
+    acts, weights = [a[0, 0]], []
+    for layer, (ws, bs) in zip(net.layers, net.layer_slices()):
+        a = layer.forward_population(a, theta[None, ws.start:bs.stop])
+        weights.append(theta[ws].reshape(layer.n_in, layer.n_out))
+        acts.append(a[0, 0].copy())
+    return weights, acts
+
+
+class Watch:
+    """The window, its renderer and panel, and the keyboard state.
+
+    ``task``: an :class:`evo.tasks.Task` (its ``name`` picks the renderer).  ``fps``: frames
+    per second to hold (``None``: as fast as possible).  ``speed``: physics steps per frame
+    to start with (1 at 60 fps is real time).  ``screenshot``/``frames``: save a PNG after
+    that many frames, then raise :class:`ScreenshotTaken`.  ``offscreen``: allow an EGL
+    surface where no display exists (for pictures).  Raises
+    :class:`sims.view.backend.NoDisplay` when no window can be made."""
+
+    def __init__(self, task, *, title: str = "neuroevo", size=(1280, 720),
+                 fps: float | None = 60.0, speed: float = 1.0, screenshot=None,
+                 frames: int | None = None, offscreen: bool = False,
+                 shots_dir: str | Path = ".", net=None):
+        from sims.view.backend import open_window
+
+        w, h = size
+        if w < 800 or h < 520:
+            raise ValueError(f"window size {w}x{h}: at least 800x520 is needed")
+        self.window = open_window(w, h, title, offscreen=offscreen or screenshot is not None)
+        import pyglet
+        from pyglet.window import key
+
+        from sims.view import draw, widgets
+
+        self._draw, self._key = draw, key
+        self.task = task
+        self.net = net if net is not None else task.network()
+        self.fps = fps
+        self.speed_index = int(np.argmin(np.abs(np.array(SPEEDS) - speed)))
+        self.screenshot = Path(screenshot) if screenshot is not None else None
+        self.frames = int(frames) if frames is not None else 120
+        self.shots_dir = Path(shots_dir)
+        self.screenshot_saved: Path | None = None
+        self.paused = False
+        self.fast = False
+        self.replay_requested = False
+        self.closed = False
+        self.frame = 0  # frames drawn
+        self.on_quit = None  # called once before WindowClosed is raised (e.g. checkpoint)
+        self.frame_hooks: list = []  # f(watch) after each frame is shown (scripts, tests)
+        self.interrupted = None  # () -> bool: stop now (Ctrl-C in the terminal)
+        self.heading = title
+        self.history: list[dict] = []
+        self.best_ever = None  # (params (D,), fitness) or None
+        self.replay_seed = 0
+        self.mode = "evolve"  # or "replay", "done"
+        self._acc = 0.0
+        self._next_frame = time.perf_counter()
+        self._fps_times: list[float] = []
+        self._flash_until = 0.0
+        self._capture_path: Path | None = None
+        self._world = None
+        self._thetas = None
+        self._replay_world = None
+
+        self.batch = pyglet.graphics.Batch()
+        fb_w, fb_h = self.window.get_framebuffer_size()
+        self.size = (fb_w, fb_h)
+        world_vp = (0, 0, fb_w - PANEL_WIDTH, fb_h)
+        if task.name == "cars":
+            from sims.view.cars import CarRenderer as Renderer
+        else:
+            from sims.view.walkers import WalkerRenderer as Renderer
+        self.renderer = Renderer(self.window, self.batch, world_vp, order=0)
+        world1 = task.world(1)
+        self.noun = "cars" if task.name == "cars" else "walkers"
+
+        # -- panel ----------------------------------------------------------------------
+        px, W = fb_w - PANEL_WIDTH, PANEL_WIDTH
+        x0 = px + 12
+        widgets.Box(self.batch, draw.Layer(self.window, 20), (px, 0, W, fb_h),
+                    fill=(16, 18, 24), outline=None)
+        text = draw.Layer(self.window, 40)
+        lbl = draw.label
+        self.title_text = draw.TextSetter(lbl("", x0, fb_h - 28, self.batch, text, size=14,
+                                              bold=True))
+        self.lines = [draw.TextSetter(lbl("", x0, fb_h - 54 - 19 * i, self.batch, text,
+                                          size=10, font="DejaVu Sans Mono")) for i in range(5)]
+        top = fb_h - 54 - 19 * 5 - 24
+        graph_h = 110
+        self.graph = widgets.HistoryGraph(self.window, self.batch, 21,
+                                          (x0, top - graph_h, W - 24, graph_h),
+                                          "fitness by generation: best (yellow), mean (cyan)")
+        net_top = top - graph_h - 28
+        net_rect = (x0, 56, W - 24, net_top - 56)
+        lbl("leader's network (live)", x0 + 4, net_top + 4, self.batch, text, size=9,
+            color=widgets.MUTED)
+        self.network = widgets.NetworkDiagram(
+            self.window, self.batch, 25, net_rect, self.net.sizes,
+            self.renderer.input_names(world1), self.renderer.output_names(world1))
+        for i, line in enumerate(KEYS_HELP):
+            lbl(line, x0, 34 - 16 * i, self.batch, text, size=9, color=(190, 200, 120))
+        self.flash_text = draw.TextSetter(lbl("", 12, fb_h - 22, self.batch,
+                                              draw.Layer(self.window, 41), size=11,
+                                              color=(255, 255, 255)))
+        self.window.push_handlers(on_key_press=self.on_key_press, on_close=self.on_close)
+
+    # -- keys ------------------------------------------------------------------------------
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self.speed_index]
+
+    def on_key_press(self, symbol, modifiers):
+        key = self._key
+        if symbol == key.SPACE:
+            self.paused = not self.paused
+        elif symbol == key.F:
+            self.fast = not self.fast
+            self.paused = False
+        elif symbol == key.R:
+            self.replay_requested = True
+        elif symbol in (key.PLUS, key.EQUAL, key.NUM_ADD):
+            self.speed_index = min(self.speed_index + 1, len(SPEEDS) - 1)
+        elif symbol in (key.MINUS, key.UNDERSCORE, key.NUM_SUBTRACT):
+            self.speed_index = max(self.speed_index - 1, 0)
+        elif symbol == key.S:
+            self._capture_path = self._next_shot_name()
+        elif symbol in (key.ESCAPE, key.Q):
+            self.closed = True
+        else:
+            return None
+        return True  # handled: keeps pyglet's default Esc handler from closing the window
+
+    def on_close(self):
+        self.closed = True
+        return True
+
+    def _next_shot_name(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for k in range(1000):
+            path = self.shots_dir / f"screenshot-{stamp}{f'-{k}' if k else ''}.png"
+            if not path.exists():
+                return path
+        return path
+
+    def flash(self, message: str, seconds: float = 2.5) -> None:
+        self.flash_text(message)
+        self._flash_until = time.perf_counter() + seconds
+
+    # -- the loop ----------------------------------------------------------------------------
+    def poll(self) -> None:
+        """Handle pending window events; raises :class:`WindowClosed` after Esc."""
+        self.window.dispatch_events()
+        if self.interrupted is not None and self.interrupted():
+            raise EvaluationAborted("interrupted")
+        if self.closed:
+            if self.on_quit is not None:
+                callback, self.on_quit = self.on_quit, None
+                callback()
+            raise WindowClosed("window closed")
+
+    def attach(self, world, thetas) -> None:
+        """Draw ``world`` (whose agents are the rows of ``thetas``) from now on."""
+        self._world, self._thetas = world, np.asarray(thetas)
+        self.renderer.attach(world)
+        self.graph.set([([r["best"] for r in self.history], (250, 210, 60)),
+                        ([r["mean"] for r in self.history], (90, 200, 255))])
+        self._acc = 0.0
+
+    def play(self, gen, world, thetas, *, nested_replay: bool = True):
+        """Advance the episode generator ``gen`` over ``world`` to its end, drawing as it
+        goes; returns the generator's value ``(info, agent_steps)``.  With
+        ``nested_replay``, R interrupts to replay the best-ever genome, then carries on."""
+        try:  # the world resets on the first step: take it before anything is drawn
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+        self.attach(world, thetas)
+        while True:
+            self.poll()
+            if self.replay_requested:
+                self.replay_requested = False
+                if self.mode == "replay":  # R again: back to what was interrupted
+                    return None
+                if nested_replay:
+                    self.replay_best()
+                    self.attach(world, thetas)
+            if self.fast:
+                done = self._fast_forward(gen)
+            else:
+                steps = 0
+                if not self.paused:
+                    self._acc += self.speed
+                    steps = int(self._acc)
+                    self._acc -= steps
+                done = None
+                for _ in range(steps):
+                    try:
+                        next(gen)
+                    except StopIteration as stop:
+                        done = stop
+                        break
+            self.render()
+            if done is not None:
+                return done.value
+
+    def _fast_forward(self, gen):
+        """Simulate without drawing (a frame every ``FF_DRAW_EVERY`` s to stay responsive)
+        until the episode ends, F is pressed again or another key needs the loop."""
+        t_next = time.perf_counter() + FF_DRAW_EVERY
+        while True:
+            try:
+                next(gen)
+            except StopIteration as stop:
+                self.fast = False
+                return stop
+            if time.perf_counter() >= t_next:
+                return None
+
+    def replay_best(self) -> None:
+        """Replay the best-ever genome (one agent) until it is done or R is pressed."""
+        if self.best_ever is None:
+            self.flash("no best-ever genome yet: wait for the first generation")
+            return
+        params, fitness = self.best_ever
+        if self._replay_world is None:
+            self._replay_world = self.task.make_world(1)
+        world = self._replay_world
+        thetas = np.asarray(params, np.float64)[None, :]
+        gen = episode(world, self.net, thetas, self.replay_seed)
+        saved = self.mode, self.heading, self.fast
+        self.mode, self.fast = "replay", False
+        self.heading = f"replay: best ever ({fitness:.3f})"
+        try:
+            self.play(gen, world, thetas, nested_replay=False)
+        finally:
+            self.mode, self.heading, self.fast = saved
+            self.replay_requested = False
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _update_scene(self) -> None:
+        world, thetas = self._world, self._thetas
+        info = world.info()
+        fitness = self.task.fitness(info)
+        done = world.done
+        alive = ~done
+        n_alive = int(alive.sum())
+        if n_alive:
+            leader = int(np.argmax(np.where(alive, fitness, -np.inf)))
+        else:
+            leader = int(np.argmax(fitness))
+        self.renderer.focus(world, leader)
+        self.renderer.update(world, fitness, leader)
+        self.leader = leader
+        weights, acts = leader_activations(self.net, thetas[leader], world.obs[leader])
+        self.network.update(weights, acts)
+        # panel text
+        self.title_text(self.heading)
+        unit = "" if self.task.name == "cars" else " m"
+        lines = [f"{self.noun} alive {n_alive:>4} / {world.n_agents}",
+                 f"now   best {fitness.max():7.3f}{unit}  mean {fitness.mean():7.3f}{unit}"]
+        if self.history:
+            last = self.history[-1]
+            lines.append(f"last  best {last['best']:7.3f}{unit}  mean {last['mean']:7.3f}{unit}")
+        else:
+            lines.append("last  (no generation finished yet)")
+        if self.best_ever is not None:
+            lines.append(f"best ever  {self.best_ever[1]:.3f}{unit}")
+        else:
+            lines.append("best ever  -")
+        lines.append(self._status_line(world))
+        for setter, text in zip(self.lines, lines):
+            setter(text)
+        if self._flash_until and time.perf_counter() > self._flash_until:
+            self.flash_text("")
+            self._flash_until = 0.0
+
+    def _status_line(self, world) -> str:
+        fps = ""
+        if len(self._fps_times) > 1:
+            span = self._fps_times[-1] - self._fps_times[0]
+            if span > 0:
+                fps = f"  {(len(self._fps_times) - 1) / span:4.0f} fps"
+        t = f"t {world.time:5.1f} s"
+        if self.mode == "replay":
+            state = "REPLAY (R: back)"
+        elif self.mode == "done":
+            state = "FINISHED (R: replay)"
+        elif self.fast:
+            state = "FAST-FORWARD"
+        elif self.paused:
+            state = "PAUSED"
+        else:
+            state = f"speed x{self.speed:g}"
+        return f"{t}  {state}{fps}"
+
+    def render(self) -> None:
+        """Draw one frame (saving a screenshot if one is due), show it, keep the frame rate."""
+        self._update_scene()
+        win = self.window
+        win.switch_to()
+        self._draw.clear(win, self.renderer.background)
+        self.batch.draw()
+        self.frame += 1
+        if self._capture_path is not None:
+            path, self._capture_path = self._capture_path, None
+            self.save(path)
+            self.flash(f"saved {path}")
+        due = self.screenshot is not None and self.screenshot_saved is None \
+            and self.frame >= self.frames
+        if due:
+            self.save(self.screenshot)
+            self.screenshot_saved = self.screenshot
+        win.flip()
+        now = time.perf_counter()
+        self._fps_times = (self._fps_times + [now])[-30:]
+        for hook in list(self.frame_hooks):
+            hook(self)
+        if due:
+            raise ScreenshotTaken(str(self.screenshot))
+        if self.fps and self.screenshot is None:
+            self._next_frame = max(self._next_frame + 1.0 / self.fps, now - 0.25)
+            delay = self._next_frame - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+
+    def pixels(self) -> np.ndarray:
+        """The frame being drawn as ``(H, W, 3)`` RGB, bottom row first."""
+        from sims.view.backend import read_pixels
+
+        return read_pixels(self.window)
+
+    def save(self, path) -> Path:
+        """Save the back buffer (call between drawing and ``flip``) as a PNG."""
+        from sims.view.backend import save_png
+
+        return save_png(path, self.pixels())
+
+    def capture(self, path) -> Path:
+        """Draw the current state once and save it (e.g. a run ended before ``--frames``)."""
+        if self._world is None:  # nothing was simulated: the best genome at the start line
+            world = self.task.make_world(1)
+            world.reset(self.replay_seed)
+            params = self.best_ever[0] if self.best_ever is not None else \
+                np.zeros(self.net.num_params)
+            self.attach(world, np.asarray(params, np.float64)[None, :])
+        self._update_scene()
+        self.window.switch_to()
+        self._draw.clear(self.window, self.renderer.background)
+        self.batch.draw()
+        saved = self.save(path)
+        self.window.flip()
+        self.screenshot_saved = saved
+        return saved
+
+    def linger(self) -> None:
+        """After the last generation: keep the window until Esc; R replays the best."""
+        self.mode = "done"
+        self.heading = f"{self.heading} (finished)"
+        try:
+            while True:
+                self.poll()
+                if self.replay_requested:
+                    self.replay_requested = False
+                    world, thetas = self._world, self._thetas
+                    self.replay_best()
+                    if world is not None:
+                        self.attach(world, thetas)
+                self.render()
+        except WindowClosed:
+            return
+
+    def close(self) -> None:
+        try:
+            self.window.close()
+        except Exception:  # noqa: BLE001 - closing twice or a gone display: nothing to do
+            pass
+
+
+class WindowEvaluator:
+    """An evaluator for :meth:`evo.run.EvolutionRun.run` that draws each generation in
+    ``watch``; returns exactly what ``SerialEvaluator(run.spec).evaluate`` returns."""
+
+    workers = 1
+
+    def __init__(self, run, watch: Watch):
+        self.run = run
+        self.watch = watch
+        self.task = run.task
+        watch.on_quit = self._checkpoint
+        # Ctrl-C: the run's SIGINT handler sets ``_stop``; a watched generation can last
+        # minutes, so stop at once (the unfinished generation is dropped, exit status 130)
+        watch.interrupted = lambda: bool(getattr(run, "_stop", False))
+
+    def _checkpoint(self) -> None:
+        # Between generations the strategy's state is the last finished generation's:
+        # this writes the same checkpoint ``run`` already has (or the first, at generation 0).
+        self.run.save_checkpoint()
+
+    def evaluate(self, thetas, seed):
+        run, watch, task = self.run, self.watch, self.task
+        watch.history = run.rows
+        if np.isfinite(run.strategy.best_fitness):
+            watch.best_ever = (run.strategy.best_params.copy(), run.strategy.best_fitness)
+        watch.heading = f"{task.name}: generation {run.generation + 1} / {run.cfg.generations}"
+        world = task.world(len(thetas))
+        gen = episode(world, task.network(), thetas, seed)
+        info, steps = watch.play(gen, world, thetas)
+        return episode_result(task, info, steps)
+
+    def close(self) -> None:
+        pass  # the window belongs to the caller (it may linger after the run)
+
+
+def episode_result(task, info, steps) -> dict:
+    """What :meth:`evo.tasks.Task.evaluate` returns for one episode's ``info``."""
+    out = {"fitness": task.fitness(info)}
+    for col in task.columns:
+        out[col] = np.asarray(info[col], np.float64)
+    out["agent_steps"] = np.array(steps)
+    return out

@@ -1,0 +1,163 @@
+"""Opening a window (or an off-screen surface), reading its pixels, writing PNG files.
+
+This module imports pyglet only inside :func:`open_window`, after choosing the platform:
+an X display when one answers (or any desktop on Windows/macOS), otherwise, for pictures
+only (``offscreen=True``), pyglet's EGL headless mode (software rendering through Mesa's
+llvmpipe works).  pyglet fixes that choice when ``pyglet.window`` is first imported, so a
+process makes it once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import struct
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+
+class NoDisplay(RuntimeError):
+    """No window can be opened here; the message is one line for the user."""
+
+
+def x_display_available(name: str | None = None) -> bool:
+    """Whether the X display ``name`` (default ``$DISPLAY``) accepts a connection.
+
+    Checked with libX11 directly, without importing pyglet (whose window module cannot be
+    re-imported in another mode after a failed attempt)."""
+    name = name if name is not None else os.environ.get("DISPLAY", "")
+    if not name:
+        return False
+    path = ctypes.util.find_library("X11") or "libX11.so.6"
+    try:
+        xlib = ctypes.cdll.LoadLibrary(path)
+    except OSError:
+        return False
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    display = xlib.XOpenDisplay(name.encode())
+    if not display:
+        return False
+    xlib.XCloseDisplay(display)
+    return True
+
+
+def display_available() -> bool:
+    """Whether an on-screen window can be shown (a desktop, or an X display that answers)."""
+    if sys.platform in ("win32", "cygwin", "darwin"):
+        return True
+    return x_display_available()
+
+
+def _mode() -> str | None:
+    """"x" or "headless" once pyglet's window module is loaded, else None."""
+    if "pyglet.window" not in sys.modules:
+        return None
+    import pyglet
+
+    return "headless" if pyglet.options["headless"] else "x"
+
+
+def window_mode(offscreen: bool = False) -> str:
+    """How :func:`open_window` would open a window: "x" (a real display) or "headless"
+    (EGL, only when ``offscreen``).  Raises :class:`NoDisplay` when neither applies."""
+    mode = _mode()
+    if mode is not None:
+        if mode == "headless" and not offscreen:
+            raise NoDisplay("no display: this process already renders off-screen only")
+        return mode
+    if display_available():
+        return "x"
+    if offscreen:
+        return "headless"
+    if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        raise NoDisplay("no display (DISPLAY is not set)")
+    raise NoDisplay(f"cannot open display {os.environ.get('DISPLAY', '')!r}")
+
+
+def open_window(width: int, height: int, caption: str = "neuroevo", *,
+                offscreen: bool = False, visible: bool = True, vsync: bool = False):
+    """A ``pyglet.window.Window`` of ``width x height`` pixels (not resizable).
+
+    With ``offscreen`` a window is still made where a display exists, but where none does
+    an EGL surface stands in (pictures only: nobody can see it or press keys in it).
+    Raises :class:`NoDisplay` with a one-line reason when no window can be made."""
+    mode = window_mode(offscreen)
+    import pyglet
+
+    if _mode() is None:
+        pyglet.options["headless"] = mode == "headless"
+        pyglet.options["shadow_window"] = False
+        pyglet.options["vsync"] = vsync
+    try:
+        import pyglet.window
+
+        kw = dict(resizable=False, visible=visible, vsync=vsync)
+        try:  # 8 bits a channel: EGL's first choice can be RGB565 (colours off by a few)
+            config = pyglet.gl.Config(red_size=8, green_size=8, blue_size=8, alpha_size=8,
+                                      double_buffer=True)
+            window = pyglet.window.Window(width, height, caption, config=config, **kw)
+        except pyglet.window.NoSuchConfigException:
+            window = pyglet.window.Window(width, height, caption, **kw)
+    except Exception as e:  # noqa: BLE001 - any failure here means "no window" to the user
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise NoDisplay(f"cannot open a window ({mode}): {reason}") from None
+    return window
+
+
+def read_pixels(window) -> np.ndarray:
+    """The window's back buffer as ``(H, W, 3)`` uint8 RGB, row 0 at the *bottom* (OpenGL's
+    order, so ``pixels[y, x]`` is window coordinate ``(x, y)``).  Call after drawing and
+    before ``flip()``."""
+    from pyglet import gl
+
+    window.switch_to()
+    w, h = window.get_framebuffer_size()
+    buf = np.empty((h, w, 4), np.uint8)
+    gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
+    gl.glReadBuffer(gl.GL_BACK)
+    gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_UNSIGNED_BYTE,
+                    buf.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)))
+    return buf[:, :, :3].copy()
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """PNG bytes of an ``(H, W, 3)`` uint8 image given top row first."""
+    rgb = np.ascontiguousarray(rgb, np.uint8)
+    h, w, c = rgb.shape
+    if c != 3:
+        raise ValueError(f"expected an (H, W, 3) image, got {rgb.shape}")
+    raw = np.empty((h, 1 + 3 * w), np.uint8)
+    raw[:, 0] = 0  # filter type "none" for every row
+    raw[:, 1:] = rgb.reshape(h, 3 * w)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
+
+
+def save_png(path: str | Path, pixels: np.ndarray) -> Path:
+    """Write :func:`read_pixels` output (bottom row first) as a PNG, atomically (a temp file
+    in the same folder, then a rename).  Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = encode_png(pixels[::-1])
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,161 @@
+"""Panel widgets in window pixels: a line graph of a history, and a network diagram whose
+connections and nodes light up with live activations."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyglet import gl
+
+from sims.view.draw import (
+    Layer,
+    Mesh,
+    TextSetter,
+    discs,
+    diverging,
+    label,
+    polyline_segments,
+    quad_outlines,
+    quads_to_triangles,
+    rect_quad,
+    rgba,
+)
+
+FRAME = (110, 115, 130)
+TEXT = (220, 222, 230)
+MUTED = (150, 154, 168)
+
+
+class Box:
+    """A filled rectangle with an outline (backgrounds, frames)."""
+
+    def __init__(self, batch, layer: Layer, rect, fill=None, outline=FRAME):
+        quad = rect_quad(*rect)
+        self.fill = self.outline = None
+        if fill is not None:
+            self.fill = Mesh(batch, layer, gl.GL_TRIANGLES, positions=quads_to_triangles(quad),
+                             colors=rgba(fill))
+        if outline is not None:
+            self.outline = Mesh(batch, layer, gl.GL_LINES, positions=quad_outlines(quad),
+                                colors=rgba(outline))
+
+
+class HistoryGraph:
+    """Lines of per-generation values in ``rect (x, y, w, h)`` with the value range and
+    generation count as text.  ``set([(values, rgb), ...])`` redraws it."""
+
+    def __init__(self, window, batch, order: int, rect, title: str = ""):
+        self.rect = tuple(rect)
+        x, y, w, h = self.rect
+        base = Layer(window, order)
+        Box(batch, base, rect, fill=(22, 24, 32))
+        self.lines = Mesh(batch, Layer(window, order + 1, scissor=rect), gl.GL_LINES)
+        text = Layer(window, order + 2)
+        self.title = label(title, x + 4, y + h + 4, batch, text, size=9, color=MUTED)
+        self.top = TextSetter(label("", x + w - 4, y + h - 4, batch, text, size=8, color=MUTED,
+                                    anchor_x="right", anchor_y="top"))
+        self.bottom = TextSetter(label("", x + w - 4, y + 4, batch, text, size=8,
+                                       color=MUTED, anchor_x="right", anchor_y="bottom"))
+        self.count = TextSetter(label("", x + 4, y + 4, batch, text, size=8, color=MUTED,
+                                      anchor_y="bottom"))
+
+    def set(self, series, unit: str = "") -> None:
+        """``series``: ``[(values (G,), rgb), ...]`` sharing one vertical scale."""
+        x, y, w, h = self.rect
+        values = [np.asarray(v, np.float64) for v, _ in series]
+        g = max((len(v) for v in values), default=0)
+        if g == 0:
+            self.lines.resize(0)
+            self.top("")
+            self.bottom("")
+            self.count("no generation yet")
+            return
+        allv = np.concatenate([v[np.isfinite(v)] for v in values] or [np.zeros(1)])
+        lo, hi = (float(allv.min()), float(allv.max())) if allv.size else (0.0, 1.0)
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5, hi + 0.5
+        pos, col = [], []
+        for v, rgb in zip(values, (c for _, c in series)):
+            if len(v) == 0:
+                continue
+            px = x + 6 + (w - 12) * (np.arange(len(v)) / max(g - 1, 1))
+            py = y + 16 + (h - 30) * (np.nan_to_num(v, nan=lo) - lo) / (hi - lo)
+            pts = np.stack([px, py], 1)
+            seg = polyline_segments(pts) if len(v) > 1 else np.repeat(pts, 2, 0) + [[0, 0],
+                                                                                   [3, 0]]
+            pos.append(seg)
+            col.append(np.repeat(rgba(rgb)[None], len(seg), 0))
+        self.lines.set(np.vstack(pos), np.vstack(col))
+        self.top(f"{hi:.3g}{unit}")
+        self.bottom(f"{lo:.3g}{unit}")
+        self.count(f"{g} generation{'s' if g != 1 else ''}")
+
+
+class NetworkDiagram:
+    """A dense network drawn as columns of nodes joined by every connection.
+
+    ``update(weights, activations)`` colours each connection by the signal it carries
+    (``input activation * weight``: orange positive, blue negative, faint when small) and
+    each node by its activation; output values are printed beside their names."""
+
+    def __init__(self, window, batch, order: int, rect, sizes, input_names=(), output_names=()):
+        self.rect = tuple(rect)
+        self.sizes = [int(s) for s in sizes]
+        x, y, w, h = self.rect
+        Box(batch, Layer(window, order), rect, fill=(22, 24, 32))
+        left = 58 if len(input_names) == self.sizes[0] and self.sizes[0] <= 16 else 14
+        right = 122 if len(output_names) == self.sizes[-1] else 14
+        cols = np.linspace(x + left, x + w - right, len(self.sizes))
+        self.nodes_xy = []
+        spacing = min(22.0, (h - 16) / max(max(self.sizes), 1))
+        for cx, n in zip(cols, self.sizes):
+            ys = y + h / 2 + spacing * (np.arange(n)[::-1] - (n - 1) / 2)
+            self.nodes_xy.append(np.stack([np.full(n, cx), ys], 1))  # (n, 2)
+        self.radius = max(2.0, min(6.0, spacing * 0.38))
+        conns = []
+        for a, b in zip(self.nodes_xy[:-1], self.nodes_xy[1:]):
+            pairs = np.stack(np.broadcast_arrays(a[:, None, :], b[None, :, :]), axis=2)
+            conns.append(pairs.reshape(-1, 2))  # (n_in * n_out * 2, 2), input-major
+        self.links = Mesh(batch, Layer(window, order + 1), gl.GL_LINES,
+                          positions=np.vstack(conns))
+        self.sides = 10
+        self.nodes = Mesh(batch, Layer(window, order + 2), gl.GL_TRIANGLES,
+                          positions=discs(np.vstack(self.nodes_xy), self.radius, self.sides))
+        text = Layer(window, order + 3)
+        self.in_labels = []
+        if left > 14:
+            for (nx, ny), name in zip(self.nodes_xy[0], input_names):
+                self.in_labels.append(label(str(name)[:9], nx - self.radius - 4, ny, batch, text,
+                                            size=7, color=MUTED, anchor_x="right",
+                                            anchor_y="center"))
+        self.out_text = []
+        self.out_names = list(output_names)
+        if right > 14:
+            for nx, ny in self.nodes_xy[-1]:
+                lb = label("", nx + self.radius + 4, ny, batch, text, size=8, color=TEXT,
+                           anchor_y="center", font="DejaVu Sans Mono")
+                self.out_text.append(TextSetter(lb))
+        self.update(None, None)
+
+    def update(self, weights, activations) -> None:
+        """``weights``: per layer ``(n_in, n_out)``; ``activations``: per column ``(n,)``
+        (inputs first).  ``None`` draws the bare structure."""
+        if weights is None or activations is None:
+            self.links.colors()[:] = rgba(FRAME, 60)
+            self.nodes.colors()[:] = rgba((90, 90, 100))
+            for t in self.out_text:
+                t("")
+            return
+        signals = np.concatenate([(np.asarray(a)[:, None] * np.asarray(W)).ravel()
+                                  for a, W in zip(activations[:-1], weights)])
+        link = np.empty((len(signals), 4), np.uint8)
+        link[:, :3] = diverging(np.tanh(signals))
+        link[:, 3] = (30 + 225 * np.minimum(np.abs(signals), 1.0)).astype(np.uint8)
+        self.links.colors()[:] = np.repeat(link, 2, axis=0)
+        acts = np.concatenate([np.asarray(a, np.float64).ravel() for a in activations])
+        node = np.empty((len(acts), 4), np.uint8)
+        node[:, :3] = diverging(acts)
+        node[:, 3] = 255
+        self.nodes.colors()[:] = np.repeat(node, 3 * self.sides, axis=0)
+        out = np.asarray(activations[-1]).ravel()
+        for t, name, v in zip(self.out_text, self.out_names, out):
+            t(f"{name[:8]:<8} {v:+.2f}")

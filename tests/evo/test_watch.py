@@ -1,0 +1,245 @@
+"""The live window: it never changes the simulation, keys work, screenshots show the world.
+
+Real pyglet windows under Xvfb (started by tests/gui.py when DISPLAY is unset) or pyglet's
+EGL headless mode; keys are real pyglet key events dispatched to the window."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from evo.config import build
+from evo.evaluate import SerialEvaluator
+from evo.evolve_config import EvolveConfig
+from evo.run import EvolutionRun
+from tests.conftest import REPO, assert_user_error, run_cli
+from tests.gui import gui  # noqa: F401 - the session fixture
+
+SMALL = {"population": 10, "generations": 1, "seed": 3,
+         "cars": {"world": {"max_time": 5.0, "stall_time": 2.0}},
+         "walkers": {"world": {"max_time": 2.0}}}
+CLI_SMALL = ["--population", "6", "--set", "cars.world.max_time=1.0", "--set",
+             "cars.world.stall_time=0", "--seed", "1", "--quiet"]
+
+
+def small_cfg(task="cars", **over):
+    return build(EvolveConfig, {**SMALL, "task": task, **over}, "test: ")
+
+
+def make_watch(task, **kw):
+    from evo.watch import Watch
+
+    kw.setdefault("fps", None)
+    return Watch(task, offscreen=True, **kw)
+
+
+def press(watch, *symbols):
+    """Real key presses through pyglet's event dispatch (handled at the next poll)."""
+    for s in symbols:
+        watch.window.dispatch_event("on_key_press", s, 0)
+
+
+def test_importing_the_command_and_watch_does_not_import_pyglet():
+    code = ("import sys, evo.cli, evo.evolve_cmd, evo.watch, evo.run; evo.cli.build_parser(); "
+            "sys.exit(1 if 'pyglet' in sys.modules else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("task", ["cars", "walkers"])
+def test_a_window_run_gives_the_headless_fitness(gui, tmp_path, task):  # noqa: F811
+    from evo.watch import WindowEvaluator
+
+    cfg = small_cfg(task)
+    headless = EvolutionRun(cfg, tmp_path / "headless")
+    assert headless.run() == "completed"
+    windowed = EvolutionRun(cfg, tmp_path / "window")
+    watch = make_watch(windowed.task, speed=8)
+    try:
+        assert windowed.run(WindowEvaluator(windowed, watch)) == "completed"
+        assert watch.frame > 5  # it drew while simulating
+    finally:
+        watch.close()
+    assert windowed.rows == headless.rows  # exact: the window only reads the world
+    assert (tmp_path / "window" / "fitness.csv").read_text() == \
+        (tmp_path / "headless" / "fitness.csv").read_text()
+
+
+def test_keys_pause_resume_speed_replay_and_fast_forward_leave_fitness_unchanged(
+        gui, tmp_path):  # noqa: F811
+    from pyglet.window import key
+
+    from evo.watch import WindowEvaluator
+
+    cfg = small_cfg("cars")
+    run = EvolutionRun(cfg, tmp_path / "run")
+    thetas = run.strategy.ask(np.random.default_rng(0))
+    expected = SerialEvaluator(run.spec).evaluate(thetas, 11)
+    watch = make_watch(run.task, speed=1, shots_dir=tmp_path)
+    watch.best_ever = (thetas[4], 0.5)
+    log = []  # (frame, world time, mode, paused) after each frame
+
+    def script(w):
+        log.append((w.frame, w._world.time, w.mode, w.paused, w.speed))
+        if w.frame == 3:
+            press(w, key.SPACE)  # pause
+        elif w.frame == 8:
+            press(w, key.SPACE, key.PLUS, key.PLUS)  # resume at x4
+        elif w.frame == 12:
+            press(w, key.S)  # screenshot to shots_dir
+        elif w.frame == 14:
+            press(w, key.R)  # replay the best-ever genome...
+        elif w.frame == 20:
+            press(w, key.R)  # ...and back
+        elif w.frame == 24:
+            press(w, key.MINUS)
+        elif w.frame == 26:
+            press(w, key.F)  # fast-forward to the end of the generation
+
+    watch.frame_hooks.append(script)
+    try:
+        got = WindowEvaluator(run, watch).evaluate(thetas, 11)
+    finally:
+        watch.close()
+    for k in expected:
+        np.testing.assert_array_equal(got[k], expected[k], err_msg=k)
+
+    frames = {f: (t, mode, paused, speed) for f, t, mode, paused, speed in log}
+    # a press is handled at the next frame's poll: paused for frames 4 to 8, time stands still
+    assert frames[4][2] and frames[8][2] and not frames[9][2] and not frames[3][2]
+    assert frames[2][0] < frames[3][0] == frames[4][0] == frames[8][0] < frames[9][0]
+    # x4 after resuming: four physics steps per frame
+    assert frames[9][3] == 4.0
+    assert frames[10][0] - frames[9][0] == pytest.approx(4 * run.task.world(1).dt)
+    # R: a one-car replay, then back to the generation where it left off
+    assert frames[15][1] == "replay" and frames[21][1] == "evolve"
+    assert frames[15][0] < frames[14][0]  # the replay world starts at t = 0
+    assert frames[21][0] == pytest.approx(frames[14][0] + 4 * run.task.world(1).dt)
+    assert frames[25][3] == 2.0
+    # F: the rest of the episode in a few frames, not (max_time / dt) / speed
+    assert max(frames) < 26 + 20
+    assert len(list(tmp_path.glob("screenshot-*.png"))) == 1
+
+
+def test_esc_writes_a_checkpoint_and_stops_the_run(gui, tmp_path):  # noqa: F811
+    from pyglet.window import key
+
+    from evo.watch import WindowEvaluator
+
+    run = EvolutionRun(small_cfg("cars", generations=3), tmp_path / "run")
+    watch = make_watch(run.task, speed=4)
+    watch.frame_hooks.append(lambda w: w.frame == 5 and press(w, key.ESCAPE))
+    try:
+        status = run.run(WindowEvaluator(run, watch))
+    finally:
+        watch.close()
+    assert status == "interrupted" and watch.closed
+    resumed = EvolutionRun.resume(tmp_path / "run")
+    assert resumed.generation == 0  # the unfinished generation is dropped
+
+
+def test_ctrl_c_stops_a_watched_generation_at_once(gui, tmp_path):  # noqa: F811
+    from evo.watch import WindowEvaluator
+
+    run = EvolutionRun(small_cfg("cars", generations=3), tmp_path / "run")
+    watch = make_watch(run.task, speed=1)
+
+    def sigint(w):  # what the run's SIGINT handler does
+        if w.frame == 5:
+            run._stop = True
+
+    watch.frame_hooks.append(sigint)
+    try:
+        status = run.run(WindowEvaluator(run, watch))
+    finally:
+        watch.close()
+    assert status == "interrupted" and not watch.closed and watch.frame == 5
+    assert run.generation == 0 and run.rows == []
+
+
+def test_screenshot_shows_the_track_along_the_centerline_and_the_cars(gui, tmp_path):  # noqa: F811
+    from matplotlib.image import imread
+
+    from evo.watch import ScreenshotTaken, WindowEvaluator
+    from sims.view import cars as view
+
+    cfg = small_cfg("cars", population=12, cars={"world": {"max_time": 5.0}})
+    run = EvolutionRun(cfg, tmp_path / "run")
+    shot = tmp_path / "shot.png"
+    watch = make_watch(run.task, speed=2, screenshot=shot, frames=40)
+    try:
+        assert run.run(WindowEvaluator(run, watch)) == "interrupted"
+        renderer = watch.renderer
+        height = watch.size[1]
+    finally:
+        watch.close()
+    assert watch.screenshot_saved == shot and issubclass(ScreenshotTaken, Exception)
+    img = np.round(imread(shot)[:, :, :3] * 255).astype(int)  # (H, W, 3), top row first
+    assert img.shape == (720, 1280, 3)
+    world = run.task.world(12)  # as it was when the picture was taken
+
+    def pixels(points):
+        xy = np.floor(renderer.world_to_screen(points)).astype(int)
+        return img[height - 1 - xy[:, 1], xy[:, 0]]
+
+    t = world.track
+    d = np.linalg.norm(t.points[:, None] - world.position[None], axis=2).min(axis=1)
+    free = (d > 6.0) & (np.linalg.norm(t.points - t.points[0], axis=1) > 2.0)
+    road = pixels(t.points[free])
+    assert free.sum() > 100
+    assert (road == view.ROAD).all(axis=1).mean() > 0.97  # the leader's rays cross a few
+    alive = ~world.done
+    assert alive.sum() >= 3
+    allowed = {tuple(c) for c in renderer.car_colors[alive, :3]}
+    allowed |= {view.LEADER, view.LEADER_OUTLINE}
+    got = pixels(world.position[alive])
+    assert all(tuple(c) in allowed for c in got), (got, allowed)
+
+
+# -- the command line --------------------------------------------------------------------
+def test_evolve_and_replay_screenshots_from_the_command_line(gui, tmp_path):  # noqa: F811
+    shot = tmp_path / "evolve.png"
+    out = tmp_path / "run"
+    proc = run_cli("evolve", "cars", *CLI_SMALL, "--generations", "2", "--out", str(out),
+                   "--screenshot", str(shot), "--frames", "75")
+    assert proc.returncode == 0, proc.stderr
+    assert f"screenshot: {shot}" in proc.stdout
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "best.npz").is_file()  # generation 1 (60 steps) ended before frame 75
+
+    model = str(out / "best.npz")
+    headless = run_cli("replay", model, "--headless", "--json")
+    assert headless.returncode == 0, headless.stderr
+    shot2 = tmp_path / "replay.png"
+    window = run_cli("replay", model, "--json", "--screenshot", str(shot2), "--frames", "20")
+    assert window.returncode == 0, window.stderr
+    assert json.loads(window.stdout) == json.loads(headless.stdout)
+    assert shot2.is_file()
+
+
+def test_without_a_display_evolve_says_so_in_one_line_and_runs_headless(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    proc = subprocess.run([sys.executable, "-m", "evo", "evolve", "cars", "--population", "4",
+                           "--generations", "1", "--set", "cars.world.max_time=1.0",
+                           "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=REPO, timeout=120,
+                          env={**env, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("neuroevo:")]
+    assert len(lines) == 1 and "no display" in lines[0] and "headless" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "run" / "fitness.png").is_file()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--frames", "10"], "--frames N needs --screenshot"),
+    (["--screenshot", "x.png", "--frames", "0"], "--frames must be >= 1"),
+    (["--screenshot", "x.jpg"], "must end in .png"),
+])
+def test_bad_window_options_are_user_errors(args, fragment):
+    assert_user_error(run_cli("evolve", "cars", "--headless", *args), fragment)

@@ -1,0 +1,165 @@
+"""sims.view: renderers draw what the worlds hold, read back from a real window (Xvfb, or
+pyglet's EGL headless mode; see tests/gui.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+from sims.view.backend import encode_png
+from tests.gui import gui  # noqa: F401 - the session fixture
+
+W, H = 960, 640
+
+
+def test_importing_sims_view_does_not_import_pyglet():
+    code = ("import sys, sims.view, sims.view.backend; "
+            "sys.exit(1 if 'pyglet' in sys.modules else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_png_encoding_round_trips():
+    rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    data = encode_png(rgb)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    i = data.index(b"IDAT")
+    n = int.from_bytes(data[i - 4:i], "big")
+    raw = np.frombuffer(zlib.decompress(data[i + 4:i + 4 + n]), np.uint8).reshape(5, 1 + 21)
+    assert (raw[:, 0] == 0).all()
+    np.testing.assert_array_equal(raw[:, 1:].reshape(5, 7, 3), rgb)
+
+
+@pytest.fixture(scope="module")
+def window(gui):  # noqa: F811
+    from sims.view.backend import open_window
+
+    win = open_window(W, H, "test_view", offscreen=True)
+    yield win
+    win.close()
+
+
+def frame(window, renderer, batch):
+    """Draw one frame and return its pixels (row 0 at the bottom)."""
+    from sims.view.backend import read_pixels
+    from sims.view.draw import clear
+
+    clear(window, renderer.background)
+    batch.draw()
+    pixels = read_pixels(window)
+    window.flip()
+    return pixels
+
+
+def at(pixels, xy):
+    """Pixel colours at window coordinates ``(K, 2)``."""
+    ij = np.floor(np.asarray(xy)).astype(int)
+    return pixels[ij[:, 1], ij[:, 0]]
+
+
+def test_car_renderer_draws_the_road_and_every_car_where_it_is(window):
+    import pyglet
+
+    from sims.car_world import CarWorld
+    from sims.view import cars as view
+
+    world = CarWorld("default", 12)
+    world.reset(0)
+    t = world.track
+    idx = np.linspace(0, t.n_samples, 12, endpoint=False).astype(int) + 7
+    lateral = np.resize([-3.0, 0.0, 3.0], 12)[:, None]
+    pos = t.points[idx] + lateral * t.normals[idx]
+    heading = np.arctan2(t.tangents[idx, 1], t.tangents[idx, 0])
+    world.place(pos, heading)
+    batch = pyglet.graphics.Batch()
+    r = view.CarRenderer(window, batch, (0, 0, W, H))
+    r.attach(world)
+    fitness = np.linspace(0.0, 1.0, 12)
+    r.update(world, fitness, leader=None)
+    cars_vlist = r.cars.vlist
+    px = frame(window, r, batch)
+
+    # the road's colour along the centerline, away from cars and the start line
+    d = np.linalg.norm(t.points[:, None] - pos[None], axis=2).min(axis=1)
+    free = (d > 5.0) & (np.linalg.norm(t.points - t.points[0], axis=1) > 2.0)
+    road = at(px, r.world_to_screen(t.points[free]))
+    assert (road == view.ROAD).all(axis=1).all()
+    # every car in its own colour at its position (they are alive: opaque)
+    got = at(px, r.world_to_screen(world.position))
+    np.testing.assert_array_equal(got, r.car_colors[:, :3])
+    assert len({tuple(c) for c in got}) > 6  # coloured by fitness, not all the same
+    # grass outside the track (the window's corners)
+    assert (at(px, [[2, 2], [W - 3, H - 3]]) == view.GRASS).all()
+
+    # the leader is highlighted; a crashed car is dimmed (blended towards the road)
+    world.crashed[3] = world.terminated[3] = True
+    r.update(world, fitness, leader=11)
+    px = frame(window, r, batch)
+    got = at(px, r.world_to_screen(world.position))
+    np.testing.assert_array_equal(got[11], view.LEADER)
+    assert np.abs(got[3].astype(int) - view.ROAD).sum() < 80
+    assert r.car_colors[3, 3] == view.DIM_ALPHA
+    assert r.cars.vlist is cars_vlist  # one vertex list for all cars, rewritten in place
+
+
+def test_car_renderer_draws_the_leaders_rays(window):
+    import pyglet
+
+    from sims.car_world import CarWorld
+    from sims.view import cars as view
+
+    world = CarWorld("default", 3)
+    world.reset(0)
+    batch = pyglet.graphics.Batch()
+    r = view.CarRenderer(window, batch, (0, 0, W, H))
+    r.attach(world)
+    r.update(world, np.zeros(3), leader=0)
+    px = frame(window, r, batch)
+    ends = world.ray_endpoints()[0]  # (R, 2)
+    origin = world.position[0]
+    # a point 80% of the way along each ray (beyond the car, before the wall)
+    probe = r.world_to_screen(origin + 0.8 * (ends - origin))
+    colours = at(px, probe).astype(int)
+    assert (np.abs(colours - view.ROAD).sum(axis=1) > 30).mean() >= 0.6
+
+
+def test_walker_renderer_ground_bodies_and_camera(window):
+    import pyglet
+
+    from sims.view import walkers as view
+    from sims.walker_world import WalkerWorld
+
+    world = WalkerWorld("biped", 4)
+    world.reset(0)
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        world.step(rng.uniform(-1, 1, (4, world.act_dim)))
+    batch = pyglet.graphics.Batch()
+    r = view.WalkerRenderer(window, batch, (0, 0, W, H))
+    r.attach(world)
+    fitness = world.info()["distance"]
+    r.update(world, fitness, leader=None)
+    px = frame(window, r, batch)
+    # ground below y = 0 across the view, sky above
+    xs = r.camera.to_world([[40, 0], [W - 40, 0]])[:, 0]
+    below = r.world_to_screen(np.stack([np.linspace(*xs, 9), np.full(9, -1.0)], 1))
+    assert (at(px, below) == view.GROUND).all()
+    above = r.world_to_screen(np.stack([np.linspace(*xs, 9), np.full(9, 2.6)], 1))
+    assert (at(px, above) == view.SKY).all()
+    # the torsos are drawn (translucent over the sky)
+    torso = world.state[:, world.spec.torso, :2]
+    got = at(px, r.world_to_screen(torso)).astype(int)
+    assert (np.abs(got - view.SKY).sum(axis=1) > 60).all()
+    # the camera follows the leader
+    world.state[2, :, 0] += 40.0  # a leader far ahead (only drawing reads this)
+    for _ in range(60):
+        r.focus(world, 2)
+    r.update(world, fitness, leader=2)
+    centre = r.world_to_screen(world.state[2, world.spec.torso, :2])
+    assert abs(centre[0] - W / 2) < 5
+    px = frame(window, r, batch)
+    assert (at(px, centre[None]) != view.SKY).any()
