@@ -1,8 +1,10 @@
 """Time one training epoch of a ReLU/softmax MLP, ours vs PyTorch CPU.
 
 Both train on the same 60,000 random float32 samples (784 inputs, 10 classes) with the same
-optimizer, batch size and number of threads, in the same process run, alternating repeats.
-Reports medians and the ratio ours / PyTorch (lower is better).
+optimizer, batch size and number of threads, in the same benchmark run, alternating repeats.
+Each measurement runs in a fresh process, so neither library's idle worker threads (OpenMP
+and OpenBLAS spin-wait after parallel work) steal cores from the other.  Reports medians and
+the ratio ours / PyTorch (lower is better).
 
     .venv/bin/pip install torch==2.13.0   # only for this benchmark
     .venv/bin/python bench/bench_epoch.py [--repeats 5] [--threads 2]      # 784-128-10, SGD
@@ -66,6 +68,33 @@ def torch_epoch(x, y, batch, seed, hidden, optimizer):
     return time.perf_counter() - t0
 
 
+def measure(lib: str, batch: int, seed: int, args) -> float:
+    """One epoch in a fresh process; returns its seconds."""
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--worker", lib, "--batches", str(batch), "--seed",
+           str(seed), "--threads", str(args.threads), "--optimizer", args.optimizer,
+           "--hidden", *map(str, args.hidden)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def worker(args) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.random((N, D_IN), dtype=np.float32)
+    y = rng.integers(0, N_OUT, N).astype(np.int64)
+    fn = ours_epoch if args.worker == "ours" else torch_epoch
+    if args.worker == "torch":
+        import torch
+
+        torch.set_num_threads(args.threads)
+    batch = args.batches[0]
+    fn(x[:5000], y[:5000], batch, args.seed, args.hidden, args.optimizer)  # warm up
+    print(fn(x, y, batch, args.seed, args.hidden, args.optimizer))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
@@ -73,6 +102,8 @@ def main() -> None:
     ap.add_argument("--batches", type=int, nargs="+", default=[32, 128])
     ap.add_argument("--hidden", type=int, nargs="+", default=[128])
     ap.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    ap.add_argument("--worker", choices=["ours", "torch"], help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     want = str(args.threads)
     if os.environ.get("OMP_NUM_THREADS") != want:
@@ -80,6 +111,9 @@ def main() -> None:
                    MKL_NUM_THREADS=want)
         os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
+    if args.worker:
+        worker(args)
+        return
     import numpy as np
 
     try:
@@ -87,23 +121,16 @@ def main() -> None:
     except ImportError:
         sys.exit("bench_epoch: PyTorch is needed for the reference: "
                  ".venv/bin/pip install torch==2.13.0")
-    torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(0)
-    x = rng.random((N, D_IN), dtype=np.float32)
-    y = rng.integers(0, N_OUT, N).astype(np.int64)
     sizes = "-".join(map(str, [D_IN, *args.hidden, N_OUT]))
     print(f"numpy {np.__version__}, torch {torch.__version__}, threads {args.threads}, "
-          f"{N} samples, {sizes} relu/softmax, {args.optimizer}")
+          f"{N} samples, {sizes} relu/softmax, {args.optimizer}, a fresh process per epoch")
     print("| batch | ours (s, median) | PyTorch (s, median) | ratio ours/PyTorch |")
     print("|---:|---:|---:|---:|")
     for batch in args.batches:
-        net = (args.hidden, args.optimizer)
-        ours_epoch(x[:5000], y[:5000], batch, 0, *net)  # warm up both
-        torch_epoch(x[:5000], y[:5000], batch, 0, *net)
         t_ours, t_torch = [], []
         for r in range(args.repeats):
-            t_ours.append(ours_epoch(x, y, batch, r, *net))
-            t_torch.append(torch_epoch(x, y, batch, r, *net))
+            t_ours.append(measure("ours", batch, r, args))
+            t_torch.append(measure("torch", batch, r, args))
         mo, mt = statistics.median(t_ours), statistics.median(t_torch)
         print(f"| {batch} | {mo:.3f} | {mt:.3f} | {mo / mt:.2f} |", flush=True)
 

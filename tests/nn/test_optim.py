@@ -62,3 +62,19 @@ def test_adam_state_round_trip_continues_identically():
 def test_impossible_settings(kw):
     with pytest.raises(ValueError):
         SGD(**kw)
+
+
+def test_adam_blocked_update_matches_the_formula():
+    from nn import optim
+
+    n = 2 * optim._BLOCK + 123  # three blocks, the last one short
+    rng = np.random.default_rng(2)
+    theta, ref, m, s = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    opt = Adam(lr=0.01)
+    for t in range(1, 4):
+        g = rng.normal(size=n)
+        opt.step(theta, g)
+        m = 0.9 * m + 0.1 * g
+        s = 0.999 * s + 0.001 * g * g
+        ref -= 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
+    np.testing.assert_allclose(theta, ref, rtol=1e-9, atol=1e-15)
