@@ -16,7 +16,7 @@ from nn.errors import NNError
 # Each module defines ``add_commands(subparsers)``; a command's ``func`` default names the
 # function that runs it as "module:function".  Keep these modules' top-level imports light:
 # heavy ones (pyglet, matplotlib) belong inside the functions that need them.
-COMMAND_MODULES = ["evo.classify", "evo.evolve_cmd", "evo.compare"]
+COMMAND_MODULES = ["evo.classify", "evo.evolve_cmd", "evo.compare", "evo.apps_cmd"]
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -1,0 +1,154 @@
+"""Fixtures for the window tests: a real display, tiny models.
+
+``display`` gives the tests a display: the one in $DISPLAY; else a private Xvfb started
+here (stopped at the end); else pyglet's EGL headless mode (NEUROEVO_HEADLESS=1).  When no
+window can be opened the tests are skipped locally and fail when CI is "true".
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SHARED_DATA = Path(os.environ.get("NEUROEVO_DATA", "").split(os.pathsep)[0]
+                   or Path(__file__).parents[4] / "shared" / "datasets")
+
+
+def skip_or_fail(msg: str):
+    if IN_CI:
+        pytest.fail(msg + " (CI=true: the window tests must run)")
+    pytest.skip(msg)
+
+
+def _start_xvfb() -> tuple[subprocess.Popen, str] | None:
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        return None
+    r, w = os.pipe()
+    proc = subprocess.Popen([xvfb, "-displayfd", str(w), "-screen", "0", "1280x800x24",
+                             "-nolisten", "tcp", "-noreset"], pass_fds=(w,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    number = b""
+    deadline = time.monotonic() + 15
+    try:
+        while not number.endswith(b"\n") and time.monotonic() < deadline:
+            ready, _, _ = select.select([r], [], [], 0.5)
+            if ready:
+                chunk = os.read(r, 16)
+                if not chunk:
+                    break
+                number += chunk
+    finally:
+        os.close(r)
+    if not number.strip().isdigit():
+        proc.terminate()
+        proc.wait(5)
+        return None
+    return proc, f":{int(number)}"
+
+
+@pytest.fixture(scope="session")
+def display():
+    """Makes sure a window can be opened (in this process and in child processes)."""
+    saved = {k: os.environ.get(k) for k in ("DISPLAY", "NEUROEVO_HEADLESS")}
+    proc = None
+    if not os.environ.get("DISPLAY") and os.environ.get("NEUROEVO_HEADLESS") != "1":
+        started = _start_xvfb()
+        if started is not None:
+            proc, os.environ["DISPLAY"] = started
+        else:
+            os.environ["NEUROEVO_HEADLESS"] = "1"
+    try:
+        from nn.apps.window import make_window
+
+        make_window(32, 32, "probe").close()
+    except Exception as e:  # no display, no GL, no EGL
+        skip_or_fail(f"no window can be opened: {type(e).__name__}: {e}")
+    yield os.environ.get("DISPLAY") or "headless"
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+# -- tiny models ---------------------------------------------------------------------------
+def bar_images(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic 28x28 "digits": class 0 a vertical bar, class 1 a horizontal bar, of random
+    length, thickness and place, centred like MNIST digits.  ``(n, 784)``, ``(n,)``."""
+    x = np.zeros((n, 28, 28), np.float32)
+    y = rng.integers(0, 2, n)
+    for i in range(n):
+        length = rng.integers(12, 21)
+        thick = rng.integers(2, 4)
+        a = 14 - length // 2 + rng.integers(-2, 3)
+        b = 14 - thick // 2 + rng.integers(-3, 4)
+        if y[i] == 0:
+            x[i, a:a + length, b:b + thick] = 1.0
+        else:
+            x[i, b:b + thick, a:a + length] = 1.0
+    return x.reshape(n, -1), y
+
+
+@pytest.fixture(scope="session")
+def bars_model():
+    """``(net, meta)``: a 784-16-2 network trained for a few epochs to tell vertical from
+    horizontal bars (meta like a model file of ours)."""
+    from nn.network import Network
+    from nn.train import TrainConfig, Trainer
+
+    rng = np.random.default_rng(0)
+    x, y = bar_images(600, rng)
+    net = Network([784, 16, 2], ["relu", "softmax"], rng=np.random.default_rng(1))
+    Trainer(net, TrainConfig(epochs=8, batch_size=32, optimizer="adam", lr=0.01, l2=0.0,
+                             decay=0.0), progress=False).fit(x, y)
+    meta = {"dataset": "bars", "input_shape": [28, 28, 1], "label_names": ["vertical",
+                                                                           "horizontal"],
+            "preprocessing": {"scale": "0-1", "orientation": "top-down"}}
+    return net, meta
+
+
+@pytest.fixture
+def save_tiny_model(tmp_path):
+    """save(input_shape, dataset, **meta) -> path of a small random model file."""
+    from nn.io import save_model
+    from nn.network import Network
+
+    def save(input_shape, dataset="mnist", n_classes=10, **meta):
+        n_in = int(np.prod(input_shape))
+        net = Network([n_in, n_classes], ["softmax"], rng=np.random.default_rng(0))
+        path = tmp_path / f"{dataset}-model.npz"
+        save_model(path, net, input_shape=list(input_shape), dataset=dataset, **meta)
+        return path
+
+    return save
+
+
+@pytest.fixture(scope="session")
+def make_bars():
+    return bar_images
+
+
+@pytest.fixture
+def need_shared_data():
+    """need_shared_data(name) -> folder of a real data set (skip locally, fail in CI)."""
+
+    def need(name: str) -> Path:
+        path = SHARED_DATA / name
+        if not path.exists():
+            skip_or_fail(f"real data not found: {path}")
+        return path
+
+    return need
