@@ -38,17 +38,10 @@ def draw_cmd(args) -> int:
 
 
 def browse_cmd(args) -> int:
-    from evo.classify import check_fits, open_dataset, open_model
+    from evo.classify import model_and_data
 
-    net, meta = open_model(args.model)
-    name = args.dataset or meta.get("dataset")
-    if not name:
-        raise ConfigError(f"{args.model}: the model does not say which dataset it was trained "
-                          f"on; pass --dataset NAME")
-    options = meta.get("data_options", {}) if name == meta.get("dataset") else {}
-    seed = meta.get("train_config", {}).get("seed", 0)
-    data = open_dataset(name, args.data_dir, seed, options)
-    check_fits(net, meta, data, args.model)
+    net, meta, data = model_and_data(args.model, args.dataset, args.data_dir)
+    name = data.name
     if not data.is_image:
         raise ConfigError(f"{name}: browse shows image test sets, and this one has "
                           f"{data.n_inputs} features" + ("; try: neuroevo playground"

@@ -174,18 +174,25 @@ def open_model(path: str) -> tuple[Network, dict]:
     return load_model(path)
 
 
-def evaluate_cmd(args) -> int:
-    from nn.report import confusion_matrix, per_class_accuracy
-
-    net, meta = open_model(args.model)
-    name = args.dataset or meta.get("dataset")
+def model_and_data(model_path: str, dataset: str | None, data_dir: str | None):
+    """A saved model with the dataset it is tested on (its own unless ``dataset`` names
+    another, loaded with the same options and split), checked to fit: ``(net, meta, data)``."""
+    net, meta = open_model(model_path)
+    name = dataset or meta.get("dataset")
     if not name:
-        raise ConfigError(f"{args.model}: the model does not say which dataset it was trained "
+        raise ConfigError(f"{model_path}: the model does not say which dataset it was trained "
                           f"on; pass --dataset NAME")
     options = meta.get("data_options", {}) if name == meta.get("dataset") else {}
     seed = meta.get("train_config", {}).get("seed", 0)
-    data = open_dataset(name, args.data_dir, seed, options)
-    check_fits(net, meta, data, args.model)
+    data = open_dataset(name, data_dir, seed, options)
+    check_fits(net, meta, data, model_path)
+    return net, meta, data
+
+
+def evaluate_cmd(args) -> int:
+    from nn.report import confusion_matrix, per_class_accuracy
+
+    net, meta, data = model_and_data(args.model, args.dataset, args.data_dir)
     x = orient_inputs(data.x_test, data.input_shape,
                       data.preprocessing.get("orientation", "top-down"),
                       meta.get("preprocessing", {}).get("orientation", "top-down"))
