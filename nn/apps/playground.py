@@ -132,7 +132,8 @@ class Playground:
         self.version += 1
         cost = self.cost()
         self.history.append(cost)
-        del self.history[:-400]
+        if len(self.history) > 4000:  # keep the start, thin out the rest
+            self.history = self.history[:1] + self.history[2::2]
         return cost
 
     def cost(self) -> float:
@@ -211,7 +212,9 @@ def render_history(history: list[float], width: int, height: int) -> np.ndarray:
     img = np.full((height, width, 3), 34, np.uint8)
     if len(history) < 2:
         return img
-    h = np.asarray(history[-width:], np.float64)
+    h = np.asarray(history, np.float64)
+    if len(h) > width:  # the whole run, one sample per column
+        h = h[np.linspace(0, len(h) - 1, width).round().astype(np.int64)]
     top = max(float(np.max(h)), 1e-9)
     xs = np.linspace(0, width - 1, len(h)).round().astype(np.int64)
     ys = ((1.0 - np.clip(h / top, 0, 1)) * (height - 3) + 1).round().astype(np.int64)
