@@ -159,12 +159,31 @@ class Network:
             d = self.layers[i].backward(d)
         return d
 
-    def loss_and_backward(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def loss_and_backward(self, x: np.ndarray, y: np.ndarray, dropout: float = 0.0,
+                          rng: np.random.Generator | None = None) -> tuple[float, np.ndarray]:
         """One forward and backward pass on a batch with one-hot (or real) targets ``y``.
 
-        Returns the mean loss and the output (an internal buffer).  ``grad`` is filled.
+        ``dropout`` > 0 zeroes that share of every hidden layer's outputs at random (drawn
+        from ``rng``) and scales the rest by ``1 / (1 - dropout)`` ("inverted" dropout, so
+        nothing changes at prediction time).  Returns the mean loss and the output (an
+        internal buffer).  ``grad`` is filled.
         """
-        a = self.forward(x)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        masks: list[np.ndarray | None] = [None] * len(self.layers)
+        if dropout > 0:
+            if rng is None:
+                raise ValueError("dropout needs a random generator")
+            a = self._normalize(self._check_input(x))
+            keep = self.dtype.type(1.0 / (1.0 - dropout))
+            for i, layer in enumerate(self.layers):
+                a = layer.forward(a)
+                if i < len(self.layers) - 1:
+                    mask = rng.random(a.shape, dtype=self.dtype) >= dropout
+                    masks[i] = mask * keep  # (B, n_out) of 0 or 1/(1-p)
+                    a = a * masks[i]  # a new array: the layer keeps its own output
+        else:
+            a = self.forward(x)
         loss = self.loss.value(a, y)
         last = self.layers[-1]
         dz = self.loss.fused_delta(last.activation.name, a, y, out=last._buf(len(a), a.dtype)[2])
@@ -173,6 +192,8 @@ class Network:
         else:
             d = last.backward(self.loss.grad(a, y), need_dx=len(self.layers) > 1)
         for i in range(len(self.layers) - 2, -1, -1):
+            if masks[i] is not None:
+                d *= masks[i]
             d = self.layers[i].backward(d, need_dx=i > 0)
         return loss, a
 

@@ -31,6 +31,7 @@ class TrainConfig:
     momentum: float = 0.9  # SGD momentum (ignored by adam)
     l2: float = 0.1  # weight penalty per training sample (weights shrink by lr*l2/batch)
     decay: float = 0.075  # learning rate at epoch e is lr / (1 + decay * e)
+    dropout: float = 0.0  # share of hidden units switched off at random in each training step
     validation_fraction: float = 0.1  # share of the training set held out for validation
     seed: int = 0  # seeds initialisation, the validation split and shuffling
     diverge_factor: float = 1000.0  # stop when a batch loss exceeds this x the first loss
@@ -52,6 +53,8 @@ class TrainConfig:
             bad.append(("l2", "must be >= 0"))
         if self.decay < 0:
             bad.append(("decay", "must be >= 0"))
+        if not 0 <= self.dropout < 1:
+            bad.append(("dropout", "must be in [0, 1)"))
         if not 0 <= self.validation_fraction < 1:
             bad.append(("validation_fraction", "must be in [0, 1)"))
         if not self.diverge_factor > 1:
@@ -178,7 +181,7 @@ class Trainer:
                     if self.augment is not None:
                         xb = self.augment(xb, self.rng)
                     tb = one_hot(yb, n_classes, out=targets[:len(idx)])
-                    loss, a = net.loss_and_backward(xb, tb)
+                    loss, a = net.loss_and_backward(xb, tb, cfg.dropout, self.rng)
                     if first_loss is None:
                         first_loss = max(loss, 1e-8)
                     if not math.isfinite(loss) or loss > cfg.diverge_factor * first_loss:

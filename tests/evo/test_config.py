@@ -42,6 +42,7 @@ def test_overrides_are_typed(tmp_path):
     ("train: {batch_size: 0}", "train.batch_size: must be >= 1"),
     ("train: {momentum: 1.5}", "train.momentum"),
     ("train: {validation_fraction: 1.0}", "train.validation_fraction"),
+    ("train: {dropout: 1.0}", "train.dropout: must be in [0, 1)"),
     ("train: {optimizer: rmsprop}", "train.optimizer"),
     ("model: {hidden: 16}", "model.hidden: expected a list"),
     ("model: {hidden: [8, -1]}", "model.hidden"),

@@ -122,3 +122,41 @@ def test_cross_entropy_known_value():
 def test_cross_entropy_refuses_non_probability_outputs():
     with pytest.raises(ValueError, match="softmax or sigmoid"):
         Network([2, 3], ["tanh"], loss="cross_entropy")
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu"])
+def test_dropout_gradient_matches_finite_differences_of_the_masked_net(hidden):
+    # The same seed draws the same masks, so the loss is a fixed function of theta.
+    rng = np.random.default_rng(5)
+    net = Network([5, 8, 7, 3], [hidden, hidden, "softmax"], dtype=np.float64, rng=rng)
+    net.theta += rng.normal(0, 0.1, net.num_params)
+    x = rng.normal(0, 1, (6, 5))
+    y = targets("onehot", rng, 6, 3)
+
+    def masked_loss():
+        return net.loss_and_backward(x, y, 0.4, np.random.default_rng(11))[0]
+
+    masked_loss()
+    analytic = net.grad.copy()
+    numeric = numeric_grad(masked_loss, net.theta)
+    err = np.abs(analytic - numeric).max() / np.abs(numeric).max()
+    assert err < 1e-6
+    # The masks really change the function: without dropout the gradient differs.
+    net.loss_and_backward(x, y)
+    assert np.abs(net.grad - analytic).max() > 1e-3
+
+
+def test_dropout_drops_its_share_and_keeps_the_expected_activation():
+    rng = np.random.default_rng(0)
+    net = Network([20, 400, 2], ["relu", "softmax"], dtype=np.float64, rng=rng)
+    x = rng.normal(0, 1, (50, 20))
+    y = targets("onehot", rng, 50, 2)
+    net.loss_and_backward(x, y, 0.3, np.random.default_rng(1))
+    hidden_in = net.layers[1]._x  # what the output layer saw: the masked hidden layer
+    plain = net.layers[0].forward(net._check_input(x)).copy()
+    dropped = (hidden_in == 0) & (plain > 0)
+    assert dropped.sum() / (plain > 0).sum() == pytest.approx(0.3, abs=0.02)
+    kept = hidden_in != 0
+    np.testing.assert_allclose(hidden_in[kept], plain[kept] / 0.7)
+    with pytest.raises(ValueError, match="dropout"):
+        net.loss_and_backward(x, y, 1.0, np.random.default_rng(1))

@@ -50,6 +50,15 @@ def test_same_seed_identical_metrics(tmp_path):
     assert [h["train_loss"] for h in r3.history] != [h["train_loss"] for h in r1.history]
 
 
+def test_dropout_runs_are_seeded_and_still_learn():
+    net1, r1, data = fruit_run(dropout=0.3, epochs=25)
+    net2, r2, _ = fruit_run(dropout=0.3, epochs=25)
+    assert np.array_equal(net1.theta, net2.theta)
+    _, plain, _ = fruit_run(epochs=25)
+    assert [h["train_loss"] for h in r1.history] != [h["train_loss"] for h in plain.history]
+    assert evaluate(net1, data.x_test, data.y_test)[1] >= 0.9
+
+
 def test_divergence_stops_and_keeps_last_good_model():
     data = load_dataset("fruit", seed=1)
     net = Network([2, 8, 2], ["tanh", "identity"], loss="mse", rng=np.random.default_rng(0))
