@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -67,11 +69,35 @@ class SerialEvaluator(Evaluator):
 _WORKER_TASK = None
 
 
+# A worker is one of several processes sharing the cores: its BLAS must not start threads
+# of its own.  The variables are read when NumPy loads, which in a spawned worker happens
+# before any code of ours runs, so they are set in the parent while workers start.
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def _single_threaded_children() -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: "1" for k in _THREAD_VARS})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _init_worker(spec: TaskSpec) -> None:
     global _WORKER_TASK
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     _WORKER_TASK = spec.build()
+
+
+def _worker_threads() -> str:
+    """The BLAS thread setting a worker started with (for tests)."""
+    return os.environ.get("OPENBLAS_NUM_THREADS", "")
 
 
 def _eval_chunk(thetas: np.ndarray, seed: int) -> dict[str, np.ndarray]:
@@ -105,9 +131,10 @@ class ProcessEvaluator(Evaluator):
         for attempt in range(self.retries + 1):
             futures = {}
             try:
-                pool = self._get_pool()
-                futures = {i: pool.submit(_eval_chunk, thetas[s], seed)
-                           for i, s in enumerate(parts) if i not in results}
+                with _single_threaded_children():  # the pool starts workers as it needs them
+                    pool = self._get_pool()
+                    futures = {i: pool.submit(_eval_chunk, thetas[s], seed)
+                               for i, s in enumerate(parts) if i not in results}
                 for i, fut in futures.items():
                     results[i] = fut.result()
                 break
