@@ -18,6 +18,9 @@ from sims.walker_world import WalkerWorld, WalkerWorldConfig
 @dataclass(frozen=True)
 class CarsConfig:
     track: str = "default"  # a track file, a shipped track name, or procedural:SEED[:DIFFICULTY]
+    # Training tracks: when not empty, each generation drives one of these (picked from
+    # the generation's seed) instead of `track`, e.g. [procedural:1, procedural:2, ...]
+    tracks: list[str] = field(default_factory=list)
     world: CarWorldConfig = field(default_factory=CarWorldConfig)
 
 
@@ -35,17 +38,22 @@ class Task:
 
     def __init__(self, policy: PolicyConfig):
         self.policy = policy
-        self._worlds: dict[int, object] = {}
+        self._worlds: dict[tuple, object] = {}
         self._net = None
 
-    def make_world(self, n_agents: int):
+    def make_world(self, n_agents: int, variant=None):
         raise NotImplementedError
 
-    def world(self, n_agents: int):
-        """A world for ``n_agents`` agents, built once and reused."""
-        if n_agents not in self._worlds:
-            self._worlds[n_agents] = self.make_world(n_agents)
-        return self._worlds[n_agents]
+    def variant(self, seed: int | None):
+        """Which world an episode with this seed runs in (None: the task's usual one)."""
+        return None
+
+    def world(self, n_agents: int, seed: int | None = None):
+        """The world for ``n_agents`` agents and an episode ``seed``, built once and reused."""
+        key = (self.variant(seed), n_agents)
+        if key not in self._worlds:
+            self._worlds[key] = self.make_world(n_agents, key[0])
+        return self._worlds[key]
 
     @property
     def dims(self) -> tuple[int, int]:
@@ -63,7 +71,7 @@ class Task:
     def evaluate(self, thetas: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         """Run one episode for ``thetas (n, D)``: ``{"fitness": (n,), column: (n,)...,
         "agent_steps": ()}``."""
-        world = self.world(len(thetas))
+        world = self.world(len(thetas), seed)
         info, steps = run_episode(world, self.network(), thetas, seed)
         out = {"fitness": self.fitness(info)}
         for col in self.columns:
@@ -85,9 +93,17 @@ class CarTask(Task):
         from sims.track import load_track
 
         self.track = load_track(cfg.track)
+        # every training track is loaded now, so a bad one is reported before any work
+        self._tracks = {spec: load_track(spec) for spec in cfg.tracks}
 
-    def make_world(self, n_agents):
-        return CarWorld(self.track, n_agents, self.cfg.world)
+    def variant(self, seed):
+        if seed is None or not self.cfg.tracks:
+            return None
+        return self.cfg.tracks[seed % len(self.cfg.tracks)]
+
+    def make_world(self, n_agents, variant=None):
+        track = self.track if variant is None else self._tracks[variant]
+        return CarWorld(track, n_agents, self.cfg.world)
 
     def fitness(self, info):
         bonus = np.where(info["finished"], 1.0 - info["time_alive"] / self.cfg.world.max_time, 0)
@@ -107,7 +123,7 @@ class WalkerTask(Task):
 
         self.creature = load_creature(cfg.creature)
 
-    def make_world(self, n_agents):
+    def make_world(self, n_agents, variant=None):
         return WalkerWorld(self.creature, n_agents, self.cfg.world)
 
     def fitness(self, info):

@@ -457,7 +457,7 @@ class WindowEvaluator:
         if np.isfinite(run.strategy.best_fitness):
             watch.best_ever = (run.strategy.best_params.copy(), run.strategy.best_fitness)
         watch.heading = f"{task.name}: generation {run.generation + 1} / {run.cfg.generations}"
-        world = task.world(len(thetas))
+        world = task.world(len(thetas), seed)
         gen = episode(world, task.network(), thetas, seed)
         info, steps = watch.play(gen, world, thetas)
         return episode_result(task, info, steps)

@@ -55,6 +55,39 @@ def test_same_fitness_serial_and_process_pool(task):
     assert a["agent_steps"] == c["agent_steps"]
 
 
+def test_training_tracks_rotate_by_generation_and_backends_agree():
+    tracks = ["procedural:1", "procedural:2", "oval"]
+    cfg = small_cfg(cars={"world": {"max_time": 3.0}, "tracks": tracks})
+    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+    task = spec.build()
+    seeds = range(12)
+    used = {task.world(4, s).track.name for s in seeds}
+    assert len(used) == 3 and task.world(4).track.name == "default"  # no seed: `track`
+    thetas = np.random.default_rng(2).normal(0, 0.5, (4, task.network().num_params))
+    a = [task.evaluate(thetas, s)["fitness"] for s in (0, 1, 2)]
+    # seeds 0, 1, 2 drive three different tracks: the same genomes fare differently
+    assert len({task.variant(s) for s in (0, 1, 2)}) == 3
+    assert not np.array_equal(a[0], a[1])
+    with ProcessEvaluator(spec, workers=2) as pe:
+        b = [pe.evaluate(thetas, s)["fitness"] for s in (0, 1, 2)]
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_workers_run_single_threaded_blas_and_the_parent_keeps_its_setting(monkeypatch):
+    from evo.evaluate import _worker_threads
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    cfg = small_cfg()
+    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+    thetas = np.random.default_rng(1).normal(0, 0.5, (4, spec.build().network().num_params))
+    with ProcessEvaluator(spec, workers=2) as pe:
+        pe.evaluate(thetas, seed=0)  # starts the workers
+        seen = {pe._pool.submit(_worker_threads).result() for _ in range(4)}
+    assert seen == {"1"}
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+
+
 def test_a_dead_worker_is_replaced_and_its_chunk_rerun():
     cfg = small_cfg()
     spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
@@ -170,6 +203,7 @@ def test_replay_prints_the_contract_line(tmp_path, cli):
     (["--set", "evaluation.workers=-2"], "evaluation.workers"),
     (["--set", "cars.world.sensors.n_rays=0"], "n_rays"),
     (["--set", "bogus=1"], "bogus"),
+    (["--set", "cars.tracks=[default, procedural:x]"], "procedural:x"),
 ])
 def test_bad_evolve_input_exits_2(cli, args, fragment):
     assert_user_error(cli("evolve", "cars", "--headless", "--quiet", *args), fragment)
