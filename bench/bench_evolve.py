@@ -3,6 +3,8 @@ speed-up.
 
     .venv/bin/python bench/bench_evolve.py laps [--seeds 5] [--set KEY=VALUE ...]
     .venv/bin/python bench/bench_evolve.py pool [--population 100] [--repeats 5]
+    .venv/bin/python bench/bench_evolve.py generalise [--seeds 3] [--tracks 10]
+    .venv/bin/python bench/bench_evolve.py walkers [--seeds 3] [--generations 100]
 
 ``laps`` runs ``configs/cars.yaml`` with ``until_lap`` for each seed and reports the
 generation (counted from 1) at which the best car first completes a lap, and the wall time,
@@ -10,7 +12,9 @@ with medians.  ``pool`` first evolves a population for a few generations (so it 
 mutated clones of good drivers that evolution evaluates most of the time, not random
 policies that crash at once), then evaluates that population serially and with a 2-worker
 process pool (workers started beforehand), alternating, and reports car-steps per second and
-the ratio.
+the ratio.  ``generalise`` evolves ``configs/cars.yaml`` for each seed and replays its best
+car once on procedural tracks it never saw (``procedural:100`` onwards), counting laps.
+``walkers`` evolves ``configs/walkers.yaml`` and reports the best distance in body lengths.
 """
 
 from __future__ import annotations
@@ -84,6 +88,65 @@ def pool(args) -> None:
     print(f"\nspeed-up: {mp_ / ms:.2f}x")
 
 
+def replay_on(best: str, track: str) -> dict:
+    import numpy as np
+
+    from evo.evolve_cmd import load_policy
+    from evo.rollout import run_episode
+
+    task, net, _ = load_policy(best, track)
+    info, _ = run_episode(task.world(1), net, net.theta[None, :].astype(np.float64), seed=0)
+    return {k: float(np.asarray(info[k])[0]) for k in ("laps", "progress", "crashed")}
+
+
+def generalise(args) -> None:
+    from evo.config import load_config, named_config
+    from evo.evolve_config import EvolveConfig
+    from evo.run import EvolutionRun
+
+    tracks = [f"procedural:{100 + i}" for i in range(args.tracks)]
+    print(f"| training seed | generations | {' | '.join(t.split(':')[1] for t in tracks)} | "
+          "lapped |")
+    print("|---:|---:|" + "---:|" * len(tracks) + "---:|")
+    counts = []
+    for seed in range(args.seeds):
+        cfg = load_config(EvolveConfig, named_config("cars"),
+                          [f"seed={seed}", f"generations={args.generations}", *args.set])
+        out = os.path.join(args.out, f"seed{seed}")
+        EvolutionRun(cfg, out).run()
+        res = [replay_on(os.path.join(out, "best.npz"), t) for t in tracks]
+        lapped = sum(r["laps"] >= 1 for r in res)
+        counts.append(lapped)
+        cells = " | ".join("lap" if r["laps"] >= 1 else f"{r['progress']:.2f}" for r in res)
+        print(f"| {seed} | {cfg.generations} | {cells} | {lapped}/{len(tracks)} |", flush=True)
+    print(f"\nmedian tracks lapped: {statistics.median(counts)} of {len(tracks)} "
+          f"(a number is the share of the lap driven before crashing or stalling)")
+
+
+def walkers(args) -> None:
+    from evo.config import load_config, named_config
+    from evo.evolve_config import EvolveConfig
+    from evo.run import EvolutionRun
+    from sims.walker import load_creature
+
+    print("| seed | creature | body length (m) | best distance (m) | body lengths | seconds |")
+    print("|---:|---|---:|---:|---:|---:|")
+    ratios = []
+    for seed in range(args.seeds):
+        cfg = load_config(EvolveConfig, named_config("walkers"),
+                          [f"seed={seed}", f"generations={args.generations}", *args.set])
+        t0 = time.perf_counter()
+        run = EvolutionRun(cfg, os.path.join(args.out, f"seed{seed}"))
+        run.run()
+        dt = time.perf_counter() - t0
+        length = load_creature(cfg.walkers.creature).body_length
+        best = float(run.strategy.best_fitness)
+        ratios.append(best / length)
+        print(f"| {seed} | {cfg.walkers.creature} | {length:.2f} | {best:.2f} | "
+              f"{best / length:.1f} | {dt:.0f} |", flush=True)
+    print(f"\nmedian body lengths: {statistics.median(ratios):.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -99,8 +162,19 @@ def main() -> None:
     b.add_argument("--warmup", type=int, default=5, help="generations evolved first")
     b.add_argument("--out", default="bench/results/pool")
     b.add_argument("--set", action="append", default=[])
+    c = sub.add_parser("generalise")
+    c.add_argument("--seeds", type=int, default=3)
+    c.add_argument("--generations", type=int, default=30)
+    c.add_argument("--tracks", type=int, default=10)
+    c.add_argument("--out", default="bench/results/generalise")
+    c.add_argument("--set", action="append", default=[])
+    d = sub.add_parser("walkers")
+    d.add_argument("--seeds", type=int, default=3)
+    d.add_argument("--generations", type=int, default=100)
+    d.add_argument("--out", default="bench/results/walkers")
+    d.add_argument("--set", action="append", default=[])
     args = ap.parse_args()
-    laps(args) if args.what == "laps" else pool(args)
+    {"laps": laps, "pool": pool, "generalise": generalise, "walkers": walkers}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,19 @@ class CreatureSpec:
     def n_joints(self) -> int:
         return len(self.joints)
 
+    @property
+    def body_length(self) -> float:
+        """m: the longer side of the rest pose's bounding box (a biped's height, a
+        quadruped's length), the unit of "body lengths" travelled."""
+        lo = np.full(2, np.inf)
+        hi = np.full(2, -np.inf)
+        for b in self.bodies:
+            c, s = np.cos(b.angle), np.sin(b.angle)
+            half = np.array([[b.size[0], b.size[1]]]) / 2 * np.array([[1, 1], [1, -1]])
+            corners = np.vstack([half, -half]) @ np.array([[c, s], [-s, c]]) + b.position
+            lo, hi = np.minimum(lo, corners.min(0)), np.maximum(hi, corners.max(0))
+        return float((hi - lo).max())
+
 
 _BODY_KEYS = ({"size", "position", "mass"}, {"angle"})
 _JOINT_KEYS = ({"a", "b", "anchor", "limits", "max_torque"}, {"max_speed"})

@@ -118,6 +118,16 @@ def test_a_user_creature_file_works(tmp_path: Path) -> None:
     assert world.act_dim == 1 and world.reset(seed=0).shape == (2, 5 + 2 + 1)
 
 
+def test_body_length_is_the_longer_side_of_the_rest_pose(tmp_path: Path) -> None:
+    # the biped stands from its feet' soles (0.03 - 0.06 / 2) to the top of its head
+    assert load_creature("biped").body_length == pytest.approx(1.43 + 0.20 / 2)
+    # a plank rotated upright: its 2 m length now counts as height (the leg reaches y = 0)
+    path = tmp_path / "plank.yaml"
+    path.write_text(GOOD.replace("size: [0.4, 0.2], position: [0.0, 0.7]",
+                                 "size: [2.0, 0.2], position: [0.0, 1.1], angle: 1.5707963"))
+    assert load_creature(str(path)).body_length == pytest.approx(2.1)  # 0 to 1.1 + 1.0
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_creature_files(tmp_path: Path, case: str) -> None:
     text, expected = BAD[case]
