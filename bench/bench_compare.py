@@ -3,7 +3,7 @@
     NEUROEVO_DATA=../shared/datasets .venv/bin/python bench/bench_compare.py \\
         [--budget-seconds 600] [--seeds 1]
 
-Runs ``neuroevo compare mnist`` (configs/compare.yaml: the same 784-32-10 network for every
+Runs ``neuroevo compare mnist`` (configs/compare.yaml: the same 784-64-10 network for every
 method) and prints each method's final test accuracy beside the floors of the project's
 issue: backprop >= 97% and the best evolution strategy >= 90% within 10 minutes each.
 The run directory (compare.png, report.md, results.json) goes to bench/results/compare-mnist/.
