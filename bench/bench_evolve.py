@@ -58,7 +58,7 @@ def pool(args) -> None:
     from evo.config import load_config, named_config
     from evo.evaluate import ProcessEvaluator, SerialEvaluator
     from evo.evolve_config import EvolveConfig
-    from evo.run import EvolutionRun, ask_rng
+    from evo.run import EvolutionRun, ask_rng, generation_seeds
     from evo.tasks import TaskSpec
 
     cfg = load_config(EvolveConfig, named_config("cars"),
@@ -73,14 +73,15 @@ def pool(args) -> None:
     serial.evaluate(thetas[:2], 0)
     rate_s, rate_p = [], []
     for r in range(args.repeats):
+        seeds = generation_seeds(cfg.seed, run.generation + r, cfg.episodes)
         for ev, rates in ((serial, rate_s), (procs, rate_p)):
             t0 = time.perf_counter()
-            res = ev.evaluate(thetas, r)
+            res = ev.evaluate(thetas, seeds)
             rates.append(int(res["agent_steps"]) / (time.perf_counter() - t0))
     procs.close()
     ms, mp_ = statistics.median(rate_s), statistics.median(rate_p)
-    print(f"population {args.population} after {args.warmup} generations, {args.repeats} "
-          f"repeats, default track")
+    print(f"population {args.population} after {args.warmup} generations, {cfg.episodes} "
+          f"episode(s) per genome, {args.repeats} repeats, {cfg.cars.track} track")
     print("| evaluator | car-steps/s (median) |")
     print("|---|---:|")
     print(f"| serial | {ms:,.0f} |")

@@ -1,9 +1,9 @@
 """Evaluators: run a population's episodes serially, in a process pool, or on Ray.
 
-Every backend splits the population into the same kind of chunks and each chunk runs the
-same episode (seeded by the run seed and the generation), so fitness does not depend on the
-backend or the number of workers.  Worker functions live at module scope (a process pool
-pickles them by name).
+Every backend splits the population into chunks and each chunk runs the same episode
+(seeded by the run seed and the generation; each agent's random start by its place in the
+population), so fitness does not depend on the backend or the number of workers.  Worker
+functions live at module scope (a process pool pickles them by name).
 """
 
 from __future__ import annotations
@@ -30,17 +30,49 @@ def split(n: int, parts: int) -> list[slice]:
 
 
 def merge(results: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Chunks of one episode, in population order -> one result."""
     out = {k: np.concatenate([r[k] for r in results]) for k in results[0] if k != "agent_steps"}
     out["agent_steps"] = np.array(sum(int(r["agent_steps"]) for r in results))
     return out
 
 
+def combine(episodes: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Several episodes of the same genomes -> fitness and every column averaged over the
+    episodes, agent steps summed."""
+    if len(episodes) == 1:
+        return episodes[0]
+    out = {k: np.mean([r[k] for r in episodes], axis=0) for k in episodes[0]
+           if k != "agent_steps"}
+    out["agent_steps"] = np.array(sum(int(r["agent_steps"]) for r in episodes))
+    return out
+
+
+def as_seeds(seed) -> list[int]:
+    """One episode seed or a sequence of them -> a list."""
+    return [int(seed)] if np.ndim(seed) == 0 else [int(s) for s in seed]
+
+
+def work_units(n: int, seeds: list[int], parts: int) -> list[tuple[int, slice]]:
+    """``(episode, members)`` pieces of work: every episode split into enough chunks that
+    there are at least ``parts`` pieces in all (an episode is never split needlessly)."""
+    per_episode = max(1, -(-parts // len(seeds)))
+    return [(e, s) for e in range(len(seeds)) for s in split(n, per_episode)]
+
+
+def assemble(units, results, n_episodes: int) -> dict[str, np.ndarray]:
+    """Results of :func:`work_units` pieces (same order) -> one result per genome."""
+    return combine([merge([r for (e, _), r in zip(units, results) if e == k])
+                    for k in range(n_episodes)])
+
+
 class Evaluator:
-    """``evaluate(thetas (P, D), seed) -> {"fitness": (P,), ...}``."""
+    """``evaluate(thetas (P, D), seed) -> {"fitness": (P,), ...}``.  ``seed``: one episode's
+    seed, or a list of them: every genome then runs each episode and its fitness is the
+    mean (see :func:`combine`)."""
 
     workers = 1
 
-    def evaluate(self, thetas: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    def evaluate(self, thetas: np.ndarray, seed) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -59,10 +91,12 @@ class SerialEvaluator(Evaluator):
         self.chunk = chunk
 
     def evaluate(self, thetas, seed):
-        if not self.chunk:
-            return self.task.evaluate(thetas, seed)
-        parts = split(len(thetas), -(-len(thetas) // self.chunk))
-        return merge([self.task.evaluate(thetas[s], seed) for s in parts])
+        seeds = as_seeds(seed)
+        n = len(thetas)
+        parts = (-(-n // self.chunk) if self.chunk else 1) * len(seeds)
+        units = work_units(n, seeds, parts)
+        return assemble(units, [self.task.evaluate(thetas[s], seeds[e], s.start)
+                                for e, s in units], len(seeds))
 
 
 # -- process pool ------------------------------------------------------------------------
@@ -100,8 +134,8 @@ def _worker_threads() -> str:
     return os.environ.get("OPENBLAS_NUM_THREADS", "")
 
 
-def _eval_chunk(thetas: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-    return _WORKER_TASK.evaluate(thetas, seed)
+def _eval_chunk(thetas: np.ndarray, seed: int, first_member: int) -> dict[str, np.ndarray]:
+    return _WORKER_TASK.evaluate(thetas, seed, first_member)
 
 
 class ProcessEvaluator(Evaluator):
@@ -126,15 +160,16 @@ class ProcessEvaluator(Evaluator):
         return self._pool
 
     def evaluate(self, thetas, seed):
-        parts = split(len(thetas), self.workers * self.chunks_per_worker)
+        seeds = as_seeds(seed)
+        parts = work_units(len(thetas), seeds, self.workers * self.chunks_per_worker)
         results: dict[int, dict] = {}
         for attempt in range(self.retries + 1):
             futures = {}
             try:
                 with _single_threaded_children():  # the pool starts workers as it needs them
                     pool = self._get_pool()
-                    futures = {i: pool.submit(_eval_chunk, thetas[s], seed)
-                               for i, s in enumerate(parts) if i not in results}
+                    futures = {i: pool.submit(_eval_chunk, thetas[s], seeds[e], s.start)
+                               for i, (e, s) in enumerate(parts) if i not in results}
                 for i, fut in futures.items():
                     results[i] = fut.result()
                 break
@@ -149,7 +184,7 @@ class ProcessEvaluator(Evaluator):
                 if attempt == self.retries:
                     raise RuntimeError(f"worker processes died {self.retries + 1} times "
                                        f"in a row") from None
-        return merge([results[i] for i in range(len(parts))])
+        return assemble(parts, [results[i] for i in range(len(parts))], len(seeds))
 
     def close(self):
         if self._pool is not None:
@@ -179,10 +214,12 @@ class RayEvaluator(Evaluator):
         self._actors = [actor.remote(spec) for _ in range(self.workers)]
 
     def evaluate(self, thetas, seed):
-        parts = split(len(thetas), self.workers)
-        refs = [self._actors[i % len(self._actors)].evaluate.remote(thetas[s], seed)
-                for i, s in enumerate(parts)]
-        return merge(self._ray.get(refs))
+        seeds = as_seeds(seed)
+        parts = work_units(len(thetas), seeds, self.workers)
+        refs = [self._actors[i % len(self._actors)].evaluate.remote(thetas[s], seeds[e],
+                                                                    s.start)
+                for i, (e, s) in enumerate(parts)]
+        return assemble(parts, self._ray.get(refs), len(seeds))
 
     def close(self):
         for a in getattr(self, "_actors", []):
@@ -194,8 +231,8 @@ class _RayWorker:
     def __init__(self, spec: TaskSpec):
         self.task = spec.build()
 
-    def evaluate(self, thetas, seed):
-        return self.task.evaluate(thetas, seed)
+    def evaluate(self, thetas, seed, first_member=0):
+        return self.task.evaluate(thetas, seed, first_member)
 
 
 def make_evaluator(backend: str, spec: TaskSpec, workers: int = 0, address: str = "",

@@ -59,6 +59,9 @@ class EvolveConfig:
     generations: int = 30  # generations to run
     seed: int = 0  # seeds the first population, mutations and episodes
     until_lap: bool = False  # cars: stop after the first generation whose best completes a lap
+    # episodes per genome and generation, each with its own seed (start jitter, rough
+    # ground, a training track from cars.tracks); fitness is their mean
+    episodes: int = 1
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
@@ -73,6 +76,8 @@ class EvolveConfig:
             bad.append(("population", "must be >= 1"))
         if self.generations < 0:
             bad.append(("generations", "must be >= 0"))
+        if self.episodes < 1:
+            bad.append(("episodes", "must be >= 1"))
         if self.strategy.name == "es" and self.strategy.es.antithetic and \
                 self.population % 2:
             bad.append(("population", "must be even for es with antithetic sampling"))

@@ -37,9 +37,10 @@ def make_policy(obs_dim: int, act_dim: int, cfg: PolicyConfig,
     return Network(sizes, acts, loss="mse", dtype=np.float64, rng=rng)
 
 
-def episode(world, net: Network, thetas: np.ndarray, seed: int):
-    """Generator over one episode: resets ``world`` (one agent per row of ``thetas``),
-    then yields ``actions (N, act_dim)`` after each physics step until every agent is done.
+def episode(world, net: Network, thetas: np.ndarray, seed: int, first_member: int = 0):
+    """Generator over one episode: resets ``world`` (one agent per row of ``thetas``, the
+    population's members ``first_member`` onwards), then yields ``actions (N, act_dim)``
+    after each physics step until every agent is done.
     Its return value (``StopIteration.value``) is ``(info, agent_steps)``.
 
     A viewer advances it a few steps per frame and draws in between; :func:`run_episode`
@@ -47,7 +48,7 @@ def episode(world, net: Network, thetas: np.ndarray, seed: int):
     """
     if thetas.shape[0] != world.n_agents:
         raise ValueError(f"{thetas.shape[0]} genomes for a world of {world.n_agents} agents")
-    obs = world.reset(seed=seed)
+    obs = world.reset(seed=seed, first_member=first_member)
     agent_steps = 0
     while True:
         done = world.terminated | world.truncated
@@ -65,10 +66,10 @@ def episode(world, net: Network, thetas: np.ndarray, seed: int):
     return world.info(), agent_steps
 
 
-def run_episode(world, net: Network, thetas: np.ndarray,
-                seed: int) -> tuple[dict[str, np.ndarray], int]:
+def run_episode(world, net: Network, thetas: np.ndarray, seed: int,
+                first_member: int = 0) -> tuple[dict[str, np.ndarray], int]:
     """Run :func:`episode` to the end: ``(info, agent_steps)``."""
-    gen = episode(world, net, thetas, seed)
+    gen = episode(world, net, thetas, seed, first_member)
     while True:
         try:
             next(gen)

@@ -72,6 +72,12 @@ def episode_seed(seed: int, generation: int) -> int:
     return int(np.random.SeedSequence([seed, generation, 2]).generate_state(1)[0])
 
 
+def generation_seeds(seed: int, generation: int, episodes: int = 1) -> list[int]:
+    """The seeds of a generation's ``episodes`` episodes (one episode: just
+    ``episode_seed(seed, generation)``)."""
+    return [episode_seed(seed, generation * episodes + e) for e in range(episodes)]
+
+
 def ask_rng(seed: int, generation: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, generation, 1]))
 
@@ -186,7 +192,8 @@ class EvolutionRun:
                 t0 = time.perf_counter()
                 params = self.strategy.ask(ask_rng(cfg.seed, g))
                 try:
-                    result = evaluator.evaluate(params, episode_seed(cfg.seed, g))
+                    result = evaluator.evaluate(params,
+                                                generation_seeds(cfg.seed, g, cfg.episodes))
                 except EvaluationAborted:
                     status = "interrupted"
                     break

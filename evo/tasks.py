@@ -18,10 +18,16 @@ from sims.walker_world import WalkerWorld, WalkerWorldConfig
 @dataclass(frozen=True)
 class CarsConfig:
     track: str = "default"  # a track file, a shipped track name, or procedural:SEED[:DIFFICULTY]
-    # Training tracks: when not empty, each generation drives one of these (picked from
-    # the generation's seed) instead of `track`, e.g. [procedural:1, procedural:2, ...]
+    # Training tracks: when not empty, each episode drives one of these (picked from the
+    # episode's seed) instead of `track`, e.g. [procedural:1, procedural:2, ...]
     tracks: list[str] = field(default_factory=list)
+    # Episodes start at one of this many evenly spaced points around the track (drawn from
+    # the episode's seed; every car of the episode at the same point); 1: the start line
+    start_points: int = 1
     world: CarWorldConfig = field(default_factory=CarWorldConfig)
+
+    def validate(self):
+        return [("start_points", "must be >= 1")] if self.start_points < 1 else []
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,12 @@ class Task:
     def fitness(self, info: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
-    def evaluate(self, thetas: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-        """Run one episode for ``thetas (n, D)``: ``{"fitness": (n,), column: (n,)...,
-        "agent_steps": ()}``."""
+    def evaluate(self, thetas: np.ndarray, seed: int,
+                 first_member: int = 0) -> dict[str, np.ndarray]:
+        """Run one episode for ``thetas (n, D)``, the population's members ``first_member``
+        onwards: ``{"fitness": (n,), column: (n,)..., "agent_steps": ()}``."""
         world = self.world(len(thetas), seed)
-        info, steps = run_episode(world, self.network(), thetas, seed)
+        info, steps = run_episode(world, self.network(), thetas, seed, first_member)
         out = {"fitness": self.fitness(info)}
         for col in self.columns:
             out[col] = np.asarray(info[col], np.float64)
@@ -97,12 +104,19 @@ class CarTask(Task):
         self._tracks = {spec: load_track(spec) for spec in cfg.tracks}
 
     def variant(self, seed):
-        if seed is None or not self.cfg.tracks:
+        """``(training track or None for `track`, start point)``, or None: the usual world."""
+        cfg = self.cfg
+        if seed is None or (not cfg.tracks and cfg.start_points == 1):
             return None
-        return self.cfg.tracks[seed % len(self.cfg.tracks)]
+        n_tracks = max(len(cfg.tracks), 1)
+        track = cfg.tracks[seed % n_tracks] if cfg.tracks else None
+        return track, (seed // n_tracks) % cfg.start_points
 
     def make_world(self, n_agents, variant=None):
-        track = self.track if variant is None else self._tracks[variant]
+        track, start = (None, 0) if variant is None else variant
+        track = self.track if track is None else self._tracks[track]
+        if start:
+            track = track.starting_at(start * track.n_samples // self.cfg.start_points)
         return CarWorld(track, n_agents, self.cfg.world)
 
     def fitness(self, info):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evo.evaluate import as_seeds, combine
 from evo.rollout import episode
 from evo.run import EvaluationAborted
 
@@ -456,11 +457,17 @@ class WindowEvaluator:
         watch.history = run.rows
         if np.isfinite(run.strategy.best_fitness):
             watch.best_ever = (run.strategy.best_params.copy(), run.strategy.best_fitness)
-        watch.heading = f"{task.name}: generation {run.generation + 1} / {run.cfg.generations}"
-        world = task.world(len(thetas), seed)
-        gen = episode(world, task.network(), thetas, seed)
-        info, steps = watch.play(gen, world, thetas)
-        return episode_result(task, info, steps)
+        heading = f"{task.name}: generation {run.generation + 1} / {run.cfg.generations}"
+        seeds = as_seeds(seed)
+        results = []
+        for k, s in enumerate(seeds):
+            watch.heading = heading + (f", episode {k + 1} / {len(seeds)}"
+                                       if len(seeds) > 1 else "")
+            world = task.world(len(thetas), s)
+            gen = episode(world, task.network(), thetas, s)
+            info, steps = watch.play(gen, world, thetas)
+            results.append(episode_result(task, info, steps))
+        return combine(results)
 
     def close(self) -> None:
         pass  # the window belongs to the caller (it may linger after the run)

@@ -121,14 +121,21 @@ class CarWorld:
         """pymunk callback, only when a car first touches a wall: note the car."""
         self._hits.append(self._shape_index[arbiter.shapes[0]])
 
-    def reset(self, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """Put all cars on the start line; returns observations (N, obs_dim)."""
+    def reset(self, seed: int | np.random.Generator | None = None,
+              first_member: int = 0) -> np.ndarray:
+        """Put all cars on the start line; returns observations (N, obs_dim).
+
+        With ``start_jitter``, car i starts as member ``first_member + i`` of the episode
+        ``seed`` would: member m takes draw m of the seed's stream, so a population split
+        into chunks (one world each) starts exactly as it would in one world.
+        """
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         n = self.n_agents
         heading0 = self.track.start_heading
         jitter = self.config.start_jitter
-        lateral = rng.uniform(-1.0, 1.0, n) * jitter
-        heading = heading0 + rng.uniform(-1.0, 1.0, n) * jitter * 0.05
+        u = rng.uniform(-1.0, 1.0, (first_member + n, 2))[first_member:]  # (N, 2)
+        lateral = u[:, 0] * jitter
+        heading = heading0 + u[:, 1] * jitter * 0.05
         pos = self.track.start_position[None, :] + lateral[:, None] * self.track.normals[0]
         self.spaces = []
         self._shape_index = {}

@@ -16,6 +16,7 @@ A track file is YAML::
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,17 @@ class Track:
     def start_heading(self) -> float:
         """Heading (rad) of the driving direction at the start."""
         return float(np.arctan2(self.tangents[0, 1], self.tangents[0, 0]))
+
+    def starting_at(self, k: int) -> Track:
+        """The same road with its start line moved to centerline sample ``k`` (the walls,
+        length and driving direction are unchanged)."""
+        k = int(k) % self.n_samples
+        if k == 0:
+            return self
+        roll = {f: np.roll(getattr(self, f), -k, axis=0)
+                for f in ("points", "tangents", "normals", "curvature")}
+        return dataclasses.replace(self, name=f"{self.name} from {k * self.spacing:.0f} m",
+                                   **roll)
 
     @property
     def min_radius(self) -> float:

@@ -123,8 +123,11 @@ class WalkerWorld:
         self.space: pymunk.Space | None = None
         self.ground = np.zeros((0, 2))
 
-    def reset(self, seed: int | np.random.Generator | None = None) -> np.ndarray:
-        """Build the ground and N creatures in their rest pose; returns obs (N, obs_dim)."""
+    def reset(self, seed: int | np.random.Generator | None = None,
+              first_member: int = 0) -> np.ndarray:
+        """Build the ground and N creatures in their rest pose; returns obs (N, obs_dim).
+        Every creature starts alike, so ``first_member`` (a chunk's place in its
+        population, as for cars) changes nothing."""
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         cfg = self.config
         space = pymunk.Space()

@@ -39,9 +39,11 @@ def test_split_covers_everything():
         assert sum(s.stop - s.start for s in parts) == n and parts[0].start == 0
 
 
-@pytest.mark.parametrize("task", ["cars", "walkers"])
-def test_same_fitness_serial_and_process_pool(task):
-    cfg = small_cfg(task=task)
+@pytest.mark.parametrize("task,jitter", [("cars", 0.0), ("cars", 2.0), ("walkers", 0.0)])
+def test_same_fitness_serial_and_process_pool(task, jitter):
+    # with start jitter every car starts off-centre by its place in the population, so the
+    # chunks (one world each) must start their cars where one world would
+    cfg = small_cfg(task=task, cars={"world": {**SMALL["cars"]["world"], "start_jitter": jitter}})
     spec = TaskSpec(task, cfg.cars, cfg.walkers, cfg.policy)
     serial = SerialEvaluator(spec)
     n_params = serial.task.network().num_params
@@ -53,6 +55,33 @@ def test_same_fitness_serial_and_process_pool(task):
     for other in (b, c):
         np.testing.assert_array_equal(a["fitness"], other["fitness"])
     assert a["agent_steps"] == c["agent_steps"]
+    if jitter:  # the starts differ between cars, so equal fitness above is not by accident
+        world = serial.task.world(len(thetas), 3)
+        world.reset(3)
+        assert len(np.unique(world.position.round(6), axis=0)) == len(thetas)
+
+
+def test_several_episodes_average_and_backends_agree():
+    from evo.run import generation_seeds
+
+    cfg = small_cfg(cars={"world": {**SMALL["cars"]["world"], "start_jitter": 3.0}})
+    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+    serial = SerialEvaluator(spec)
+    thetas = np.random.default_rng(4).normal(0, 0.5, (7, serial.task.network().num_params))
+    seeds = generation_seeds(5, 2, 3)
+    assert len(set(seeds)) == 3 and generation_seeds(5, 2) == generation_seeds(5, 2, 1)
+    one = [serial.evaluate(thetas, s) for s in seeds]
+    assert not np.array_equal(one[0]["fitness"], one[1]["fitness"])  # the starts differ
+    both = serial.evaluate(thetas, seeds)
+    np.testing.assert_allclose(both["fitness"], np.mean([r["fitness"] for r in one], axis=0),
+                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(both["progress"], np.mean([r["progress"] for r in one], axis=0))
+    assert both["agent_steps"] == sum(int(r["agent_steps"]) for r in one)
+    chunked = SerialEvaluator(spec, chunk=3).evaluate(thetas, seeds)
+    with ProcessEvaluator(spec, workers=2) as pe:
+        pooled = pe.evaluate(thetas, seeds)
+    for other in (chunked, pooled):
+        np.testing.assert_array_equal(both["fitness"], other["fitness"])
 
 
 def test_training_tracks_rotate_by_generation_and_backends_agree():
@@ -72,6 +101,21 @@ def test_training_tracks_rotate_by_generation_and_backends_agree():
         b = [pe.evaluate(thetas, s)["fitness"] for s in (0, 1, 2)]
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+def test_start_points_are_drawn_per_episode_and_backends_agree():
+    cfg = small_cfg(cars={"world": {"max_time": 3.0}, "start_points": 4})
+    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+    task = spec.build()
+    starts = {tuple(task.world(3, s).track.start_position.round(3)) for s in range(40)}
+    assert len(starts) == 4
+    assert tuple(task.world(3).track.start_position.round(3)) in starts  # the start line
+    thetas = np.random.default_rng(3).normal(0, 0.5, (5, task.network().num_params))
+    seeds = [s for s in range(8) if task.variant(s)[1] != 0][:2]
+    a = SerialEvaluator(spec).evaluate(thetas, seeds)
+    with ProcessEvaluator(spec, workers=2) as pe:
+        b = pe.evaluate(thetas, seeds)
+    np.testing.assert_array_equal(a["fitness"], b["fitness"])
 
 
 def test_workers_run_single_threaded_blas_and_the_parent_keeps_its_setting(monkeypatch):
@@ -203,6 +247,8 @@ def test_replay_prints_the_contract_line(tmp_path, cli):
     (["--set", "evaluation.workers=-2"], "evaluation.workers"),
     (["--set", "cars.world.sensors.n_rays=0"], "n_rays"),
     (["--set", "bogus=1"], "bogus"),
+    (["--set", "episodes=0"], "episodes"),
+    (["--set", "cars.start_points=0"], "start_points"),
     (["--set", "cars.tracks=[default, procedural:x]"], "procedural:x"),
 ])
 def test_bad_evolve_input_exits_2(cli, args, fragment):

@@ -39,6 +39,21 @@ def test_contract_shapes_and_types(default_track) -> None:
         CarWorld(default_track, 0)
 
 
+def test_a_chunk_starts_its_cars_where_the_whole_population_would(default_track) -> None:
+    cfg = CarWorldConfig(start_jitter=1.5)
+    whole = CarWorld(default_track, 7, cfg)
+    whole.reset(seed=42)
+    parts = [CarWorld(default_track, n, cfg) for n in (3, 4)]
+    parts[0].reset(seed=42, first_member=0)
+    parts[1].reset(seed=42, first_member=3)
+    pos = np.concatenate([p.position for p in parts])
+    heading = np.concatenate([p.heading for p in parts])
+    np.testing.assert_array_equal(whole.position, pos)
+    np.testing.assert_array_equal(whole.heading, heading)
+    offsets = (whole.position - default_track.start_position) @ default_track.normals[0]
+    assert np.all(np.abs(offsets) <= 1.5) and np.ptp(offsets) > 0.5
+
+
 def test_same_seed_same_trajectories_over_1000_steps(default_track) -> None:
     cfg = CarWorldConfig(start_jitter=1.0, max_time=100.0, cars_per_space=4)
     worlds = [CarWorld(default_track, 10, cfg) for _ in range(2)]
@@ -68,8 +83,13 @@ def test_splitting_cars_over_spaces_changes_nothing(default_track) -> None:
         assert np.array_equal(obs, results[0][0]) and np.array_equal(pos, results[0][1])
 
 
-def test_steering_rule_completes_a_lap_of_the_default_track(default_track) -> None:
-    world = CarWorld(default_track, 2, CarWorldConfig(laps=1, max_time=120.0))
+@pytest.mark.parametrize("start", [0, 205])
+def test_steering_rule_completes_a_lap_of_the_default_track(default_track, start) -> None:
+    track = default_track.starting_at(start)  # a start line moved into a bend: still one lap
+    if start:
+        assert np.array_equal(track.start_position, default_track.points[start])
+        assert abs(track.curvature[0]) > 0.01 and track.length == default_track.length
+    world = CarWorld(track, 2, CarWorldConfig(laps=1, max_time=120.0))
     obs = world.reset(seed=0)
     throttle = np.array([0.5, 0.6])
     reward_sum = np.zeros(2)
