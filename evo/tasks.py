@@ -24,10 +24,16 @@ class CarsConfig:
     # Episodes start at one of this many evenly spaced points around the track (drawn from
     # the episode's seed; every car of the episode at the same point); 1: the start line
     start_points: int = 1
+    # weight of the fitness bonus for finishing the configured laps early,
+    # time_bonus * (1 - time / max_time); 0: progress alone counts
+    time_bonus: float = 0.0
     world: CarWorldConfig = field(default_factory=CarWorldConfig)
 
     def validate(self):
-        return [("start_points", "must be >= 1")] if self.start_points < 1 else []
+        bad = [("start_points", "must be >= 1")] if self.start_points < 1 else []
+        if self.time_bonus < 0:
+            bad.append(("time_bonus", "must be >= 0"))
+        return bad
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class Task:
 
 class CarTask(Task):
     """Drive laps: fitness is progress along the track in laps (1.0 = one lap), plus a
-    bonus of up to 1 for finishing the configured laps early."""
+    bonus of up to ``time_bonus`` (default 0) for finishing the configured laps early."""
 
     name = "cars"
     columns = ("laps", "progress", "crashed", "time_alive")
@@ -121,6 +127,7 @@ class CarTask(Task):
 
     def fitness(self, info):
         bonus = np.where(info["finished"], 1.0 - info["time_alive"] / self.cfg.world.max_time, 0)
+        bonus *= self.cfg.time_bonus
         return np.asarray(info["progress"], np.float64) + bonus
 
 

@@ -118,6 +118,16 @@ def test_start_points_are_drawn_per_episode_and_backends_agree():
     np.testing.assert_array_equal(a["fitness"], b["fitness"])
 
 
+def test_car_fitness_is_progress_plus_a_weighted_bonus_for_finishing_early():
+    info = {"progress": np.array([0.4, 1.0, 1.0]), "finished": np.array([False, True, True]),
+            "time_alive": np.array([10.0, 30.0, 20.0])}
+    for weight in (1.0, 0.25, 0.0):
+        cfg = small_cfg(cars={"world": {"max_time": 40.0}, "time_bonus": weight})
+        task = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy).build()
+        expected = info["progress"] + weight * np.array([0.0, 0.25, 0.5])
+        np.testing.assert_allclose(task.fitness(info), expected)
+
+
 def test_workers_run_single_threaded_blas_and_the_parent_keeps_its_setting(monkeypatch):
     from evo.evaluate import _worker_threads
 
@@ -249,6 +259,7 @@ def test_replay_prints_the_contract_line(tmp_path, cli):
     (["--set", "bogus=1"], "bogus"),
     (["--set", "episodes=0"], "episodes"),
     (["--set", "cars.start_points=0"], "start_points"),
+    (["--set", "cars.time_bonus=-1"], "time_bonus"),
     (["--set", "cars.tracks=[default, procedural:x]"], "procedural:x"),
 ])
 def test_bad_evolve_input_exits_2(cli, args, fragment):
