@@ -288,7 +288,7 @@ def _seconds(t: float) -> str:
 def write_report(out: Path, task: str, rows, target, budget, seeds, cfg) -> None:
     lines = [f"# Evolution vs gradient descent: {task}", "",
              f"Budget: {budget:g} training seconds per method and seed; {seeds} seed(s). "
-             f"Network: {rows[0]['num_params']} parameters for every method (hidden "
+             f"Network: {rows[0]['num_params']:,} parameters for every method (hidden "
              f"{cfg.hidden}, {cfg.activation}, softmax).", "",
              "| method | final test accuracy | time to 90% of best final "
              f"({target:.3f}) | sample evaluations | parameters |",
@@ -308,7 +308,7 @@ def write_report(out: Path, task: str, rows, target, budget, seeds, cfg) -> None
         ratio = ev["evaluations"] / max(bp["evaluations"], 1)
         gap = bp["final_mean"] - ev["final_mean"]
         lines.append(
-            f"With the same {rows[0]['num_params']}-parameter network and the same "
+            f"With the same {rows[0]['num_params']:,}-parameter network and the same "
             f"{budget:g} s, the best gradient method ({bp['method']}) reached "
             f"{bp['final_mean']:.1%} test accuracy and the best evolution strategy "
             f"({ev['method']}) {ev['final_mean']:.1%}, "

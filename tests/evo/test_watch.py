@@ -51,11 +51,15 @@ def test_importing_the_command_and_watch_does_not_import_pyglet():
     assert out.returncode == 0, out.stderr
 
 
-@pytest.mark.parametrize("task", ["cars", "walkers"])
-def test_a_window_run_gives_the_headless_fitness(gui, tmp_path, task):  # noqa: F811
+@pytest.mark.parametrize("task,over", [
+    ("cars", {}), ("walkers", {}),
+    # two differing episodes per genome, shown one after the other
+    ("cars", {"episodes": 2, "cars": {"world": {**SMALL["cars"]["world"], "start_jitter": 2.0}}}),
+])
+def test_a_window_run_gives_the_headless_fitness(gui, tmp_path, task, over):  # noqa: F811
     from evo.watch import WindowEvaluator
 
-    cfg = small_cfg(task)
+    cfg = small_cfg(task, **over)
     headless = EvolutionRun(cfg, tmp_path / "headless")
     assert headless.run() == "completed"
     windowed = EvolutionRun(cfg, tmp_path / "window")
