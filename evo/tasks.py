@@ -108,6 +108,7 @@ class CarTask(Task):
         self.track = load_track(cfg.track)
         # every training track is loaded now, so a bad one is reported before any work
         self._tracks = {spec: load_track(spec) for spec in cfg.tracks}
+        self._moved = {}  # (training track or None, start point) -> Track
 
     def variant(self, seed):
         """``(training track or None for `track`, start point)``, or None: the usual world."""
@@ -119,10 +120,14 @@ class CarTask(Task):
         return track, (seed // n_tracks) % cfg.start_points
 
     def make_world(self, n_agents, variant=None):
-        track, start = (None, 0) if variant is None else variant
-        track = self.track if track is None else self._tracks[track]
-        if start:
-            track = track.starting_at(start * track.n_samples // self.cfg.start_points)
+        spec, start = (None, 0) if variant is None else variant
+        track = self.track if spec is None else self._tracks[spec]
+        if start:  # one moved-start track per (track, start), shared by its worlds
+            key = (spec, start)
+            if key not in self._moved:
+                self._moved[key] = track.starting_at(
+                    start * track.n_samples // self.cfg.start_points)
+            track = self._moved[key]
         return CarWorld(track, n_agents, self.cfg.world)
 
     def fitness(self, info):
