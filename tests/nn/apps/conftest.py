@@ -1,21 +1,20 @@
 """Fixtures for the window tests: a real display, tiny models.
 
-``display`` gives the tests a display: the one in $DISPLAY; else a private Xvfb started
-here (stopped at the end); else pyglet's EGL headless mode (NEUROEVO_HEADLESS=1).  When no
-window can be opened the tests are skipped locally and fail when CI is "true".
+``display`` gives the tests a display: the one in $DISPLAY; else a private Xvfb
+(:func:`tests.gui.start_xvfb`, stopped at the end); else pyglet's EGL headless mode
+(NEUROEVO_HEADLESS=1).  When no window can be opened the tests are skipped locally and
+fail when CI is "true".
 """
 
 from __future__ import annotations
 
 import os
-import select
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.gui import start_xvfb, stop_xvfb
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SHARED_DATA = Path(os.environ.get("NEUROEVO_DATA", "").split(os.pathsep)[0]
@@ -28,43 +27,15 @@ def skip_or_fail(msg: str):
     pytest.skip(msg)
 
 
-def _start_xvfb() -> tuple[subprocess.Popen, str] | None:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        return None
-    r, w = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(w), "-screen", "0", "1280x800x24",
-                             "-nolisten", "tcp", "-noreset"], pass_fds=(w,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    number = b""
-    deadline = time.monotonic() + 15
-    try:
-        while not number.endswith(b"\n") and time.monotonic() < deadline:
-            ready, _, _ = select.select([r], [], [], 0.5)
-            if ready:
-                chunk = os.read(r, 16)
-                if not chunk:
-                    break
-                number += chunk
-    finally:
-        os.close(r)
-    if not number.strip().isdigit():
-        proc.terminate()
-        proc.wait(5)
-        return None
-    return proc, f":{int(number)}"
-
-
 @pytest.fixture(scope="session")
 def display():
     """Makes sure a window can be opened (in this process and in child processes)."""
     saved = {k: os.environ.get(k) for k in ("DISPLAY", "NEUROEVO_HEADLESS")}
-    proc = None
+    started = None
     if not os.environ.get("DISPLAY") and os.environ.get("NEUROEVO_HEADLESS") != "1":
-        started = _start_xvfb()
+        started = start_xvfb()
         if started is not None:
-            proc, os.environ["DISPLAY"] = started
+            os.environ["DISPLAY"] = started
         else:
             os.environ["NEUROEVO_HEADLESS"] = "1"
     try:
@@ -74,9 +45,8 @@ def display():
     except Exception as e:  # no display, no GL, no EGL
         skip_or_fail(f"no window can be opened: {type(e).__name__}: {e}")
     yield os.environ.get("DISPLAY") or "headless"
-    if proc is not None:
-        proc.terminate()
-        proc.wait(10)
+    if started is not None:
+        stop_xvfb()
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
