@@ -145,12 +145,20 @@ _TABLES = weakref.WeakKeyDictionary()
 def candidate_table(
     track: Track, max_range: float, lanes: int, bins: int
 ) -> tuple[np.ndarray, float]:
-    """:func:`build_candidate_table` transposed to (K, C * B) int32, cached per track."""
+    """:func:`build_candidate_table` transposed to (K, C * B) int32, cached per track.
+
+    A track with a moved start line (:meth:`Track.starting_at`) is the same road with its
+    samples renumbered: its table is its base track's, rolled by whole cells."""
     per_track = _TABLES.setdefault(track, {})
     key = (float(max_range), lanes, bins)
     if key not in per_track:
-        table, rho = build_candidate_table(track, max_range, lanes, bins)
-        per_track[key] = (np.ascontiguousarray(table.T, dtype=np.int32), rho)
+        if track.moved_from is not None:
+            table, rho = candidate_table(track.moved_from, max_range, lanes, bins)
+            shift = track.moved_by * (lanes + 2) * bins  # table rows are (cell, bin)
+            per_track[key] = (np.roll(table, -shift, axis=1), rho)
+        else:
+            table, rho = build_candidate_table(track, max_range, lanes, bins)
+            per_track[key] = (np.ascontiguousarray(table.T, dtype=np.int32), rho)
     return per_track[key]
 
 

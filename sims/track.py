@@ -72,6 +72,9 @@ class Track:
     seg_a: np.ndarray  # (S, 2) sensor segment starts
     seg_b: np.ndarray  # (S, 2) sensor segment ends
     control_points: np.ndarray  # (n, 2) the points from the file
+    # set by `starting_at`: the track this one is that road from sample `moved_by` of
+    moved_from: Track | None = None
+    moved_by: int = 0
 
     @property
     def n_samples(self) -> int:
@@ -91,13 +94,13 @@ class Track:
     def starting_at(self, k: int) -> Track:
         """The same road with its start line moved to centerline sample ``k`` (the walls,
         length and driving direction are unchanged)."""
-        k = int(k) % self.n_samples
+        base, k = self.moved_from or self, (self.moved_by + int(k)) % self.n_samples
         if k == 0:
-            return self
-        roll = {f: np.roll(getattr(self, f), -k, axis=0)
+            return base
+        roll = {f: np.roll(getattr(base, f), -k, axis=0)
                 for f in ("points", "tangents", "normals", "curvature")}
-        return dataclasses.replace(self, name=f"{self.name} from {k * self.spacing:.0f} m",
-                                   **roll)
+        return dataclasses.replace(base, name=f"{base.name} from {k * base.spacing:.0f} m",
+                                   moved_from=base, moved_by=k, **roll)
 
     @property
     def min_radius(self) -> float:

@@ -85,3 +85,21 @@ def test_readings_while_driving_equal_the_brute_force_answer() -> None:
             live = ~world.done
             brute = world.sensor.read_all_walls(world.position, world.heading).T / 50.0
             np.testing.assert_allclose(obs[live, : world.n_rays], brute[live], rtol=0, atol=1e-12)
+
+
+def test_a_moved_start_reuses_its_base_table_and_reads_the_same() -> None:
+    from sims.sensors import build_candidate_table, candidate_table
+
+    base = load_track("sbends")
+    moved = base.starting_at(173).starting_at(50)  # moves add up, from the base track
+    assert moved.moved_from is base and moved.moved_by == 223
+    table, _ = candidate_table(moved, 50.0, 4, 64)
+    fresh, _ = build_candidate_table(moved, 50.0, 4, 64)  # built from scratch
+    assert np.array_equal(table, fresh.T)
+    # a reading needs each car's nearest sample: same places, renumbered samples
+    world = CarWorld(moved, 40)
+    world.reset(0)
+    pos, heading = _random_poses(moved, 40, seed=3)
+    obs = world.place(pos, heading)
+    brute = world.sensor.read_all_walls(pos, heading) / world.sensor.range
+    np.testing.assert_allclose(obs[:, :world.n_rays], brute.T, atol=1e-12)
