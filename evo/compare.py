@@ -289,7 +289,9 @@ def write_report(out: Path, task: str, rows, target, budget, seeds, cfg) -> None
     lines = [f"# Evolution vs gradient descent: {task}", "",
              f"Budget: {budget:g} training seconds per method and seed; {seeds} seed(s). "
              f"Network: {rows[0]['num_params']:,} parameters for every method (hidden "
-             f"{cfg.hidden}, {cfg.activation}, softmax).", "",
+             f"{cfg.hidden}, {cfg.activation}, softmax). Step sizes (learning rates, the "
+             f"GA's mutation strength) fall linearly to {cfg.final_step_fraction:g} of "
+             f"their start over the budget.", "",
              "| method | final test accuracy | time to 90% of best final "
              f"({target:.3f}) | sample evaluations | parameters |",
              "|---|---:|---:|---:|---:|"]
@@ -297,8 +299,6 @@ def write_report(out: Path, task: str, rows, target, budget, seeds, cfg) -> None
         t = "never" if math.isinf(r["time_to_target"]) else _seconds(r["time_to_target"])
         lines.append(f"| {r['method']} | {r['final_mean']:.4f} ± {r['final_std']:.4f} | {t} | "
                      f"{r['evaluations']:,} | {r['num_params']:,} |")
-    lines[2] += (f" Step sizes (learning rates, the GA's mutation strength) fall linearly to "
-                 f"{cfg.final_step_fraction:g} of their start over the budget.")
     backprop = [r for r in rows if r["method"].startswith("backprop")]
     evolution = [r for r in rows if not r["method"].startswith("backprop")]
     lines += ["", "## What the numbers show", ""]
@@ -405,7 +405,8 @@ def compare_cmd(args) -> int:
         raise ConfigError("--budget-seconds must be > 0 and --seeds >= 1")
     methods = None
     if args.methods:
-        methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+        # in the order given, each once
+        methods = tuple(dict.fromkeys(m.strip() for m in args.methods.split(",") if m.strip()))
         known = methods_for(args.task)
         unknown = [m for m in methods if m not in known]
         if unknown or not methods:
