@@ -3,7 +3,7 @@
 A *task* says which world to build, how big the policy network is, and how an episode's
 ``info`` becomes fitness.  A rollout runs one world with a chunk of the population as its
 agents; each physics step computes every agent's action with one
-``Network.forward_population`` call.
+batched call (``Network.member_policy``, the one-sample case of ``forward_population``).
 """
 
 from __future__ import annotations
@@ -49,18 +49,24 @@ def episode(world, net: Network, thetas: np.ndarray, seed: int, first_member: in
     if thetas.shape[0] != world.n_agents:
         raise ValueError(f"{thetas.shape[0]} genomes for a world of {world.n_agents} agents")
     obs = world.reset(seed=seed, first_member=first_member)
+    n = len(thetas)
     agent_steps = 0
+    n_done = -1
     while True:
         done = world.terminated | world.truncated
-        if done.all():
+        k = int(np.count_nonzero(done))
+        if k == n:
             break
-        alive = np.flatnonzero(~done)
-        agent_steps += len(alive)
-        if len(alive) == len(done):
-            actions = net.forward_population(obs[:, None, :], thetas)[:, 0, :]  # (N, act_dim)
+        if k != n_done:  # an agent stays done until reset: the alive set changed
+            n_done = k
+            alive = None if k == 0 else np.flatnonzero(~done)
+            policy = net.member_policy(thetas if alive is None else thetas[alive])
+        agent_steps += n - k
+        if alive is None:
+            actions = policy(obs)  # (N, act_dim)
         else:  # finished agents' actions are ignored: compute only the others'
-            actions = np.zeros((len(done), world.act_dim))
-            actions[alive] = net.forward_population(obs[alive, None, :], thetas[alive])[:, 0, :]
+            actions = np.zeros((n, world.act_dim))
+            actions[alive] = policy(obs[alive])
         obs, _, _, _, _ = world.step(actions)
         yield actions
     return world.info(), agent_steps

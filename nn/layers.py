@@ -83,13 +83,26 @@ class Dense:
             return None
         return dz @ self.W.T
 
+    def population_weights(self, theta_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``theta_rows (P, num_params)`` -> views ``W (P, n_in, n_out)`` and ``b (P, n_out)``."""
+        P = theta_rows.shape[0]
+        nw = self.n_in * self.n_out
+        return (theta_rows[:, :nw].reshape(P, self.n_in, self.n_out),
+                theta_rows[:, nw:nw + self.n_out])
+
+    def forward_members(self, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """One sample per member: ``x (P, n_in)`` with ``W, b`` from
+        :meth:`population_weights` -> ``(P, n_out)``.  The same numbers as
+        :meth:`forward_population` with ``x[:, None, :]``."""
+        z = np.einsum("pi,pio->po", x, W)
+        z += b
+        return self.activation.forward(z, out=z)
+
     def forward_population(self, x: np.ndarray, theta_rows: np.ndarray) -> np.ndarray:
         """``x (P, B, n_in)`` or ``(B, n_in)`` with ``theta_rows (P, num_params)``
         -> ``(P, B, n_out)``: one batched product for all members."""
+        W, b = self.population_weights(theta_rows)
         P = theta_rows.shape[0]
-        nw = self.n_in * self.n_out
-        W = theta_rows[:, :nw].reshape(P, self.n_in, self.n_out)  # (P, n_in, n_out)
-        b = theta_rows[:, nw:nw + self.n_out]  # (P, n_out)
         if x.ndim == 2:
             # Shared input: one GEMM (B, n_in) @ (n_in, P * n_out).
             Wt = np.ascontiguousarray(W.transpose(1, 0, 2)).reshape(self.n_in, P * self.n_out)

@@ -234,6 +234,32 @@ class Network:
             a = layer.forward_population(a, thetas[:, lo:hi])
         return a
 
+    def member_policy(self, thetas: np.ndarray):
+        """``f(x (P, n_in)) -> (P, n_out)``: :meth:`forward_population` for one sample per
+        member (an agent each), the same numbers, with ``thetas (P, D)`` checked and split
+        into layer weights once.  For a rollout, which calls it every physics step."""
+        thetas = np.asarray(thetas)
+        if thetas.ndim != 2 or thetas.shape[1] != self.num_params:
+            raise ValueError(f"expected thetas of shape (P, {self.num_params}), got {thetas.shape}")
+        dtype = np.result_type(thetas.dtype, np.float32)
+        parts = [(layer, *layer.population_weights(thetas[:, lo:hi]))
+                 for layer, lo, hi in zip(self.layers, self._offsets[:-1], self._offsets[1:])]
+        shift = None if self.in_shift is None else self.in_shift.astype(dtype)
+        scale = None if self.in_scale is None else self.in_scale.astype(dtype)
+        P = thetas.shape[0]
+
+        def forward(x: np.ndarray) -> np.ndarray:
+            if x.shape != (P, self.n_inputs):
+                raise ValueError(f"expected x of shape ({P}, {self.n_inputs}), got {x.shape}")
+            a = x.astype(dtype, copy=False)
+            if shift is not None:
+                a = (a - shift) * scale
+            for layer, W, b in parts:
+                a = layer.forward_members(a, W, b)
+            return a
+
+        return forward
+
     def __repr__(self) -> str:
         acts = ",".join(self.activations)
         return (f"Network({'-'.join(map(str, self.sizes))}, {acts}, loss={self.loss_name}, "

@@ -175,8 +175,7 @@ class CarWorld:
         self._stall_best = self.progress.best.copy()
         self._stall_since = np.zeros(n)
         self._events = False
-        self._active = np.ones(n, dtype=bool)
-        self._all_active = True
+        self._set_active(np.ones(n, dtype=bool))
         self.obs = self._observe()
         self._reset_called = True
         return self.obs.copy()
@@ -200,8 +199,7 @@ class CarWorld:
         self.terminated = np.zeros(n, dtype=bool)
         self.truncated = np.zeros(n, dtype=bool)
         self._end_time = np.full(n, np.inf)
-        self._active = np.ones(n, dtype=bool)
-        self._all_active = True
+        self._set_active(np.ones(n, dtype=bool))
         self._laps = np.zeros(n, dtype=np.int64)
         self._next_lap = np.full(n, self.track.length)
         self._stall_since = np.full(n, self.time)
@@ -231,28 +229,30 @@ class CarWorld:
         """Observations (N, obs_dim).  With `active` (N,) bool, only those cars are sensed
         (when they are a minority, which keeps a late episode with few cars cheap); the
         others keep their last observation."""
-        n_active = self.n_agents if active is None else int(np.count_nonzero(active))
-        if active is None or 2 * n_active >= self.n_agents:
+        if active is None or 2 * self._n_active >= self.n_agents:
             dist = self.sensor.read(
                 self.position, self.heading, self.progress.nearest, self.progress.lateral
             )  # (R, N)
+            self._own_reading = False
             obs = np.empty((self.n_agents, self.obs_dim))
             np.multiply(dist.T, 1.0 / self.sensor.range, out=obs[:, : self.n_rays])
             np.multiply(self.speed, 1.0 / self.params.max_speed, out=obs[:, self.n_rays])
             return obs if active is None else np.where(active[:, None], obs, self.obs)
-        idx = np.flatnonzero(active)
+        idx = self._active_idx  # the cars of `active`
         sensor = self.sensor
-        origin, angle, distance = sensor.last_origin, sensor.last_angle, sensor.last_distance
+        # renderers see the full last reading: scatter the active cars into it, in arrays
+        # copied from the sensor's once (they may be shared with it before)
+        full = sensor.last_origin, sensor.last_angle, sensor.last_distance
+        if not self._own_reading:
+            full = tuple(a.copy() for a in full)
+            self._own_reading = True
         dist = sensor.read(
             self.position[idx], self.heading[idx], self.progress.nearest[idx],
             self.progress.lateral[idx],
         )  # (R, n_active)
-        # keep the full last reading for renderers: scatter the active cars into it
-        full_origin, full_angle, full_dist = origin.copy(), angle.copy(), distance.copy()
-        full_origin[idx], full_angle[:, idx], full_dist[:, idx] = (
-            sensor.last_origin, sensor.last_angle, sensor.last_distance)
-        sensor.last_origin, sensor.last_angle, sensor.last_distance = (
-            full_origin, full_angle, full_dist)
+        full[0][idx], full[1][:, idx], full[2][:, idx] = (
+            sensor.last_origin, sensor.last_angle, dist)
+        sensor.last_origin, sensor.last_angle, sensor.last_distance = full
         obs = self.obs.copy()
         obs[idx, : self.n_rays] = dist.T * (1.0 / self.sensor.range)
         obs[idx, self.n_rays] = self.speed[idx] * (1.0 / self.params.max_speed)
@@ -298,12 +298,18 @@ class CarWorld:
             self._events = True
             self.truncated = self.truncated | (active & ~self.terminated)
         self.obs = self._observe(None if all_active else active)
-        if not all_active or self._events:
+        if self._events:  # every change of done comes with an event
             self._events = False
-            self._active = ~(self.terminated | self.truncated)
-            self._all_active = bool(self._active.all())
+            self._set_active(~(self.terminated | self.truncated))
             self._end_time = np.where(active & ~self._active, self.time, self._end_time)
         return self.obs, reward, self.terminated, self.truncated, self.info()
+
+    def _set_active(self, active: np.ndarray) -> None:
+        """Which cars still drive: (N,) bool, their indices and how many."""
+        self._active = active
+        self._active_idx = np.flatnonzero(active)
+        self._n_active = len(self._active_idx)
+        self._all_active = self._n_active == self.n_agents
 
     def _lap_done(self, active: np.ndarray) -> None:
         """Book-keeping when some car completes a lap."""

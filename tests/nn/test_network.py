@@ -114,6 +114,25 @@ def test_forward_population_checks_shapes():
         net.forward_population(np.zeros((3, 5)), np.zeros((4, net.num_params)))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("normalised", [False, True])
+def test_member_policy_is_forward_population_with_one_sample_each(dtype, normalised):
+    net = make(dtype)
+    rng = np.random.default_rng(5)
+    if normalised:
+        net.set_input_norm(rng.normal(size=6), rng.uniform(0.5, 2.0, 6))
+    thetas = rng.normal(0, 0.5, (7, net.num_params)).astype(dtype)
+    policy = net.member_policy(thetas)
+    for _ in range(2):  # the bound weights are reused call after call
+        x = rng.normal(size=(7, 6)).astype(dtype)
+        np.testing.assert_array_equal(policy(x), net.forward_population(x[:, None, :],
+                                                                         thetas)[:, 0, :])
+    with pytest.raises(ValueError):
+        policy(np.zeros((6, 6), dtype))
+    with pytest.raises(ValueError):
+        net.member_policy(np.zeros((7, net.num_params - 1)))
+
+
 def test_invalid_networks():
     with pytest.raises(ValueError):
         Network([3], [])

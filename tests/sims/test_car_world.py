@@ -70,6 +70,31 @@ def test_same_seed_same_trajectories_over_1000_steps(default_track) -> None:
     assert out[0][4]["progress"].max() > 0.2
 
 
+def test_rays_follow_the_cars_still_driving_when_most_have_crashed(default_track) -> None:
+    """With few cars left the world senses only those; their rays (what a renderer draws)
+    and observations still match a fresh reading of every wall."""
+    world = CarWorld(default_track, 8, CarWorldConfig(start_jitter=1.0))
+    obs = world.reset(seed=3)
+    frozen = None
+    for _ in range(300):
+        act = steer_to_open_side(obs, world.n_rays, 0.6)
+        act[2:] = 1.0  # six cars turn hard left at full throttle, into a wall
+        obs, *_ = world.step(act)
+        if frozen is None and world.crashed[2:].all():
+            frozen = obs[2:].copy()
+    assert world.crashed[2:].all() and not world.done[:2].any()
+    pos, heading = world.position[:2], world.heading[:2]
+    dist = world.sensor.read_all_walls(pos, heading)  # (R, 2)
+    ang = heading + world.sensor.angles[:, None]
+    expected = np.stack([pos[:, 0] + np.cos(ang) * dist, pos[:, 1] + np.sin(ang) * dist],
+                        axis=-1).transpose(1, 0, 2)
+    ends = world.ray_endpoints()
+    assert ends.shape == (8, world.n_rays, 2) and np.isfinite(ends).all()
+    np.testing.assert_allclose(ends[:2], expected, atol=1e-9)
+    np.testing.assert_allclose(obs[:2, : world.n_rays] * world.sensor.range, dist.T, atol=1e-9)
+    np.testing.assert_array_equal(obs[2:], frozen)  # crashed cars keep their last observation
+
+
 def test_splitting_cars_over_spaces_changes_nothing(default_track) -> None:
     results = []
     for per_space in (1, 3, 8):
