@@ -2,7 +2,7 @@
 speed-up.
 
     .venv/bin/python bench/bench_evolve.py laps [--seeds 5] [--set KEY=VALUE ...]
-    .venv/bin/python bench/bench_evolve.py pool [--population 100] [--repeats 5]
+    .venv/bin/python bench/bench_evolve.py pool [--population 100 400 1000] [--repeats 5]
     .venv/bin/python bench/bench_evolve.py generalise [--seeds 3] [--tracks 10]
     .venv/bin/python bench/bench_evolve.py walkers [--seeds 3] [--generations 100]
 
@@ -12,8 +12,9 @@ with medians.  ``pool`` first evolves a population for a few generations (so it 
 mutated clones of good drivers that evolution evaluates most of the time, not random
 policies that crash at once), then evaluates that population serially and with a 2-worker
 process pool (workers started beforehand), alternating, and reports car-steps per second and
-the ratio.  ``generalise`` evolves ``configs/cars.yaml`` for each seed and replays its best
-car once on procedural tracks it never saw (``procedural:100`` onwards), counting laps.
+the ratio, for each population size given.  ``generalise`` evolves ``configs/cars.yaml``
+for each seed and replays its best car once on procedural tracks it never saw
+(``procedural:100`` onwards), counting laps.
 ``walkers`` evolves ``configs/walkers.yaml`` and reports the best distance in body lengths.
 """
 
@@ -61,32 +62,33 @@ def pool(args) -> None:
     from evo.run import EvolutionRun, ask_rng, generation_seeds
     from evo.tasks import TaskSpec
 
-    cfg = load_config(EvolveConfig, named_config("cars"),
-                      [f"population={args.population}", f"generations={args.warmup}", *args.set])
-    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
-    serial = SerialEvaluator(spec)
-    run = EvolutionRun(cfg, os.path.join(args.out, "warmup"))
-    run.run()
-    thetas = run.strategy.ask(ask_rng(cfg.seed, run.generation))
-    procs = ProcessEvaluator(spec, workers=args.workers)
-    procs.evaluate(thetas[: args.workers], 0)  # start the workers
-    serial.evaluate(thetas[:2], 0)
-    rate_s, rate_p = [], []
-    for r in range(args.repeats):
-        seeds = generation_seeds(cfg.seed, run.generation + r, cfg.episodes)
-        for ev, rates in ((serial, rate_s), (procs, rate_p)):
-            t0 = time.perf_counter()
-            res = ev.evaluate(thetas, seeds)
-            rates.append(int(res["agent_steps"]) / (time.perf_counter() - t0))
-    procs.close()
-    ms, mp_ = statistics.median(rate_s), statistics.median(rate_p)
-    print(f"population {args.population} after {args.warmup} generations, {cfg.episodes} "
-          f"episode(s) per genome, {args.repeats} repeats, {cfg.cars.track} track")
-    print("| evaluator | car-steps/s (median) |")
-    print("|---|---:|")
-    print(f"| serial | {ms:,.0f} |")
-    print(f"| process pool, {args.workers} workers | {mp_:,.0f} |")
-    print(f"\nspeed-up: {mp_ / ms:.2f}x")
+    print(f"{args.workers} workers vs serial, {args.repeats} repeats alternating; speed-up: "
+          "median over the repeats of (pool rate / serial rate) in the same repeat")
+    print("| population | episodes per genome | serial (car-steps/s) | process pool "
+          f"({args.workers} workers) | speed-up |")
+    print("|---:|---:|---:|---:|---:|")
+    for population in args.population:
+        cfg = load_config(EvolveConfig, named_config("cars"),
+                          [f"population={population}", f"generations={args.warmup}", *args.set])
+        spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+        serial = SerialEvaluator(spec)
+        run = EvolutionRun(cfg, os.path.join(args.out, f"warmup{population}"))
+        run.run()
+        thetas = run.strategy.ask(ask_rng(cfg.seed, run.generation))
+        procs = ProcessEvaluator(spec, workers=args.workers)
+        procs.evaluate(thetas[: args.workers], 0)  # start the workers
+        serial.evaluate(thetas[:2], 0)
+        rate_s, rate_p = [], []
+        for r in range(args.repeats):
+            seeds = generation_seeds(cfg.seed, run.generation + r, cfg.episodes)
+            for ev, rates in ((serial, rate_s), (procs, rate_p)):
+                t0 = time.perf_counter()
+                res = ev.evaluate(thetas, seeds)
+                rates.append(int(res["agent_steps"]) / (time.perf_counter() - t0))
+        procs.close()
+        ratio = statistics.median(p / s for p, s in zip(rate_p, rate_s))
+        print(f"| {population} | {cfg.episodes} | {statistics.median(rate_s):,.0f} | "
+              f"{statistics.median(rate_p):,.0f} | {ratio:.2f}x |", flush=True)
 
 
 def replay_on(best: str, track: str) -> dict:
@@ -157,7 +159,7 @@ def main() -> None:
     a.add_argument("--out", default="bench/results/laps")
     a.add_argument("--set", action="append", default=[])
     b = sub.add_parser("pool")
-    b.add_argument("--population", type=int, default=100)
+    b.add_argument("--population", type=int, nargs="+", default=[100, 400, 1000])
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--repeats", type=int, default=5)
     b.add_argument("--warmup", type=int, default=5, help="generations evolved first")
