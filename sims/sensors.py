@@ -145,7 +145,9 @@ _TABLES = weakref.WeakKeyDictionary()
 def candidate_table(
     track: Track, max_range: float, lanes: int, bins: int
 ) -> tuple[np.ndarray, float]:
-    """:func:`build_candidate_table` transposed to (K, C * B) int32, cached per track.
+    """:func:`build_candidate_table`, cached per track: (C * B, K) int32, one row per
+    (cell, bin), so that a ray's K candidates lie together in memory (one or two cache
+    lines per ray; the table is several MB and rays land all over it).
 
     A track with a moved start line (:meth:`Track.starting_at`) is the same road with its
     samples renumbered: its table is its base track's, rolled by whole cells."""
@@ -155,10 +157,10 @@ def candidate_table(
         if track.moved_from is not None:
             table, rho = candidate_table(track.moved_from, max_range, lanes, bins)
             shift = track.moved_by * (lanes + 2) * bins  # table rows are (cell, bin)
-            per_track[key] = (np.roll(table, -shift, axis=1), rho)
+            per_track[key] = (np.roll(table, -shift, axis=0), rho)
         else:
             table, rho = build_candidate_table(track, max_range, lanes, bins)
-            per_track[key] = (np.ascontiguousarray(table.T, dtype=np.int32), rho)
+            per_track[key] = (np.ascontiguousarray(table, dtype=np.int32), rho)
     return per_track[key]
 
 
@@ -182,7 +184,7 @@ class RaySensor:
         self.lanes = lanes
         self.bins = bins
         n_seg = len(track.seg_a)
-        self.table, self.rho = candidate_table(track, self.range, lanes, bins)  # (K, C * B)
+        self.table, self.rho = candidate_table(track, self.range, lanes, bins)  # (C * B, K)
         # segment data with one degenerate padding segment (index S) that no ray can hit
         e = track.seg_b - track.seg_a
         self.seg = np.stack(
@@ -207,7 +209,7 @@ class RaySensor:
     @property
     def n_candidates(self) -> int:
         """K, the longest candidate list of any (cell, bin)."""
-        return int(self.table.shape[0])
+        return int(self.table.shape[1])
 
     def read(
         self, position: np.ndarray, heading: np.ndarray, nearest: np.ndarray, lateral: np.ndarray
@@ -225,7 +227,7 @@ class RaySensor:
         rows = (heading * self._bin_scale + self._bin_offset).astype(np.intp)  # (R, N) bin
         rows &= self.bins - 1
         rows += cell
-        cand = np.take(self.table, rows, axis=1)  # (K, R, N)
+        cand = np.take(self.table, rows, axis=0).transpose(2, 0, 1)  # (K, R, N) view
         ox, oy = position.T.copy()  # contiguous (N,) each
         dist = ray_hits(ox, oy, np.cos(ang), np.sin(ang), self.seg, cand, self.range)
         self.last_origin, self.last_angle, self.last_distance = position, ang, dist
