@@ -3,6 +3,7 @@ speed-up.
 
     .venv/bin/python bench/bench_evolve.py laps [--seeds 5] [--set KEY=VALUE ...]
     .venv/bin/python bench/bench_evolve.py pool [--population 100 400 1000] [--repeats 5]
+    .venv/bin/python bench/bench_evolve.py split [--population 100 400 1000] [--repeats 5]
     .venv/bin/python bench/bench_evolve.py generalise [--seeds 3] [--tracks 10]
     .venv/bin/python bench/bench_evolve.py walkers [--seeds 3] [--generations 100]
 
@@ -12,7 +13,9 @@ with medians.  ``pool`` first evolves a population for a few generations (so it 
 mutated clones of good drivers that evolution evaluates most of the time, not random
 policies that crash at once), then evaluates that population serially and with a 2-worker
 process pool (workers started beforehand), alternating, and reports car-steps per second and
-the ratio, for each population size given.  ``generalise`` evolves ``configs/cars.yaml``
+the ratio, for each population size given.  ``split`` times, in one process on one core,
+the whole population's episode against each half's (the most two workers can gain) and a
+step with one car.  ``generalise`` evolves ``configs/cars.yaml``
 for each seed and replays its best car once on procedural tracks it never saw
 (``procedural:100`` onwards), counting laps.
 ``walkers`` evolves ``configs/walkers.yaml`` and reports the best distance in body lengths.
@@ -62,11 +65,17 @@ def pool(args) -> None:
     from evo.run import EvolutionRun, ask_rng, generation_seeds
     from evo.tasks import TaskSpec
 
-    print(f"{args.workers} workers vs serial, {args.repeats} repeats alternating; speed-up: "
-          "median over the repeats of (pool rate / serial rate) in the same repeat")
-    print("| population | episodes per genome | serial (car-steps/s) | process pool "
-          f"({args.workers} workers) | speed-up |")
-    print("|---:|---:|---:|---:|---:|")
+    # The serial reference runs pinned to each of the pool's cores in turn: on a shared
+    # machine one core is often much slower than the other, and where an unpinned serial
+    # run lands would decide the ratio.  Speed-up: pool rate over the mean of the per-core
+    # serial rates of the same repeat (median over repeats).
+    everything = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_setaffinity") else []
+    cores = everything[: args.workers] or [None]
+    print(f"process pool of {args.workers} workers vs one worker (serial, pinned to each core "
+          f"in turn), {args.repeats} repeats; car-steps/s, medians")
+    cols = " | ".join(f"serial, core {c}" for c in cores)
+    print(f"| population | episodes per genome | {cols} | process pool | speed-up |")
+    print("|---:|---:|" + "---:|" * len(cores) + "---:|---:|")
     for population in args.population:
         cfg = load_config(EvolveConfig, named_config("cars"),
                           [f"population={population}", f"generations={args.warmup}", *args.set])
@@ -78,17 +87,73 @@ def pool(args) -> None:
         procs = ProcessEvaluator(spec, workers=args.workers)
         procs.evaluate(thetas[: args.workers], 0)  # start the workers
         serial.evaluate(thetas[:2], 0)
-        rate_s, rate_p = [], []
+        rate_s = {c: [] for c in cores}
+        rate_p, ratios = [], []
         for r in range(args.repeats):
             seeds = generation_seeds(cfg.seed, run.generation + r, cfg.episodes)
-            for ev, rates in ((serial, rate_s), (procs, rate_p)):
-                t0 = time.perf_counter()
-                res = ev.evaluate(thetas, seeds)
-                rates.append(int(res["agent_steps"]) / (time.perf_counter() - t0))
+            for c in cores:
+                if c is not None:
+                    os.sched_setaffinity(0, {c})
+                rate_s[c].append(_rate(serial, thetas, seeds))
+            if everything:
+                os.sched_setaffinity(0, everything)
+            rate_p.append(_rate(procs, thetas, seeds))
+            ratios.append(rate_p[-1] / statistics.mean(rate_s[c][-1] for c in cores))
         procs.close()
-        ratio = statistics.median(p / s for p, s in zip(rate_p, rate_s))
-        print(f"| {population} | {cfg.episodes} | {statistics.median(rate_s):,.0f} | "
-              f"{statistics.median(rate_p):,.0f} | {ratio:.2f}x |", flush=True)
+        cols = " | ".join(f"{statistics.median(rate_s[c]):,.0f}" for c in cores)
+        print(f"| {population} | {cfg.episodes} | {cols} | {statistics.median(rate_p):,.0f} | "
+              f"{statistics.median(ratios):.2f}x |", flush=True)
+
+
+def _rate(evaluator, thetas, seeds) -> float:
+    """Car-steps per second of one evaluation."""
+    t0 = time.perf_counter()
+    res = evaluator.evaluate(thetas, seeds)
+    return int(res["agent_steps"]) / (time.perf_counter() - t0)
+
+
+def split(args) -> None:
+    """What splitting one episode in two can gain, measured in one process on one core (so
+    unaffected by how fast the machine's cores are at the moment): the whole population's
+    evaluation against each half's, and the cost of a step with a single car."""
+    import numpy as np
+
+    from evo.config import load_config, named_config
+    from evo.evaluate import SerialEvaluator
+    from evo.evolve_config import EvolveConfig
+    from evo.run import EvolutionRun, ask_rng, generation_seeds
+    from evo.tasks import TaskSpec
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(f"serial, one core, {args.repeats} repeats alternating; seconds, medians")
+    print("| population | whole | first half | second half | bound for 2 workers | "
+          "one car: us per step |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for population in args.population:
+        cfg = load_config(EvolveConfig, named_config("cars"),
+                          [f"population={population}", f"generations={args.warmup}", *args.set])
+        ev = SerialEvaluator(TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy))
+        run = EvolutionRun(cfg, os.path.join(args.out, f"warmup{population}"))
+        run.run()
+        thetas = run.strategy.ask(ask_rng(cfg.seed, run.generation))
+        half = population // 2
+        seeds = generation_seeds(cfg.seed, run.generation, cfg.episodes)
+        best = int(np.argmax(ev.evaluate(thetas, seeds)["fitness"]))
+        parts = {"whole": thetas, "first": thetas[:half], "second": thetas[half:],
+                 "one": thetas[best:best + 1]}
+        times = {k: [] for k in parts}
+        steps = 0
+        for _ in range(args.repeats):
+            for k, th in parts.items():
+                t0 = time.perf_counter()
+                res = ev.evaluate(th, seeds)
+                times[k].append(time.perf_counter() - t0)
+                steps = int(res["agent_steps"]) if k == "one" else steps
+        t = {k: statistics.median(v) for k, v in times.items()}
+        print(f"| {population} | {t['whole']:.2f} | {t['first']:.2f} | {t['second']:.2f} | "
+              f"{t['whole'] / max(t['first'], t['second']):.2f}x | "
+              f"{t['one'] / steps * 1e6:.0f} |", flush=True)
 
 
 def replay_on(best: str, track: str) -> dict:
@@ -165,6 +230,12 @@ def main() -> None:
     b.add_argument("--warmup", type=int, default=5, help="generations evolved first")
     b.add_argument("--out", default="bench/results/pool")
     b.add_argument("--set", action="append", default=[])
+    e = sub.add_parser("split")
+    e.add_argument("--population", type=int, nargs="+", default=[100, 400, 1000])
+    e.add_argument("--repeats", type=int, default=5)
+    e.add_argument("--warmup", type=int, default=5, help="generations evolved first")
+    e.add_argument("--out", default="bench/results/split")
+    e.add_argument("--set", action="append", default=[])
     c = sub.add_parser("generalise")
     c.add_argument("--seeds", type=int, default=3)
     c.add_argument("--generations", type=int, default=30)
@@ -177,7 +248,8 @@ def main() -> None:
     d.add_argument("--out", default="bench/results/walkers")
     d.add_argument("--set", action="append", default=[])
     args = ap.parse_args()
-    {"laps": laps, "pool": pool, "generalise": generalise, "walkers": walkers}[args.what](args)
+    {"laps": laps, "pool": pool, "split": split, "generalise": generalise,
+     "walkers": walkers}[args.what](args)
 
 
 if __name__ == "__main__":
