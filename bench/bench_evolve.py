@@ -11,11 +11,12 @@ speed-up.
 generation (counted from 1) at which the best car first completes a lap, and the wall time,
 with medians.  ``pool`` first evolves a population for a few generations (so it holds the
 mutated clones of good drivers that evolution evaluates most of the time, not random
-policies that crash at once), then evaluates that population serially and with a 2-worker
-process pool (workers started beforehand), alternating, and reports car-steps per second and
-the ratio, for each population size given.  ``split`` times, in one process on one core,
-the whole population's episode against each half's (the most two workers can gain) and a
-step with one car.  ``generalise`` evolves ``configs/cars.yaml``
+policies that crash at once), then evaluates that population serially (pinned to each of
+the pool's cores in turn: the cores of a shared machine often run at different speeds) and
+with a 2-worker process pool (workers started beforehand), alternating, and reports
+car-steps per second and the ratio, for each population size given.  ``split`` times, in
+one process on one core, the whole population's episode against each half's (the most two
+workers can gain) and a step with one car.  ``generalise`` evolves ``configs/cars.yaml``
 for each seed and replays its best car once on procedural tracks it never saw
 (``procedural:100`` onwards), counting laps.
 ``walkers`` evolves ``configs/walkers.yaml`` and reports the best distance in body lengths.
