@@ -198,7 +198,8 @@ class RaySensor:
         assert self.seg.shape[1] == n_seg + 1
         # real candidates per (cell, bin): 2.75 on average over the default track's rows,
         # K = 13 at most; a reading tests only as many as its rays need
-        self._counts = np.count_nonzero(self.table < n_seg, axis=1).astype(np.int8)
+        counts = np.count_nonzero(self.table < n_seg, axis=1)
+        self._counts = counts.astype(np.min_scalar_type(self.n_candidates))  # (C * B,)
         self._lane_scale = lanes / track.width
         self._lane_offset = lanes / 2 + 1.0  # lane 0 is the extra one right of the track
         bin_scale = bins / (2 * np.pi)
