@@ -74,7 +74,7 @@ def pool(args) -> None:
     cores = everything[: args.workers] or [None]
     print(f"process pool of {args.workers} workers vs one worker (serial, pinned to each core "
           f"in turn), {args.repeats} repeats; car-steps/s, medians")
-    cols = " | ".join(f"serial, core {c}" for c in cores)
+    cols = " | ".join("serial" if c is None else f"serial, core {c}" for c in cores)
     print(f"| population | episodes per genome | {cols} | process pool | speed-up |")
     print("|---:|---:|" + "---:|" * len(cores) + "---:|---:|")
     for population in args.population:
