@@ -138,8 +138,8 @@ def build_candidate_table(
     return table, rho
 
 
-_TABLES: weakref.WeakKeyDictionary[Track, dict[tuple[float, int, int], tuple[np.ndarray, float]]]
-_TABLES = weakref.WeakKeyDictionary()
+# per track: (max_range, lanes, bins) -> (table, rho), and ("counts", ...) -> counts
+_TABLES: weakref.WeakKeyDictionary[Track, dict[tuple, object]] = weakref.WeakKeyDictionary()
 
 
 def candidate_table(
@@ -161,6 +161,19 @@ def candidate_table(
         else:
             table, rho = build_candidate_table(track, max_range, lanes, bins)
             per_track[key] = (np.ascontiguousarray(table, dtype=np.int32), rho)
+    return per_track[key]
+
+
+def candidate_counts(track: Track, max_range: float, lanes: int, bins: int) -> np.ndarray:
+    """(C * B,) how many entries of each row of :func:`candidate_table` are real segments
+    (they come first; the rest is padding), in the smallest integer type; cached per track.
+    2.75 on average over the default track's rows, K = 13 at most."""
+    per_track = _TABLES.setdefault(track, {})
+    key = ("counts", float(max_range), lanes, bins)
+    if key not in per_track:
+        table, _ = candidate_table(track, max_range, lanes, bins)
+        counts = np.count_nonzero(table < len(track.seg_a), axis=1)
+        per_track[key] = counts.astype(np.min_scalar_type(table.shape[1]))
     return per_track[key]
 
 
@@ -196,10 +209,8 @@ class RaySensor:
             ]
         )  # (4, S+1)
         assert self.seg.shape[1] == n_seg + 1
-        # real candidates per (cell, bin): 2.75 on average over the default track's rows,
-        # K = 13 at most; a reading tests only as many as its rays need
-        counts = np.count_nonzero(self.table < n_seg, axis=1)
-        self._counts = counts.astype(np.min_scalar_type(self.n_candidates))  # (C * B,)
+        # a reading tests only as many candidates as its rays need
+        self._counts = candidate_counts(track, self.range, lanes, bins)  # (C * B,)
         self._lane_scale = lanes / track.width
         self._lane_offset = lanes / 2 + 1.0  # lane 0 is the extra one right of the track
         bin_scale = bins / (2 * np.pi)
