@@ -92,8 +92,7 @@ class Dense:
 
     def forward_members(self, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         """One sample per member: ``x (P, n_in)`` with ``W, b`` from
-        :meth:`population_weights` -> ``(P, n_out)``.  The same numbers as
-        :meth:`forward_population` with ``x[:, None, :]``."""
+        :meth:`population_weights` -> ``(P, n_out)``: a batched matrix-vector product."""
         z = np.einsum("pi,pio->po", x, W)
         z += b
         return self.activation.forward(z, out=z)
@@ -108,10 +107,8 @@ class Dense:
             Wt = np.ascontiguousarray(W.transpose(1, 0, 2)).reshape(self.n_in, P * self.n_out)
             z = (x @ Wt).reshape(x.shape[0], P, self.n_out).transpose(1, 0, 2)  # (P, B, n_out)
             z = z + b[:, None, :]
-        elif x.shape[1] == 1:
-            # One sample per member (an agent each): a batched matrix-vector product.
-            z = np.einsum("pi,pio->po", x[:, 0, :], W)[:, None, :]
-            z += b[:, None, :]
+        elif x.shape[1] == 1:  # one sample per member (an agent each)
+            return self.forward_members(x[:, 0, :], W, b)[:, None, :]
         else:
             z = np.matmul(x, W)  # (P, B, n_out)
             z += b[:, None, :]

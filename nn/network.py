@@ -217,9 +217,7 @@ class Network:
         or ``(B, n_in)`` (shared inputs).  Returns ``(P, B, n_out)``.  One batched
         matmul/einsum per layer for the whole population; ``self.theta`` is not touched.
         """
-        thetas = np.asarray(thetas)
-        if thetas.ndim != 2 or thetas.shape[1] != self.num_params:
-            raise ValueError(f"expected thetas of shape (P, {self.num_params}), got {thetas.shape}")
+        thetas = self._check_thetas(thetas)
         x = np.asarray(x)
         if x.ndim == 3 and x.shape[0] != thetas.shape[0]:
             raise ValueError(f"x has {x.shape[0]} members but thetas has {thetas.shape[0]}")
@@ -234,13 +232,17 @@ class Network:
             a = layer.forward_population(a, thetas[:, lo:hi])
         return a
 
+    def _check_thetas(self, thetas: np.ndarray) -> np.ndarray:
+        thetas = np.asarray(thetas)
+        if thetas.ndim != 2 or thetas.shape[1] != self.num_params:
+            raise ValueError(f"expected thetas of shape (P, {self.num_params}), got {thetas.shape}")
+        return thetas
+
     def member_policy(self, thetas: np.ndarray):
         """``f(x (P, n_in)) -> (P, n_out)``: :meth:`forward_population` for one sample per
         member (an agent each), the same numbers, with ``thetas (P, D)`` checked and split
         into layer weights once.  For a rollout, which calls it every physics step."""
-        thetas = np.asarray(thetas)
-        if thetas.ndim != 2 or thetas.shape[1] != self.num_params:
-            raise ValueError(f"expected thetas of shape (P, {self.num_params}), got {thetas.shape}")
+        thetas = self._check_thetas(thetas)
         dtype = np.result_type(thetas.dtype, np.float32)
         parts = [(layer, *layer.population_weights(thetas[:, lo:hi]))
                  for layer, lo, hi in zip(self.layers, self._offsets[:-1], self._offsets[1:])]
