@@ -29,7 +29,7 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "compare-mnist"))
     args = ap.parse_args()
-    cmd = [sys.executable, "-m", "evo", "compare", "mnist", "--budget-seconds",
+    cmd = [sys.executable, "-m", "neuroevo", "compare", "mnist", "--budget-seconds",
            f"{args.budget_seconds:g}", "--seeds", str(args.seeds), "--out", args.out, "--quiet"]
     if subprocess.run(cmd, cwd=ROOT).returncode != 0:
         return 1

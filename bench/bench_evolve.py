@@ -34,8 +34,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 
 def laps(args) -> None:
-    from evo.config import load_config, named_config
-    from evo.evolve_config import EvolveConfig
+    from common.config import load_config, named_config
+    from evo.config import EvolveConfig
     from evo.run import EvolutionRun
 
     gens, secs = [], []
@@ -60,9 +60,9 @@ def laps(args) -> None:
 
 
 def pool(args) -> None:
-    from evo.config import load_config, named_config
-    from evo.evaluate import ProcessEvaluator, SerialEvaluator
-    from evo.evolve_config import EvolveConfig
+    from common.config import load_config, named_config
+    from evo.backends import ProcessBackend, SerialBackend
+    from evo.config import EvolveConfig
     from evo.run import EvolutionRun, ask_rng, generation_seeds
     from evo.tasks import TaskSpec
 
@@ -81,11 +81,11 @@ def pool(args) -> None:
         cfg = load_config(EvolveConfig, named_config("cars"),
                           [f"population={population}", f"generations={args.warmup}", *args.set])
         spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
-        serial = SerialEvaluator(spec)
+        serial = SerialBackend(spec)
         run = EvolutionRun(cfg, os.path.join(args.out, f"warmup{population}"))
         run.run()
         thetas = run.strategy.ask(ask_rng(cfg.seed, run.generation))
-        procs = ProcessEvaluator(spec, workers=args.workers)
+        procs = ProcessBackend(spec, workers=args.workers)
         procs.evaluate(thetas[: args.workers], 0)  # start the workers
         serial.evaluate(thetas[:2], 0)
         rate_s = {c: [] for c in cores}
@@ -106,10 +106,10 @@ def pool(args) -> None:
               f"{statistics.median(ratios):.2f}x |", flush=True)
 
 
-def _rate(evaluator, thetas, seeds) -> float:
+def _rate(backend, thetas, seeds) -> float:
     """Car-steps per second of one evaluation."""
     t0 = time.perf_counter()
-    res = evaluator.evaluate(thetas, seeds)
+    res = backend.evaluate(thetas, seeds)
     return int(res["agent_steps"]) / (time.perf_counter() - t0)
 
 
@@ -119,9 +119,9 @@ def split(args) -> None:
     evaluation against each half's, and the cost of a step with a single car."""
     import numpy as np
 
-    from evo.config import load_config, named_config
-    from evo.evaluate import SerialEvaluator
-    from evo.evolve_config import EvolveConfig
+    from common.config import load_config, named_config
+    from evo.backends import SerialBackend
+    from evo.config import EvolveConfig
     from evo.run import EvolutionRun, ask_rng, generation_seeds
     from evo.tasks import TaskSpec
 
@@ -134,7 +134,7 @@ def split(args) -> None:
     for population in args.population:
         cfg = load_config(EvolveConfig, named_config("cars"),
                           [f"population={population}", f"generations={args.warmup}", *args.set])
-        ev = SerialEvaluator(TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy))
+        ev = SerialBackend(TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy))
         run = EvolutionRun(cfg, os.path.join(args.out, f"warmup{population}"))
         run.run()
         thetas = run.strategy.ask(ask_rng(cfg.seed, run.generation))
@@ -160,8 +160,8 @@ def split(args) -> None:
 def replay_on(best: str, track: str) -> dict:
     import numpy as np
 
-    from evo.evolve_cmd import load_policy
     from evo.rollout import run_episode
+    from neuroevo.commands.evolve import load_policy
 
     task, net, _ = load_policy(best, track)
     info, _ = run_episode(task.world(1), net, net.theta[None, :].astype(np.float64), seed=0)
@@ -169,8 +169,8 @@ def replay_on(best: str, track: str) -> dict:
 
 
 def generalise(args) -> None:
-    from evo.config import load_config, named_config
-    from evo.evolve_config import EvolveConfig
+    from common.config import load_config, named_config
+    from evo.config import EvolveConfig
     from evo.run import EvolutionRun
 
     tracks = [f"procedural:{100 + i}" for i in range(args.tracks)]
@@ -193,8 +193,8 @@ def generalise(args) -> None:
 
 
 def walkers(args) -> None:
-    from evo.config import load_config, named_config
-    from evo.evolve_config import EvolveConfig
+    from common.config import load_config, named_config
+    from evo.config import EvolveConfig
     from evo.run import EvolutionRun
     from sims.walker import load_creature
 

@@ -33,7 +33,7 @@ def main(names: list[str]) -> int:
     for name in names:
         out = ROOT / "bench" / "results" / "images" / name
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "evo", "train", name, "--out", str(out),
+        proc = subprocess.run([sys.executable, "-m", "neuroevo", "train", name, "--out", str(out),
                                "--quiet"], cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - t0
         m = re.search(r"^test accuracy: (\S+)$", proc.stdout, re.M)

@@ -4,7 +4,7 @@ here (software llvmpipe under Xvfb on the 2-core machine).
     xvfb-run -a .venv/bin/python bench/bench_view.py            # 100 cars
     xvfb-run -a .venv/bin/python bench/bench_view.py --task walkers --agents 50
 
-Measures the viewer's real frame loop (evo.watch.Watch.play without frame pacing): each frame
+Measures the viewer's real frame loop (neuroevo.watch.Watch.play without frame pacing): each frame
 steps the world once (speed x1), runs the population's policy, updates every vertex array,
 draws the batch and flips.  Reported: frames per second over the whole episode, and the
 share of a frame spent drawing (update + draw + flip) versus simulating.  Where there is no
@@ -34,11 +34,11 @@ def main() -> None:
     from tests.gui import ensure_display
 
     mode = ensure_display()
-    from evo.config import build
-    from evo.evolve_config import EvolveConfig
-    from evo.rollout import episode
+    from common.config import build
+    from evo.config import EvolveConfig
+    from evo.rollout import episode, finish
     from evo.tasks import TaskSpec
-    from evo.watch import Watch, finish
+    from neuroevo.watch import Watch
 
     cfg = build(EvolveConfig, {"task": args.task, "population": args.agents,
                                "cars": {"world": {"max_time": 60.0}}}, "bench: ")

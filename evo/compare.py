@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from common.files import atomic_write_text
 from evo.es import ESSettings
 from evo.ga import GASettings
 from evo.registry import STRATEGIES
-from nn.io import atomic_write_text
 from nn.network import Network
-from nn.train import TrainConfig, evaluate, make_optimizer, one_hot
+from nn.train import TrainConfig, loss_and_accuracy, make_optimizer, one_hot
 
 CLASSIFICATION = ("fruit", "fruit-curved", "mnist", "fashion")
 TASKS = (*CLASSIFICATION, "cars")
@@ -109,7 +109,7 @@ def run_classification(method: str, data, cfg: CompareConfig, seed: int, budget:
     # early minutes, where the methods differ most, are seen in as much detail as the end
     marks = np.geomspace(budget / 100, budget, cfg.evaluations)
     curve = {"seconds": [0.0], "evaluations": [0],
-             "accuracy": [evaluate(net, x_test, y_test)[1]]}
+             "accuracy": [loss_and_accuracy(net, x_test, y_test)[1]]}
     evals = 0
     clock = _Clock()
 
@@ -119,7 +119,7 @@ def run_classification(method: str, data, cfg: CompareConfig, seed: int, budget:
             net.set_params(params.astype(net.dtype))
         curve["seconds"].append(clock.used)
         curve["evaluations"].append(evals)
-        curve["accuracy"].append(evaluate(net, x_test, y_test)[1])
+        curve["accuracy"].append(loss_and_accuracy(net, x_test, y_test)[1])
         tick(clock.used)
         clock.resume()
 
@@ -170,13 +170,13 @@ def run_classification(method: str, data, cfg: CompareConfig, seed: int, budget:
 
 def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: None) -> dict:
     """Evolve cars with ``method`` for ``budget`` seconds: best fitness per generation."""
-    from evo.evaluate import make_evaluator
+    from evo.backends import make_backend
     from evo.run import ask_rng, generation_seeds
     from evo.tasks import TaskSpec
 
     spec = TaskSpec("cars", evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy)
-    evaluator = make_evaluator("serial", spec)
-    net = evaluator.task.network()
+    backend = make_backend("serial", spec)
+    net = backend.task.network()
     net.init_params(np.random.default_rng(np.random.SeedSequence([seed, 7])))
     s = evolve_cfg.strategy
     settings = getattr(s, method)
@@ -187,7 +187,7 @@ def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: N
     t0, g = time.perf_counter(), 0
     while time.perf_counter() - t0 < budget:
         params = strategy.ask(ask_rng(seed, g))
-        fit = evaluator.evaluate(params, generation_seeds(seed, g, evolve_cfg.episodes))[
+        fit = backend.evaluate(params, generation_seeds(seed, g, evolve_cfg.episodes))[
             "fitness"]
         strategy.tell(params, fit)
         g += 1
@@ -393,72 +393,3 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
         {"task": task, "budget_seconds": budget, "seeds": seeds,
          "config": dataclasses.asdict(cfg), "results": results}, default=float))
     return results
-
-
-# -- command line -------------------------------------------------------------------------------
-def compare_cmd(args) -> int:
-    import sys
-
-    from evo.config import ConfigError, load_config, named_config
-
-    if args.budget_seconds <= 0 or args.seeds < 1:
-        raise ConfigError("--budget-seconds must be > 0 and --seeds >= 1")
-    methods = None
-    if args.methods:
-        # in the order given, each once
-        methods = tuple(dict.fromkeys(m.strip() for m in args.methods.split(",") if m.strip()))
-        known = methods_for(args.task)
-        unknown = [m for m in methods if m not in known]
-        if unknown or not methods:
-            raise ConfigError(f"--methods {args.methods}: {args.task} knows "
-                              f"{', '.join(known)}")
-    cfg = load_config(CompareConfig, Path(args.config) if args.config else
-                      named_config("compare"), args.set)
-    out = Path(args.out) if args.out else Path("runs") / \
-        f"compare-{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
-    data = evolve_cfg = None
-    if args.task == "cars":
-        from evo.evolve_config import EvolveConfig
-
-        evolve_cfg = load_config(EvolveConfig, named_config("cars"))
-    else:
-        from nn.data import load_dataset
-
-        options = {}
-        if args.subset:
-            if args.task.startswith("fruit"):
-                raise ConfigError("--subset applies to mnist and fashion")
-            options["n_train"] = args.subset
-        data = load_dataset(args.task, data_dir=args.data_dir, seed=0, **options)
-    print(f"comparing on {args.task}: {args.budget_seconds:g} s per method, {args.seeds} "
-          f"seed(s) -> {out}", file=sys.stderr)
-    compare(args.task, out, args.budget_seconds, args.seeds, cfg, data, evolve_cfg,
-            progress=not args.quiet, methods=methods)
-    report = (out / "report.md").read_text()
-    table = [ln for ln in report.splitlines() if ln.startswith("|")]
-    print("\n".join(table))
-    print(f"report: {out / 'report.md'}")
-    return 0
-
-
-def add_commands(sub) -> None:
-    """Register ``neuroevo compare``."""
-    c = sub.add_parser("compare", help="evolution vs gradient descent on the same network",
-                       description="Train the same network by backprop (SGD, Adam), a genetic "
-                       "algorithm and evolution strategies with the same wall-clock budget, and "
-                       "write compare.png, report.md and results.json. For cars: GA vs ES vs "
-                       "random search.")
-    c.add_argument("task", choices=list(TASKS))
-    c.add_argument("--budget-seconds", type=float, default=30.0, metavar="N",
-                   help="training seconds per method and seed (default 30)")
-    c.add_argument("--seeds", type=int, default=1, metavar="K", help="repeats (default 1)")
-    c.add_argument("--methods", metavar="M,M", help="only these methods, comma-separated "
-                   f"(default all: {', '.join(METHODS)}; cars: {', '.join(CAR_METHODS)})")
-    c.add_argument("--subset", type=int, metavar="N", help="mnist/fashion: first N training "
-                   "images only")
-    c.add_argument("--config", metavar="FILE", help="YAML (default configs/compare.yaml)")
-    c.add_argument("--set", metavar="KEY=VALUE", action="append", default=[])
-    c.add_argument("--data-dir", metavar="DIR")
-    c.add_argument("--out", metavar="DIR", help="output folder (default runs/compare-TASK-TIME)")
-    c.add_argument("--quiet", action="store_true", help="no progress bar")
-    c.set_defaults(func="evo.compare:compare_cmd")

@@ -67,7 +67,6 @@ class OpenAIES(Strategy):
         self._m = np.zeros(self.num_params)
         self._v = np.zeros(self.num_params)
         self._t = 0
-        self._eps: np.ndarray | None = None
 
     @property
     def mean(self):
@@ -80,7 +79,6 @@ class OpenAIES(Strategy):
             eps = np.concatenate([half, -half])
         else:
             eps = rng.standard_normal((P, D))
-        self._eps = eps
         return self._mean + self.settings.sigma * eps
 
     def _tell(self, params, fitness):

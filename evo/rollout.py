@@ -72,12 +72,17 @@ def episode(world, net: Network, thetas: np.ndarray, seed: int, first_member: in
     return world.info(), agent_steps
 
 
-def run_episode(world, net: Network, thetas: np.ndarray, seed: int,
-                first_member: int = 0) -> tuple[dict[str, np.ndarray], int]:
-    """Run :func:`episode` to the end: ``(info, agent_steps)``."""
-    gen = episode(world, net, thetas, seed, first_member)
+def finish(gen):
+    """Run an :func:`episode` generator (or what is left of it) to its end; returns its value
+    ``(info, agent_steps)``."""
     while True:
         try:
             next(gen)
         except StopIteration as stop:
             return stop.value
+
+
+def run_episode(world, net: Network, thetas: np.ndarray, seed: int,
+                first_member: int = 0) -> tuple[dict[str, np.ndarray], int]:
+    """Run :func:`episode` to the end: ``(info, agent_steps)``."""
+    return finish(episode(world, net, thetas, seed, first_member))

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import signal
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from evo.config import ConfigError, build, to_yaml
-from evo.evaluate import make_evaluator
-from evo.evolve_config import EvolveConfig
+from common.config import ConfigError, build, to_yaml
+from common.files import atomic_write
+from common.interrupt import StopRequest
+from evo.backends import make_backend
+from evo.config import EvolveConfig
 from evo.registry import STRATEGIES
 from evo.tasks import TaskSpec
 from nn.callbacks import write_csv
-from nn.io import atomic_write, save_model
+from nn.io import save_model
 
 CHECKPOINT = "checkpoint.npz"
 CHECKPOINT_VERSION = 1
@@ -32,7 +32,7 @@ TIMING_COLUMNS = ("generation", "seconds", "agent_steps", "agent_steps_per_secon
 
 
 class EvaluationAborted(Exception):
-    """Raised by an evaluator (e.g. a window closed mid-generation) to stop the run; the
+    """Raised by a backend (e.g. a window closed mid-generation) to stop the run; the
     unfinished generation is dropped, the last checkpoint stays."""
 
 
@@ -100,7 +100,7 @@ class EvolutionRun:
         self.rows: list[dict] = []
         self.timing: list[dict] = []
         self.generation = 0
-        self._stop = False
+        self.stop = StopRequest()  # Ctrl-C: finish the generation, save, stop
 
     # -- checkpoints -------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
@@ -161,74 +161,72 @@ class EvolutionRun:
                    input_shape=[net.n_inputs], label_names=[])
 
     # -- the loop ---------------------------------------------------------------------------
-    def _on_sigint(self, signum, frame):
-        if self._stop:
-            raise KeyboardInterrupt
-        self._stop = True
-
-    def run(self, evaluator=None) -> str:
+    def run(self, backend=None) -> str:
         """Run to ``cfg.generations``; returns "completed", "lap" (stopped by until_lap) or
-        "interrupted".  ``evaluator`` replaces the configured backend (a viewer passes one
-        that draws while it simulates; it must give the serial evaluator's numbers)."""
+        "interrupted".  ``backend`` replaces the configured backend (a viewer passes one
+        that draws while it simulates; it must give the serial backend's numbers)."""
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "config.yaml").write_text(to_yaml(cfg))
         self.write_tables()
-        main = threading.current_thread() is threading.main_thread()
-        old = signal.signal(signal.SIGINT, self._on_sigint) if main else None
-        status = "completed"
-        if evaluator is None:
-            evaluator = make_evaluator(cfg.evaluation.backend, self.spec,
+        if backend is None:
+            backend = make_backend(cfg.evaluation.backend, self.spec,
                                        cfg.evaluation.workers, cfg.evaluation.address)
+        status = "interrupted"  # what a KeyboardInterrupt (a second Ctrl-C) leaves
         try:
             for r in self.reporters:
                 r.start(self)
-            if cfg.until_lap and self.rows and self.rows[-1].get("best_laps", 0) >= 1:
-                status = "lap"
-            while status == "completed" and self.generation < cfg.generations:
-                g = self.generation
-                for r in self.reporters:
-                    r.start_generation(self, g)
-                t0 = time.perf_counter()
-                params = self.strategy.ask(ask_rng(cfg.seed, g))
-                try:
-                    result = evaluator.evaluate(params,
-                                                generation_seeds(cfg.seed, g, cfg.episodes))
-                except EvaluationAborted:
-                    status = "interrupted"
-                    break
-                fit = result["fitness"]
-                self.strategy.tell(params, fit)
-                seconds = time.perf_counter() - t0
-                best = int(np.argmax(fit))
-                row = {"generation": g, "best": float(fit[best]), "mean": float(fit.mean()),
-                       "median": float(np.median(fit)), "worst": float(fit.min()),
-                       "best_ever": self.strategy.best_fitness}
-                for c in self.task.columns:
-                    row[f"best_{c}"] = float(result[c][best])
-                steps = int(result["agent_steps"])
-                self.rows.append(row)
-                self.timing.append({"generation": g, "seconds": seconds,
-                                    "agent_steps": float(steps),
-                                    "agent_steps_per_second": steps / max(seconds, 1e-9)})
-                self.generation = g + 1
-                self.save_checkpoint()  # first: the checkpoint holds the rows
-                self.write_tables()
-                self.save_best()
-                for r in self.reporters:
-                    r.post_evaluate(self, row, result)
-                if cfg.until_lap and row.get("best_laps", 0) >= 1:
-                    status = "lap"
-                if self._stop:
-                    status = "interrupted"
+            with self.stop:
+                status = self._generations(backend)
         finally:
-            evaluator.close()
-            if main:
-                signal.signal(signal.SIGINT, old)
+            backend.close()
             for r in self.reporters:
                 r.end(self, status)
         if self.rows:
             self.plot()
+        return status
+
+    def _generations(self, backend) -> str:
+        cfg = self.cfg
+        status = "completed"
+        if cfg.until_lap and self.rows and self.rows[-1].get("best_laps", 0) >= 1:
+            status = "lap"
+        while status == "completed" and self.generation < cfg.generations:
+            g = self.generation
+            for r in self.reporters:
+                r.start_generation(self, g)
+            t0 = time.perf_counter()
+            params = self.strategy.ask(ask_rng(cfg.seed, g))
+            try:
+                result = backend.evaluate(params,
+                                            generation_seeds(cfg.seed, g, cfg.episodes))
+            except EvaluationAborted:
+                status = "interrupted"
+                break
+            fit = result["fitness"]
+            self.strategy.tell(params, fit)
+            seconds = time.perf_counter() - t0
+            best = int(np.argmax(fit))
+            row = {"generation": g, "best": float(fit[best]), "mean": float(fit.mean()),
+                   "median": float(np.median(fit)), "worst": float(fit.min()),
+                   "best_ever": self.strategy.best_fitness}
+            for c in self.task.columns:
+                row[f"best_{c}"] = float(result[c][best])
+            steps = int(result["agent_steps"])
+            self.rows.append(row)
+            self.timing.append({"generation": g, "seconds": seconds,
+                                "agent_steps": float(steps),
+                                "agent_steps_per_second": steps / max(seconds, 1e-9)})
+            self.generation = g + 1
+            self.save_checkpoint()  # first: the checkpoint holds the rows
+            self.write_tables()
+            self.save_best()
+            for r in self.reporters:
+                r.post_evaluate(self, row, result)
+            if cfg.until_lap and row.get("best_laps", 0) >= 1:
+                status = "lap"
+            if self.stop:
+                status = "interrupted"
         return status
 
     def plot(self) -> None:

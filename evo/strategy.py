@@ -46,14 +46,14 @@ class Strategy:
         self.generation = 0
         self.best_params = self.init_params.copy()  # hall of fame
         self.best_fitness = -np.inf
-        self._asked: np.ndarray | None = None
 
     # -- public API ------------------------------------------------------------------------
     def ask(self, rng: np.random.Generator) -> np.ndarray:
         """The population to evaluate this generation, ``(P, D)`` float64."""
         params = self._ask(rng)
-        assert params.shape == (self.popsize, self.num_params), params.shape
-        self._asked = params
+        if params.shape != (self.popsize, self.num_params):
+            raise RuntimeError(f"{type(self).__name__} asked {params.shape}, expected "
+                               f"({self.popsize}, {self.num_params})")
         return params
 
     def tell(self, params: np.ndarray, fitness: np.ndarray) -> None:

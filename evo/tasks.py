@@ -85,11 +85,15 @@ class Task:
         """Run one episode for ``thetas (n, D)``, the population's members ``first_member``
         onwards: ``{"fitness": (n,), column: (n,)..., "agent_steps": ()}``."""
         world = self.world(len(thetas), seed)
-        info, steps = run_episode(world, self.network(), thetas, seed, first_member)
+        return self.result(*run_episode(world, self.network(), thetas, seed, first_member))
+
+    def result(self, info: dict[str, np.ndarray], agent_steps: int) -> dict[str, np.ndarray]:
+        """An episode's ``(info, agent_steps)`` -> ``{"fitness": (n,), column: (n,)...,
+        "agent_steps": ()}``."""
         out = {"fitness": self.fitness(info)}
         for col in self.columns:
             out[col] = np.asarray(info[col], np.float64)
-        out["agent_steps"] = np.array(steps)
+        out["agent_steps"] = np.array(agent_steps)
         return out
 
 

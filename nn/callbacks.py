@@ -7,7 +7,7 @@ import io
 import math
 from pathlib import Path
 
-from nn.io import atomic_write_text
+from common.files import atomic_write_text
 from nn.train import METRIC_COLUMNS, TIMING_COLUMNS, Callback
 
 

@@ -1,11 +1,12 @@
 """Errors a user can cause: bad files, bad shapes, missing datasets.
 
-The command line turns these into one line on stderr and exit status 2; anything
-else escaping is an internal fault (exit 1).
+They derive from :class:`common.errors.UserError`: one line on stderr, exit status 2.
 """
 
+from common.errors import UserError
 
-class NNError(ValueError):
+
+class NNError(UserError):
     """Base class for user-caused errors in the nn package."""
 
 

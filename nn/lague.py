@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from common.files import atomic_write_text
 from nn.errors import ModelFileError
-from nn.io import atomic_write_text, model_metadata
+from nn.io import model_metadata
 from nn.network import Network
 
 ACTIVATION_CODES = {0: "sigmoid", 1: "tanh", 2: "relu", 3: "silu", 4: "softmax"}

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from nn.io import atomic_write
+from common.files import atomic_write
 
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> None:

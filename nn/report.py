@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from nn.io import atomic_write_text
+from common.files import atomic_write_text
 from nn.plots import save_figure
 
 

@@ -9,8 +9,6 @@ the current batch first).  Files and plots are written by callbacks.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from common.interrupt import StopRequest
 from nn.network import Network
 from nn.optim import OPTIMIZERS, Optimizer
 
@@ -91,7 +90,8 @@ def one_hot(labels: np.ndarray, n_classes: int, dtype=np.float32,
     return out
 
 
-def evaluate(net: Network, x: np.ndarray, y: np.ndarray, chunk: int = 4096) -> tuple[float, float]:
+def loss_and_accuracy(net: Network, x: np.ndarray, y: np.ndarray,
+                      chunk: int = 4096) -> tuple[float, float]:
     """Mean loss and accuracy of ``net`` on labelled data."""
     if len(x) == 0:
         return math.nan, math.nan
@@ -136,27 +136,22 @@ class Trainer:
         self.progress = progress
         self.optimizer = make_optimizer(cfg, net)
         self.rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(2)[1])
-        self._stop_requested = False
-
-    # Ctrl-C: finish the batch, then stop cleanly.
-    def _on_sigint(self, signum, frame) -> None:
-        if self._stop_requested:  # a second Ctrl-C: stop now
-            raise KeyboardInterrupt
-        self._stop_requested = True
+        self.stop = StopRequest()  # Ctrl-C: finish the batch, then stop cleanly
 
     def fit(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None,
             y_val: np.ndarray | None = None) -> TrainResult:
-        net, cfg, opt = self.net, self.cfg, self.optimizer
-        x = np.asarray(x, net.dtype)
-        n, n_classes = len(x), net.n_outputs
-        if n == 0:
+        x = np.asarray(x, self.net.dtype)
+        if len(x) == 0:
             raise ValueError("the training set is empty")
+        with self.stop:
+            return self._fit(x, y, x_val, y_val)
+
+    def _fit(self, x, y, x_val, y_val) -> TrainResult:
+        net, cfg, opt = self.net, self.cfg, self.optimizer
+        n, n_classes = len(x), net.n_outputs
         result = TrainResult()
         first_loss: float | None = None
         last_good = net.get_params()
-        use_handler = threading.current_thread() is threading.main_thread()
-        old_handler = signal.signal(signal.SIGINT, self._on_sigint) if use_handler else None
-        self._stop_requested = False
         targets = np.zeros((cfg.batch_size, n_classes), net.dtype)
         try:
             for cb in self.callbacks:
@@ -198,10 +193,10 @@ class Trainer:
                     seen += len(idx)
                     if self.progress and (lo // cfg.batch_size) % 50 == 0:
                         bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
-                    if self._stop_requested:
+                    if self.stop:
                         break
                 bar.close()
-                if self._stop_requested:
+                if self.stop:
                     result.status = "interrupted"
                     result.message = f"interrupted during epoch {epoch + 1}"
                     return result
@@ -213,7 +208,7 @@ class Trainer:
                                       f"the model from epoch {epoch}")
                     return result
                 seconds = time.perf_counter() - t0
-                val_loss, val_acc = (evaluate(net, x_val, y_val) if x_val is not None
+                val_loss, val_acc = (loss_and_accuracy(net, x_val, y_val) if x_val is not None
                                      else (math.nan, math.nan))
                 record = {"epoch": epoch + 1, "lr": opt.current_lr,
                           "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
@@ -230,7 +225,5 @@ class Trainer:
         finally:
             for b in getattr(self, "_bars", []):
                 b.close()
-            if use_handler:
-                signal.signal(signal.SIGINT, old_handler)
             for cb in self.callbacks:
                 cb.on_train_end(self, result)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.config import as_int, as_positive, as_str, check_keys, read_yaml
 from sims.errors import SimsError
 from sims.geometry import (
     closed_arc_length,
@@ -31,7 +32,6 @@ from sims.geometry import (
     periodic_cubic_spline,
     resample_closed,
 )
-from sims.yamlio import as_int, as_positive, as_str, check_keys, read_yaml_mapping
 
 TRACKS_DIR = Path(__file__).resolve().parent.parent / "configs" / "tracks"
 DEFAULT_TRACK = "default"
@@ -257,7 +257,7 @@ def track_from_file(path: str | Path) -> Track:
 
 def _read_track_file(path: Path) -> Track:
     where = str(path)
-    data = read_yaml_mapping(path)
+    data = read_yaml(path, "track")
     check_keys(where, data, {"width", "centerline"}, {"name", "start"})
     name = as_str(where, "name", data.get("name", path.stem))
     width = as_positive(where, "width", data["width"])

@@ -26,15 +26,15 @@ from pathlib import Path
 import numpy as np
 import pymunk
 
-from sims.errors import SimsError
-from sims.yamlio import (
+from common.config import (
     as_float,
     as_positive,
     as_str,
     as_vec2,
     check_keys,
-    read_yaml_mapping,
+    read_yaml,
 )
+from sims.errors import SimsError
 
 CREATURES_DIR = Path(__file__).resolve().parent.parent / "configs" / "creatures"
 WALKER_CATEGORY = 0b0100
@@ -186,7 +186,7 @@ def load_creature(spec: str | Path) -> CreatureSpec:
             raise SimsError(f"creature '{spec}': not a file nor a shipped creature ({names})")
     if not path.exists():
         raise SimsError(f"{path}: no such creature file")
-    return parse_creature(read_yaml_mapping(path), str(path))
+    return parse_creature(read_yaml(path, "creature"), str(path))
 
 
 def build_creature(

@@ -14,12 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300,
             env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m evo ARGS`` and capture its output."""
+    """Run ``python -m neuroevo ARGS`` and capture its output."""
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
     if env:
         full_env.update(env)
-    return subprocess.run([sys.executable, "-m", "evo", *args], cwd=cwd or REPO,
+    return subprocess.run([sys.executable, "-m", "neuroevo", *args], cwd=cwd or REPO,
                           capture_output=True, text=True, timeout=timeout, env=full_env)
 
 

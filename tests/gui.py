@@ -4,7 +4,7 @@
 ``Xvfb`` server started here (``-displayfd`` picks a free display number; it is stopped at
 exit).  Without Xvfb it returns "egl" when pyglet's EGL headless mode can make a surface
 (checked in a subprocess, because pyglet fixes its window platform on first import).
-Otherwise it raises :class:`sims.view.backend.NoDisplay`.
+Otherwise it raises :class:`common.window.NoDisplay`.
 
 The ``gui`` fixture turns that into ``pytest.skip`` locally and ``pytest.fail`` in CI
 (``CI=true``): there the window tests must run.
@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from sims.view.backend import NoDisplay, x_display_available
+from common.window import NoDisplay, x_display_available
 
 _xvfb: subprocess.Popen | None = None
 _mode: str | None = None

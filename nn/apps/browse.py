@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nn.apps.app import AppBase
 from nn.apps.preprocess import class_scores
-from nn.apps.window import AppBase
 from nn.lague import orient_inputs
 
 IMAGE = 280
@@ -106,8 +106,8 @@ class BrowseApp(AppBase):
     size = (900, 540)
 
     def __init__(self, state: BrowseState, title: str = "test set", probabilities=True,
-                 visible: bool = True):
-        super().__init__(visible)
+                 visible: bool = True, offscreen: bool = False):
+        super().__init__(visible, offscreen)
         from nn.apps import widgets as w
 
         self.w, self.state, self.probabilities = w, state, probabilities
@@ -122,7 +122,7 @@ class BrowseApp(AppBase):
         scale = IMAGE / max(h, wd)
         ix, iy = 30, 180
         keep.append(self.frame(ix, iy, wd * scale, h * scale))
-        from nn.apps.window import ArrayTexture
+        from nn.apps.app import ArrayTexture
 
         self.image = ArrayTexture(h, wd, ix, iy, wd * scale, h * scale, b, back)
         self.position = w.Text(b, ix, 150, "", size=11, group=front)
@@ -200,4 +200,5 @@ class BrowseApp(AppBase):
 
 def run_browse(state: BrowseState, title: str, probabilities: bool = True, frames: int = 0,
                screenshot: str | None = None) -> None:
-    BrowseApp(state, title, probabilities).run(frames, screenshot)
+    BrowseApp(state, title, probabilities,
+              offscreen=screenshot is not None).run(frames, screenshot)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from nn.apps.app import AppBase
 from nn.apps.canvas import Canvas
 from nn.apps.preprocess import DrawSpec, class_scores, draw_spec, prepare, to_model_input
-from nn.apps.window import AppBase
 
 CANVAS_SIZE = 336
 PREVIEW = 140
@@ -28,9 +28,9 @@ class DrawApp(AppBase):
     size = (850, 440)
 
     def __init__(self, net, meta: dict, name: str = "model", raw: bool = False,
-                 visible: bool = True):
+                 visible: bool = True, offscreen: bool = False):
         self.spec: DrawSpec = draw_spec(meta, net.n_inputs, name)  # refuses before any window
-        super().__init__(visible)
+        super().__init__(visible, offscreen)
         from nn.apps import widgets as w
 
         self.w = w
@@ -89,7 +89,7 @@ class DrawApp(AppBase):
         self.start()
 
     def _texture(self, h, w, x, y, shown_w, shown_h):
-        from nn.apps.window import ArrayTexture
+        from nn.apps.app import ArrayTexture
 
         return ArrayTexture(h, w, x, y, shown_w, shown_h, self.batch, self.back)
 
@@ -191,5 +191,5 @@ class DrawApp(AppBase):
 
 def run_draw(net, meta: dict, name: str = "model", raw: bool = False, frames: int = 0,
              screenshot: str | None = None) -> None:
-    app = DrawApp(net, meta, name, raw=raw)
+    app = DrawApp(net, meta, name, raw=raw, offscreen=screenshot is not None)
     app.run(frames, screenshot)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from nn.apps.window import AppBase
+from nn.apps.app import AppBase
 from nn.data.fruit import load_fruit
 from nn.network import Network
 from nn.optim import Adam
-from nn.train import evaluate, one_hot
+from nn.train import loss_and_accuracy, one_hot
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "silu")
 HIDDEN_SIZES = (0, 1, 2, 3, 4, 6, 8, 12, 16)  # 0: no hidden layer, a straight boundary
@@ -137,7 +137,7 @@ class Playground:
         return cost
 
     def cost(self) -> float:
-        return float(evaluate(self.net, self.data.x_train, self.data.y_train)[0])
+        return float(loss_and_accuracy(self.net, self.data.x_train, self.data.y_train)[0])
 
     def accuracy(self, split: str = "train") -> float:
         x = self.data.x_train if split == "train" else self.data.x_test
@@ -236,10 +236,10 @@ class PlaygroundApp(AppBase):
     size = (1000, 660)
 
     def __init__(self, pg: Playground, learn: bool = False, batches_per_frame: int = 5,
-                 visible: bool = True):
-        super().__init__(visible)
+                 visible: bool = True, offscreen: bool = False):
+        super().__init__(visible, offscreen)
         from nn.apps import widgets as w
-        from nn.apps.window import ArrayTexture
+        from nn.apps.app import ArrayTexture
 
         self.w, self.pg = w, pg
         self.learning = bool(learn)
@@ -473,6 +473,6 @@ def run_playground(curved: bool = False, hidden: int = 3, activation: str = "sig
                    seed: int = 0, lr: float = 0.03, learn: bool = False, frames: int = 0,
                    screenshot: str | None = None) -> Playground:
     pg = Playground(curved=curved, hidden=hidden, activation=activation, seed=seed, lr=lr)
-    app = PlaygroundApp(pg, learn=learn)
+    app = PlaygroundApp(pg, learn=learn, offscreen=screenshot is not None)
     app.run(frames, screenshot)
     return pg

@@ -1,10 +1,10 @@
 """pyglet renderers for the physics worlds, imported only when a window is asked for.
 
-Importing this package does not import pyglet: :mod:`sims.view.backend` decides how a window
+Importing this package does not import pyglet: :mod:`common.window` decides how a window
 can be made (an X display, or pyglet's EGL headless mode for off-screen pictures) before
 pyglet's window modules are loaded, because that choice cannot be changed afterwards.
 
-    from sims.view.backend import open_window        # raises NoDisplay, one line, if none
+    from common.window import open_window        # raises NoDisplay, one line, if none
     window = open_window(1280, 720, "cars")
     from sims.view.cars import CarRenderer           # imports pyglet
     ...

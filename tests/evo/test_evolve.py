@@ -9,9 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from evo.config import build
-from evo.evaluate import ProcessEvaluator, SerialEvaluator, split
-from evo.evolve_config import EvolveConfig
+from common.config import build
+from evo.backends import ProcessBackend, SerialBackend, split
+from evo.config import EvolveConfig
 from evo.run import EvolutionRun
 from evo.tasks import TaskSpec
 from nn.io import save_model
@@ -45,12 +45,12 @@ def test_same_fitness_serial_and_process_pool(task, jitter):
     # chunks (one world each) must start their cars where one world would
     cfg = small_cfg(task=task, cars={"world": {**SMALL["cars"]["world"], "start_jitter": jitter}})
     spec = TaskSpec(task, cfg.cars, cfg.walkers, cfg.policy)
-    serial = SerialEvaluator(spec)
+    serial = SerialBackend(spec)
     n_params = serial.task.network().num_params
     thetas = np.random.default_rng(0).normal(0, 0.5, (9, n_params))
     a = serial.evaluate(thetas, seed=3)
-    b = SerialEvaluator(spec, chunk=4).evaluate(thetas, seed=3)
-    with ProcessEvaluator(spec, workers=2) as pe:
+    b = SerialBackend(spec, chunk=4).evaluate(thetas, seed=3)
+    with ProcessBackend(spec, workers=2) as pe:
         c = pe.evaluate(thetas, seed=3)
     for other in (b, c):
         np.testing.assert_array_equal(a["fitness"], other["fitness"])
@@ -66,7 +66,7 @@ def test_several_episodes_average_and_backends_agree():
 
     cfg = small_cfg(cars={"world": {**SMALL["cars"]["world"], "start_jitter": 3.0}})
     spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
-    serial = SerialEvaluator(spec)
+    serial = SerialBackend(spec)
     thetas = np.random.default_rng(4).normal(0, 0.5, (7, serial.task.network().num_params))
     seeds = generation_seeds(5, 2, 3)
     assert len(set(seeds)) == 3 and generation_seeds(5, 2) == generation_seeds(5, 2, 1)
@@ -77,8 +77,8 @@ def test_several_episodes_average_and_backends_agree():
                                rtol=0, atol=1e-12)
     np.testing.assert_allclose(both["progress"], np.mean([r["progress"] for r in one], axis=0))
     assert both["agent_steps"] == sum(int(r["agent_steps"]) for r in one)
-    chunked = SerialEvaluator(spec, chunk=3).evaluate(thetas, seeds)
-    with ProcessEvaluator(spec, workers=2) as pe:
+    chunked = SerialBackend(spec, chunk=3).evaluate(thetas, seeds)
+    with ProcessBackend(spec, workers=2) as pe:
         pooled = pe.evaluate(thetas, seeds)
     for other in (chunked, pooled):
         np.testing.assert_array_equal(both["fitness"], other["fitness"])
@@ -97,7 +97,7 @@ def test_training_tracks_rotate_by_generation_and_backends_agree():
     # seeds 0, 1, 2 drive three different tracks: the same genomes fare differently
     assert len({task.variant(s) for s in (0, 1, 2)}) == 3
     assert not np.array_equal(a[0], a[1])
-    with ProcessEvaluator(spec, workers=2) as pe:
+    with ProcessBackend(spec, workers=2) as pe:
         b = [pe.evaluate(thetas, s)["fitness"] for s in (0, 1, 2)]
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
@@ -112,8 +112,8 @@ def test_start_points_are_drawn_per_episode_and_backends_agree():
     assert tuple(task.world(3).track.start_position.round(3)) in starts  # the start line
     thetas = np.random.default_rng(3).normal(0, 0.5, (5, task.network().num_params))
     seeds = [s for s in range(8) if task.variant(s)[1] != 0][:2]
-    a = SerialEvaluator(spec).evaluate(thetas, seeds)
-    with ProcessEvaluator(spec, workers=2) as pe:
+    a = SerialBackend(spec).evaluate(thetas, seeds)
+    with ProcessBackend(spec, workers=2) as pe:
         b = pe.evaluate(thetas, seeds)
     np.testing.assert_array_equal(a["fitness"], b["fitness"])
 
@@ -129,13 +129,13 @@ def test_car_fitness_is_progress_plus_a_weighted_bonus_for_finishing_early():
 
 
 def test_workers_run_single_threaded_blas_and_the_parent_keeps_its_setting(monkeypatch):
-    from evo.evaluate import _worker_threads
+    from evo.backends import _worker_threads
 
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     cfg = small_cfg()
     spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
     thetas = np.random.default_rng(1).normal(0, 0.5, (4, spec.build().network().num_params))
-    with ProcessEvaluator(spec, workers=2) as pe:
+    with ProcessBackend(spec, workers=2) as pe:
         pe.evaluate(thetas, seed=0)  # starts the workers
         seen = {pe._pool.submit(_worker_threads).result() for _ in range(4)}
     assert seen == {"1"}
@@ -146,7 +146,7 @@ def test_a_dead_worker_is_replaced_and_its_chunk_rerun():
     cfg = small_cfg()
     spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
     thetas = np.random.default_rng(1).normal(0, 0.5, (6, spec.build().network().num_params))
-    with ProcessEvaluator(spec, workers=2) as pe:
+    with ProcessBackend(spec, workers=2) as pe:
         first = pe.evaluate(thetas, seed=0)
         victim = next(iter(pe._pool._processes.values()))
         os.kill(victim.pid, signal.SIGKILL)
@@ -158,15 +158,15 @@ def test_a_dead_worker_is_replaced_and_its_chunk_rerun():
 
 def test_ray_backend_gives_the_same_fitness():
     ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
-    from evo.evaluate import RayEvaluator
+    from evo.backends import RayBackend
 
     cfg = small_cfg()
     spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
-    serial = SerialEvaluator(spec)
+    serial = SerialBackend(spec)
     thetas = np.random.default_rng(2).normal(0, 0.5, (6, serial.task.network().num_params))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        with RayEvaluator(spec, workers=2) as re_:
+        with RayBackend(spec, workers=2) as re_:
             r = re_.evaluate(thetas, seed=1)
     finally:
         ray.shutdown()
@@ -199,7 +199,7 @@ def test_sigkill_then_resume_gives_identical_fitness_csv(tmp_path, cli):
                                             str(tmp_path / "ref")))
     assert ref.returncode == 0, ref.stderr
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "evo", "evolve", "cars",
+    proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "evolve", "cars",
                              *small_args(tmp_path, "--generations", "6", "--out", str(out))],
                             cwd=REPO, env=cli_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -221,7 +221,7 @@ def test_sigkill_then_resume_gives_identical_fitness_csv(tmp_path, cli):
 
 def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "evo", "evolve", "cars",
+    proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "evolve", "cars",
                              *small_args(tmp_path, "--generations", "500", "--out", str(out))],
                             cwd=REPO, env=cli_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

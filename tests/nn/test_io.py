@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from common.files import atomic_write
 from nn.errors import ModelFileError
-from nn.io import atomic_write, load_model, save_model
+from nn.io import load_model, save_model
 from nn.network import Network
 
 

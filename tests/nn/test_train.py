@@ -8,7 +8,7 @@ import numpy as np
 from nn.callbacks import MetricsCSV
 from nn.data import load_dataset
 from nn.network import Network
-from nn.train import TrainConfig, Trainer, evaluate, one_hot, split_validation
+from nn.train import TrainConfig, Trainer, loss_and_accuracy, one_hot, split_validation
 
 
 def fruit_run(tmp_path=None, **cfg):
@@ -26,13 +26,13 @@ def test_learns_the_linear_fruit_set():
     net, result, data = fruit_run()
     assert result.status == "completed" and len(result.history) == 15
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"] / 2
-    _, acc = evaluate(net, data.x_test, data.y_test)
+    _, acc = loss_and_accuracy(net, data.x_test, data.y_test)
     assert acc >= 0.95
 
 
 def test_adam_learns_too():
     net, result, data = fruit_run(optimizer="adam", lr=0.02)
-    assert evaluate(net, data.x_test, data.y_test)[1] >= 0.95
+    assert loss_and_accuracy(net, data.x_test, data.y_test)[1] >= 0.95
 
 
 def test_same_seed_identical_metrics(tmp_path):
@@ -56,7 +56,7 @@ def test_dropout_runs_are_seeded_and_still_learn():
     assert np.array_equal(net1.theta, net2.theta)
     _, plain, _ = fruit_run(epochs=25)
     assert [h["train_loss"] for h in r1.history] != [h["train_loss"] for h in plain.history]
-    assert evaluate(net1, data.x_test, data.y_test)[1] >= 0.9
+    assert loss_and_accuracy(net1, data.x_test, data.y_test)[1] >= 0.9
 
 
 def test_divergence_stops_and_keeps_last_good_model():
@@ -93,7 +93,7 @@ def test_one_hot_and_evaluate_known_answer():
     net.layers[0].W[...] = [[1, 0], [0, 1]]  # predicts the larger feature
     x = np.array([[1, 0], [0, 1], [1, 0], [0.2, 0.1]], np.float32)
     y = np.array([0, 1, 1, 0])
-    loss, acc = evaluate(net, x, y)
+    loss, acc = loss_and_accuracy(net, x, y)
     assert acc == 0.75
     p = net.predict_proba(x)
     assert math.isclose(loss, -np.mean(np.log(p[np.arange(4), y])), rel_tol=1e-5)

@@ -5,38 +5,25 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import zlib
 
 import numpy as np
 import pytest
 
-from sims.view.backend import encode_png
 from tests.gui import gui  # noqa: F401 - the session fixture
 
 W, H = 960, 640
 
 
 def test_importing_sims_view_does_not_import_pyglet():
-    code = ("import sys, sims.view, sims.view.backend; "
+    code = ("import sys, sims.view, common.window; "
             "sys.exit(1 if 'pyglet' in sys.modules else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
 
 
-def test_png_encoding_round_trips():
-    rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
-    data = encode_png(rgb)
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    i = data.index(b"IDAT")
-    n = int.from_bytes(data[i - 4:i], "big")
-    raw = np.frombuffer(zlib.decompress(data[i + 4:i + 4 + n]), np.uint8).reshape(5, 1 + 21)
-    assert (raw[:, 0] == 0).all()
-    np.testing.assert_array_equal(raw[:, 1:].reshape(5, 7, 3), rgb)
-
-
 @pytest.fixture(scope="module")
 def window(gui):  # noqa: F811
-    from sims.view.backend import open_window
+    from common.window import open_window
 
     win = open_window(W, H, "test_view", offscreen=True)
     yield win
@@ -44,13 +31,14 @@ def window(gui):  # noqa: F811
 
 
 def frame(window, renderer, batch):
-    """Draw one frame and return its pixels (row 0 at the bottom)."""
-    from sims.view.backend import read_pixels
+    """Draw one frame and return its pixels, row 0 at the bottom (``pixels[y, x]`` is
+    window coordinate ``(x, y)``)."""
+    from common.window import read_pixels
     from sims.view.draw import clear
 
     clear(window, renderer.background)
     batch.draw()
-    pixels = read_pixels(window)
+    pixels = read_pixels(window)[::-1]
     window.flip()
     return pixels
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from sims.errors import SimsError
 from sims.walker import CREATURES_DIR, load_creature
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
@@ -133,7 +134,7 @@ def test_bad_creature_files(tmp_path: Path, case: str) -> None:
     text, expected = BAD[case]
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    with pytest.raises(SimsError) as err:
+    with pytest.raises(UserError) as err:  # ConfigError (the file) or SimsError (the shape)
         load_creature(str(path))
     assert str(path) in str(err.value) and expected in str(err.value)
     assert "\n" not in str(err.value)

@@ -39,9 +39,9 @@ def display():
         else:
             os.environ["NEUROEVO_HEADLESS"] = "1"
     try:
-        from nn.apps.window import make_window
+        from common.window import open_window
 
-        make_window(32, 32, "probe").close()
+        open_window(32, 32, "probe").close()
     except Exception as e:  # no display, no GL, no EGL
         skip_or_fail(f"no window can be opened: {type(e).__name__}: {e}")
     yield os.environ.get("DISPLAY") or "headless"

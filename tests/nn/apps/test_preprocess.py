@@ -150,9 +150,10 @@ def test_class_scores():
 
 
 def test_importing_the_apps_does_not_import_pyglet():
-    code = ("import sys, nn.apps.preprocess, nn.apps.canvas, nn.apps.window, nn.apps.widgets, "
-            "nn.apps.draw, nn.apps.browse, nn.apps.playground, evo.apps_cmd, evo.cli; "
-            "evo.cli.build_parser(); "
+    code = ("import sys, nn.apps.preprocess, nn.apps.canvas, nn.apps.app, nn.apps.widgets, "
+            "nn.apps.draw, nn.apps.browse, nn.apps.playground, neuroevo.commands.windows, "
+            "neuroevo.cli; "
+            "neuroevo.cli.build_parser(); "
             "bad = [m for m in sys.modules if m.split('.')[0] == 'pyglet']; "
             "assert not bad, bad")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from evo.config import ConfigError
+from common.config import ConfigError
 
 PLAYGROUND_ACTIVATIONS = ("sigmoid", "tanh", "relu", "silu")  # = nn.apps.playground's
 
@@ -19,7 +19,7 @@ def _finish(args) -> None:
 
 
 def draw_cmd(args) -> int:
-    from evo.classify import open_model
+    from neuroevo.commands.train import open_model
     from nn.apps.preprocess import draw_spec
 
     net, meta = open_model(args.model)
@@ -38,7 +38,7 @@ def draw_cmd(args) -> int:
 
 
 def browse_cmd(args) -> int:
-    from evo.classify import model_and_data
+    from neuroevo.commands.train import model_and_data
 
     net, meta, data = model_and_data(args.model, args.dataset, args.data_dir)
     name = data.name
@@ -105,7 +105,7 @@ def add_commands(sub) -> None:
                    "original C# project")
     d.add_argument("--raw", action="store_true", help="start with the raw canvas (key R)")
     _window_options(d)
-    d.set_defaults(func="evo.apps_cmd:draw_cmd")
+    d.set_defaults(func="neuroevo.commands.windows:draw_cmd")
 
     b = sub.add_parser("browse", help="flip through test images with the model's verdicts",
                        description="Show the test images one by one with the prediction and "
@@ -117,7 +117,7 @@ def add_commands(sub) -> None:
     b.add_argument("--index", type=int, metavar="N", help="start at test image N (1-based)")
     b.add_argument("--mistakes", action="store_true", help="start at the first mistake")
     _window_options(b)
-    b.set_defaults(func="evo.apps_cmd:browse_cmd")
+    b.set_defaults(func="neuroevo.commands.windows:browse_cmd")
 
     g = sub.add_parser("playground", help="the poisonous-fruit decision boundary, live",
                        description="The fruit set plotted over the network's decision. Edit "
@@ -135,4 +135,4 @@ def add_commands(sub) -> None:
                    help="seeds the data set and the weights")
     g.add_argument("--learn", action="store_true", help="start with learning switched on")
     _window_options(g)
-    g.set_defaults(func="evo.apps_cmd:playground_cmd")
+    g.set_defaults(func="neuroevo.commands.windows:playground_cmd")

@@ -88,7 +88,7 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     out = tmp_path / "run"
     env_py = {"PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "evo", "train", "fruit-curved", "--epochs", "100000",
+        [sys.executable, "-m", "neuroevo", "train", "fruit-curved", "--epochs", "100000",
          "--out", str(out), "--quiet"], cwd=REPO, env={**__import__("os").environ, **env_py},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60

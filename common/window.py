@@ -1,10 +1,14 @@
-"""Opening a window (or an off-screen surface), reading its pixels, writing PNG files.
+"""The one window toolkit: opening a window (or an off-screen surface), reading its pixels
+back, writing PNG files, and the one "no display" error.
 
-This module imports pyglet only inside :func:`open_window`, after choosing the platform:
-an X display when one answers (or any desktop on Windows/macOS), otherwise, for pictures
-only (``offscreen=True``), pyglet's EGL headless mode (software rendering through Mesa's
-llvmpipe works).  pyglet fixes that choice when ``pyglet.window`` is first imported, so a
-process makes it once.
+Used by every window of the project (the image apps in :mod:`nn.apps`, the world renderers'
+windows in :mod:`neuroneuroneuroevo.watch`).  pyglet is imported only inside :func:`open_window`,
+after choosing the platform: an X display when one answers (or any desktop on
+Windows/macOS), otherwise, for pictures only (``offscreen=True``, what ``--screenshot``
+asks for), pyglet's EGL headless mode (software rendering through Mesa's llvmpipe works).
+``NEUROEVO_HEADLESS=1`` chooses EGL even where a display exists (tests drive windows that
+way).  pyglet fixes the choice when ``pyglet.window`` is first imported, so a process makes
+it once.
 """
 
 from __future__ import annotations
@@ -12,17 +16,23 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-import struct
 import sys
-import tempfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
+from common.errors import UserError
+from common.files import atomic_write
 
-class NoDisplay(RuntimeError):
+HEADLESS_ENV = "NEUROEVO_HEADLESS"  # "1": render off screen (EGL) even with a display
+
+
+class NoDisplay(UserError):
     """No window can be opened here; the message is one line for the user."""
+
+
+def forced_headless() -> bool:
+    return os.environ.get(HEADLESS_ENV) == "1"
 
 
 def x_display_available(name: str | None = None) -> bool:
@@ -69,16 +79,20 @@ def window_mode(offscreen: bool = False) -> str:
     (EGL, only when ``offscreen``).  Raises :class:`NoDisplay` when neither applies."""
     mode = _mode()
     if mode is not None:
-        if mode == "headless" and not offscreen:
+        if mode == "headless" and not (offscreen or forced_headless()):
             raise NoDisplay("no display: this process already renders off-screen only")
         return mode
+    if forced_headless():
+        return "headless"
     if display_available():
         return "x"
     if offscreen:
         return "headless"
+    hint = ("run it under xvfb-run, or pass --screenshot FILE to render a picture off "
+            "screen")
     if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
-        raise NoDisplay("no display (DISPLAY is not set)")
-    raise NoDisplay(f"cannot open display {os.environ.get('DISPLAY', '')!r}")
+        raise NoDisplay(f"no display to open a window on (DISPLAY is not set): {hint}")
+    raise NoDisplay(f"cannot open display {os.environ.get('DISPLAY', '')!r}: {hint}")
 
 
 def open_window(width: int, height: int, caption: str = "neuroevo", *,
@@ -112,8 +126,8 @@ def open_window(width: int, height: int, caption: str = "neuroevo", *,
 
 
 def read_pixels(window) -> np.ndarray:
-    """The window's back buffer as ``(H, W, 3)`` uint8 RGB, row 0 at the *bottom* (OpenGL's
-    order, so ``pixels[y, x]`` is window coordinate ``(x, y)``).  Call after drawing and
+    """The window's back buffer as ``(H, W, 3)`` uint8 RGB, top row first (image order:
+    ``pixels[H - 1 - y, x]`` is window coordinate ``(x, y)``).  Call after drawing and
     before ``flip()``."""
     from pyglet import gl
 
@@ -124,40 +138,17 @@ def read_pixels(window) -> np.ndarray:
     gl.glReadBuffer(gl.GL_BACK)
     gl.glReadPixels(0, 0, w, h, gl.GL_RGBA, gl.GL_UNSIGNED_BYTE,
                     buf.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)))
-    return buf[:, :, :3].copy()
+    return buf[::-1, :, :3].copy()  # OpenGL's rows run bottom-up
 
 
-def encode_png(rgb: np.ndarray) -> bytes:
-    """PNG bytes of an ``(H, W, 3)`` uint8 image given top row first."""
+def save_png(path: str | Path, rgb: np.ndarray) -> Path:
+    """Write an ``(H, W, 3)`` uint8 image, top row first (what :func:`read_pixels`
+    returns), as a PNG (matplotlib's writer), atomically.  Returns the path."""
+    from matplotlib.image import imsave
+
     rgb = np.ascontiguousarray(rgb, np.uint8)
-    h, w, c = rgb.shape
-    if c != 3:
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) image, got {rgb.shape}")
-    raw = np.empty((h, 1 + 3 * w), np.uint8)
-    raw[:, 0] = 0  # filter type "none" for every row
-    raw[:, 1:] = rgb.reshape(h, 3 * w)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
-
-
-def save_png(path: str | Path, pixels: np.ndarray) -> Path:
-    """Write :func:`read_pixels` output (bottom row first) as a PNG, atomically (a temp file
-    in the same folder, then a rename).  Returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = encode_png(pixels[::-1])
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: imsave(f, rgb, format="png"))
     return path

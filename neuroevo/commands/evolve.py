@@ -5,19 +5,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from evo.config import ConfigError, build, load_config, named_config
-from evo.evolve_config import EvolveConfig
+from common.config import ConfigError, build, load_config, named_config
+from common.errors import EXIT_INTERRUPTED
+from evo.config import EvolveConfig
 from evo.rollout import PolicyConfig, episode, make_policy, run_episode
 from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
+from neuroevo.runs import default_out
 from nn.errors import ModelFileError
 from nn.io import load_model
-
-EXIT_INTERRUPTED = 130
 
 
 def resolve(args) -> EvolveConfig:
@@ -53,8 +52,7 @@ def evolve(args) -> int:
         run = EvolutionRun.resume(args.resume, args.generations, evaluation, reporters)
     else:
         cfg = resolve(args)
-        out = Path(args.out) if args.out else Path("runs") / \
-            f"{args.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+        out = Path(args.out) if args.out else default_out(args.task)
         run = EvolutionRun(cfg, out, reporters)
     watch = open_watch(run.task, args, f"neuroevo: evolve {run.cfg.task}", run.out, "evolving")
     try:
@@ -68,12 +66,12 @@ def _evolve(run, watch, args) -> int:
     print(f"evolving {run.cfg.task} with {run.cfg.strategy.name}: population "
           f"{run.cfg.population}, {run.net.num_params} weights per genome, "
           f"{run.cfg.evaluation.backend} evaluation -> {run.out}", file=sys.stderr)
-    evaluator = None
+    backend = None
     if watch is not None:
-        from evo.watch import WindowEvaluator
+        from neuroevo.watch import WindowBackend
 
-        evaluator = WindowEvaluator(run, watch)
-    status = run.run(evaluator)
+        backend = WindowBackend(run, watch)
+    status = run.run(backend)
     if watch is not None and args.screenshot and watch.screenshot_saved is None:
         if np.isfinite(run.strategy.best_fitness):  # the run ended before --frames frames
             watch.best_ever = (run.strategy.best_params, run.strategy.best_fitness)
@@ -114,13 +112,13 @@ def check_window_args(args) -> None:
 
 
 def open_watch(task, args, title: str, shots_dir, doing: str, net=None):
-    """The live window (:class:`evo.watch.Watch`) unless ``--headless``; ``None`` after one
+    """The live window (:class:`neuroevo.watch.Watch`) unless ``--headless``; ``None`` after one
     line on stderr where no display can be opened.  ``--screenshot`` always renders (off
     screen where there is no display) and is a user error where nothing can render."""
     if args.headless and args.screenshot is None:
         return None
-    from evo.watch import Watch
-    from sims.view.backend import NoDisplay
+    from common.window import NoDisplay
+    from neuroevo.watch import Watch
 
     try:
         return Watch(task, title=title, screenshot=args.screenshot, frames=args.frames,
@@ -172,7 +170,8 @@ def replay(args) -> int:
         if watch is None:
             info, _ = run_episode(world, policy, thetas, seed=0)
         else:
-            from evo.watch import EvaluationAborted, finish
+            from evo.rollout import finish
+            from neuroevo.watch import EvaluationAborted
 
             watch.mode = "single"
             watch.heading = f"replay: {Path(args.model).name}"
@@ -239,7 +238,7 @@ def add_commands(sub) -> None:
     v.add_argument("--out", metavar="DIR", help="run directory (default runs/TASK-TIME)")
     v.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
-    v.set_defaults(func="evo.evolve_cmd:evolve")
+    v.set_defaults(func="neuroevo.commands.evolve:evolve")
 
     r = sub.add_parser("replay", help="run a saved policy once",
                        description="Drive a saved car (or walk a saved creature) for one "
@@ -250,7 +249,7 @@ def add_commands(sub) -> None:
                    help="no window (the default where there is no display)")
     add_window_options(r)
     r.add_argument("--json", action="store_true", help="print one JSON object")
-    r.set_defaults(func="evo.evolve_cmd:replay")
+    r.set_defaults(func="neuroevo.commands.evolve:replay")
 
 
 def add_window_options(p) -> None:

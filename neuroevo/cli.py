@@ -1,7 +1,8 @@
-"""The ``neuroevo`` command (also ``python -m evo``).
+"""The ``neuroevo`` command (also ``python -m neuroevo``): the parser and the one place
+where errors become exit statuses.
 
-Exit statuses: 0 success, 2 user error (one line on stderr), 130 interrupted,
-1 only for internal faults.
+Exit statuses: 0 success, 2 user error (any :class:`common.errors.UserError`: one line on
+stderr), 130 interrupted, 1 only for internal faults.
 """
 
 from __future__ import annotations
@@ -10,24 +11,13 @@ import argparse
 import importlib
 import sys
 
-from evo.config import ConfigError
-from nn.errors import NNError
+from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, UserError
 
 # Each module defines ``add_commands(subparsers)``; a command's ``func`` default names the
 # function that runs it as "module:function".  Keep these modules' top-level imports light:
 # heavy ones (pyglet, matplotlib) belong inside the functions that need them.
-COMMAND_MODULES = ["evo.classify", "evo.evolve_cmd", "evo.compare", "evo.apps_cmd"]
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [ConfigError, NNError]
-    try:
-        from sims.errors import SimsError
-
-        errors.append(SimsError)
-    except ImportError:
-        pass
-    return tuple(errors)
+COMMAND_MODULES = [f"neuroevo.commands.{name}" for name in
+                   ("train", "evolve", "compare", "windows")]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,16 +38,15 @@ def _resolve(spec: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    user_errors = _user_errors()
     try:
         return int(_resolve(args.func)(args) or 0)
-    except user_errors as e:
+    except UserError as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         print(f"neuroevo: error: {msg}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("neuroevo: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
 

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from evo.config import ConfigError, TrainRunConfig, load_config, named_config, to_yaml
+from common.config import ConfigError, load_config, named_config, to_yaml
+from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
+from common.files import atomic_write_text
+from neuroevo.runs import default_out
+from nn.config import TrainRunConfig
 from nn.data import load_dataset
 from nn.data.dataset import Dataset
 from nn.errors import ModelFileError
-from nn.io import atomic_write_text, load_model, save_model
+from nn.io import load_model, save_model
 from nn.lague import export_lague, load_lague, orient_inputs
 from nn.network import Network
-from nn.train import Trainer, evaluate, split_validation
-
-EXIT_INTERRUPTED = 130
-EXIT_USER_ERROR = 2
+from nn.train import Trainer, loss_and_accuracy, split_validation
 
 
 def resolve_config(dataset: str | None, config_file: str | None, overrides: list[str],
@@ -68,10 +68,6 @@ def make_augmenter(cfg: TrainRunConfig, data: Dataset):
     return aug if aug.enabled else None
 
 
-def default_out(name: str) -> Path:
-    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
 def train(args) -> int:
     cfg = resolve_config(args.dataset, args.config, args.set, args.epochs, args.seed)
     data = open_dataset(cfg.data.name, args.data_dir, cfg.train.seed, cfg.data.options)
@@ -108,7 +104,7 @@ def train(args) -> int:
     if result.status == "diverged":
         print(f"neuroevo: error: {result.message} ({out / 'model.npz'})", file=sys.stderr)
         return EXIT_USER_ERROR
-    _, acc = evaluate(net, data.x_test, data.y_test)
+    _, acc = loss_and_accuracy(net, data.x_test, data.y_test)
     if result.history:
         r = result.history[-1]
         total = sum(h["seconds"] for h in result.history)
@@ -239,7 +235,7 @@ def add_commands(sub) -> None:
     t.add_argument("--data-dir", metavar="DIR", help="where dataset files are (else "
                    "$NEUROEVO_DATA, then the cache)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
-    t.set_defaults(func="evo.classify:train")
+    t.set_defaults(func="neuroevo.commands.train:train")
 
     e = sub.add_parser("evaluate", help="test a saved model on a dataset",
                        description="Print the test accuracy and a per-class table of a saved "
@@ -250,7 +246,7 @@ def add_commands(sub) -> None:
     e.add_argument("--data-dir", metavar="DIR", help="where dataset files are")
     e.add_argument("--json", action="store_true", help="print one JSON object with keys "
                    "accuracy, per_class, n")
-    e.set_defaults(func="evo.classify:evaluate_cmd")
+    e.set_defaults(func="neuroevo.commands.train:evaluate_cmd")
 
     x = sub.add_parser("export", help="write a model in another format",
                        description="Write a saved model in the JSON format of the original C# "
@@ -260,4 +256,4 @@ def add_commands(sub) -> None:
     x.add_argument("--format", default="lague-json", choices=["lague-json"],
                    help="output format (default lague-json)")
     x.add_argument("--out", metavar="FILE", required=True, help="file to write")
-    x.set_defaults(func="evo.classify:export_cmd")
+    x.set_defaults(func="neuroevo.commands.train:export_cmd")

@@ -1,70 +1,24 @@
-"""Window plumbing shared by the apps.
+"""The base of the image apps: one window, one batch, widgets driven like a user would.
 
-pyglet is imported inside these functions, never at module level: importing
-``pyglet.window`` without a display fails, and ``nn`` must stay importable anywhere.
-Set ``NEUROEVO_HEADLESS=1`` to use pyglet's EGL headless mode instead of a display.
+An app (:class:`AppBase`) owns one window (opened through :mod:`common.window`, the
+project's one window toolkit) and one ``pyglet.graphics.Batch``; its methods named like
+pyglet events (``on_key_press``, ``on_mouse_drag``...) are pushed onto the window, so a test
+drives it exactly as a user would: ``app.window.dispatch_event(...)`` then
+:meth:`AppBase.step` (which lets the window deliver queued events, updates and draws one
+frame).  :meth:`AppBase.pixels` reads back what was drawn.
 
-An app (:class:`AppBase`) owns one window and one ``pyglet.graphics.Batch``; its methods
-named like pyglet events (``on_key_press``, ``on_mouse_drag``...) are pushed onto the
-window, so a test drives it exactly as a user would: ``app.window.dispatch_event(...)``
-then :meth:`AppBase.step` (which lets the window deliver queued events, updates and
-draws one frame).  :meth:`AppBase.pixels` reads back what was drawn.
+pyglet is imported when an app opens its window, never at module level.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 
-from nn.errors import NNError
+from common.window import open_window, read_pixels, save_png
 
 FPS = 60
-_DISPLAY_ERRORS = ("NoSuchDisplayException", "NoSuchConfigException", "ContextException",
-                   "WindowException", "NoSuchScreenModeException")
-
-
-class DisplayError(NNError):
-    """No window can be opened (no display, no OpenGL)."""
-
-
-def _display_error(e: BaseException) -> DisplayError | None:
-    names = {t.__name__ for t in type(e).__mro__}
-    if names & set(_DISPLAY_ERRORS):
-        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
-        return DisplayError(f"cannot open a window ({detail}); set DISPLAY, run under "
-                            f"xvfb-run, or set NEUROEVO_HEADLESS=1")
-    return None
-
-
-def load_pyglet():
-    """Import pyglet with its window module; :class:`DisplayError` without a display."""
-    import pyglet
-
-    if os.environ.get("NEUROEVO_HEADLESS") == "1" and "pyglet.window" not in sys.modules:
-        pyglet.options["headless"] = True
-    try:
-        import pyglet.window  # noqa: F401  (opens the display)
-    except Exception as e:
-        err = _display_error(e)
-        if err is None:
-            raise
-        raise err from None
-    return pyglet
-
-
-def make_window(width: int, height: int, caption: str, visible: bool = True):
-    pyglet = load_pyglet()
-    try:
-        return pyglet.window.Window(width, height, caption=caption, visible=visible,
-                                    vsync=False)
-    except Exception as e:
-        err = _display_error(e)
-        if err is None:
-            raise
-        raise err from None
 
 
 def to_rgba(img: np.ndarray) -> np.ndarray:
@@ -108,29 +62,6 @@ class ArrayTexture:
                                                data.tobytes()), 0, 0, 0)
 
 
-def read_pixels(window) -> np.ndarray:
-    """``(H, W, 3)`` uint8, top row first: the window's back buffer (what was just drawn)."""
-    from pyglet import image
-
-    window.switch_to()
-    buf = image.get_buffer_manager().get_color_buffer().get_image_data()
-    a = np.frombuffer(buf.get_data("RGBA", buf.width * 4), np.uint8)
-    return a.reshape(buf.height, buf.width, 4)[::-1, :, :3].copy()
-
-
-def save_png(path: str | os.PathLike, rgb: np.ndarray) -> None:
-    """Write an ``(H, W, 3)`` uint8 image as PNG (pyglet's encoder), atomically."""
-    from pyglet import image
-
-    from nn.io import atomic_write
-
-    rgba = np.ascontiguousarray(to_rgba(rgb)[::-1])
-    h, w = rgba.shape[:2]
-    img = image.ImageData(w, h, "RGBA", rgba.tobytes())
-    path = Path(path)
-    atomic_write(path, lambda f: img.save(filename=path.name, file=f))
-
-
 class AppBase:
     """One window, one batch, a fixed-step update; subclasses add widgets and handlers."""
 
@@ -138,10 +69,16 @@ class AppBase:
     size = (640, 480)
     background = (24, 24, 28, 255)
 
-    def __init__(self, visible: bool = True):
-        self.pyglet = load_pyglet()
-        self.window = make_window(*self.size, caption=self.caption, visible=visible)
-        graphics = self.pyglet.graphics
+    def __init__(self, visible: bool = True, offscreen: bool = False):
+        """``offscreen``: for pictures (``--screenshot``): where there is no display the
+        window is an EGL surface.  Raises :class:`common.window.NoDisplay` (one line)
+        when no window can be opened."""
+        self.window = open_window(*self.size, caption=self.caption, visible=visible,
+                                  offscreen=offscreen)
+        import pyglet
+
+        self.pyglet = pyglet
+        graphics = pyglet.graphics
         self.batch = graphics.Batch()
         self.back = graphics.Group(order=0)  # images, tracks
         self.front = graphics.Group(order=1)  # bars, knobs, text

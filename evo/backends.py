@@ -1,4 +1,4 @@
-"""Evaluators: run a population's episodes serially, in a process pool, or on Ray.
+"""Population backends: run a population's episodes serially, in a process pool, or on Ray.
 
 Every backend splits the population into chunks and each chunk runs the same episode
 (seeded by the run seed and the generation; each agent's random start by its place in the
@@ -65,7 +65,7 @@ def assemble(units, results, n_episodes: int) -> dict[str, np.ndarray]:
                     for k in range(n_episodes)])
 
 
-class Evaluator:
+class Backend:
     """``evaluate(thetas (P, D), seed) -> {"fitness": (P,), ...}``.  ``seed``: one episode's
     seed, or a list of them: every genome then runs each episode and its fitness is the
     mean (see :func:`combine`)."""
@@ -85,7 +85,7 @@ class Evaluator:
         self.close()
 
 
-class SerialEvaluator(Evaluator):
+class SerialBackend(Backend):
     def __init__(self, spec: TaskSpec, chunk: int = 0):
         self.task = spec.build()
         self.chunk = chunk
@@ -138,7 +138,7 @@ def _eval_chunk(thetas: np.ndarray, seed: int, first_member: int) -> dict[str, n
     return _WORKER_TASK.evaluate(thetas, seed, first_member)
 
 
-class ProcessEvaluator(Evaluator):
+class ProcessBackend(Backend):
     """A pool of worker processes, each building the task once.  If a worker dies, the
     pool is rebuilt and the unfinished chunks run again (up to ``retries`` times)."""
 
@@ -193,7 +193,7 @@ class ProcessEvaluator(Evaluator):
 
 
 # -- ray -------------------------------------------------------------------------------
-class RayEvaluator(Evaluator):
+class RayBackend(Backend):
     """One Ray actor per worker, each building the task once (``pip install neuroevo[ray]``).
     ``address``: an existing cluster (``ray start --head``), or empty for a local one."""
 
@@ -235,12 +235,12 @@ class _RayWorker:
         return self.task.evaluate(thetas, seed, first_member)
 
 
-def make_evaluator(backend: str, spec: TaskSpec, workers: int = 0, address: str = "",
-                   chunk: int = 0) -> Evaluator:
+def make_backend(backend: str, spec: TaskSpec, workers: int = 0, address: str = "",
+                   chunk: int = 0) -> Backend:
     if backend == "serial":
-        return SerialEvaluator(spec, chunk)
+        return SerialBackend(spec, chunk)
     if backend == "process":
-        return ProcessEvaluator(spec, workers)
+        return ProcessBackend(spec, workers)
     if backend == "ray":
-        return RayEvaluator(spec, workers, address)
+        return RayBackend(spec, workers, address)
     raise ValueError(f"unknown backend {backend!r} (known: {', '.join(BACKENDS)})")

@@ -3,9 +3,9 @@
 :class:`Watch` owns the window: a world renderer from :mod:`sims.view` (cars from above,
 walkers from the side with a camera on the leader), and a panel with the generation, agents
 alive, best and mean fitness, a fitness-history graph and the leader's network with live
-activations.  :class:`WindowEvaluator` plugs it into :meth:`evo.run.EvolutionRun.run`: it
-advances the same :func:`evo.rollout.episode` generator the serial evaluator runs to the end,
-a few physics steps per frame, so the fitness it returns is the serial evaluator's, bit for
+activations.  :class:`WindowBackend` plugs it into :meth:`evo.run.EvolutionRun.run`: it
+advances the same :func:`evo.rollout.episode` generator the serial backend runs to the end,
+a few physics steps per frame, so the fitness it returns is the serial backend's, bit for
 bit.  The window only reads the world between steps.
 
 Keys (also shown in the window): space pause, F fast-forward to the next generation, R replay
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evo.evaluate import as_seeds, combine
+from evo.backends import as_seeds, combine
 from evo.rollout import episode
 from evo.run import EvaluationAborted
 
@@ -39,15 +39,6 @@ class WindowClosed(EvaluationAborted):
 
 class ScreenshotTaken(EvaluationAborted):
     """``--screenshot FILE --frames N``: the picture is saved, stop."""
-
-
-def finish(gen):
-    """Run an :func:`~evo.rollout.episode` generator to its end; returns its value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def leader_activations(net, theta: np.ndarray, obs: np.ndarray):
@@ -70,13 +61,13 @@ class Watch:
     to start with (1 at 60 fps is real time).  ``screenshot``/``frames``: save a PNG after
     that many frames, then raise :class:`ScreenshotTaken`.  ``offscreen``: allow an EGL
     surface where no display exists (for pictures).  Raises
-    :class:`sims.view.backend.NoDisplay` when no window can be made."""
+    :class:`common.window.NoDisplay` when no window can be made."""
 
     def __init__(self, task, *, title: str = "neuroevo", size=(1280, 720),
                  fps: float | None = 60.0, speed: float = 1.0, screenshot=None,
                  frames: int | None = None, offscreen: bool = False,
                  shots_dir: str | Path = ".", net=None):
-        from sims.view.backend import open_window
+        from common.window import open_window
 
         w, h = size
         if w < 800 or h < 520:
@@ -380,14 +371,14 @@ class Watch:
                 time.sleep(delay)
 
     def pixels(self) -> np.ndarray:
-        """The frame being drawn as ``(H, W, 3)`` RGB, bottom row first."""
-        from sims.view.backend import read_pixels
+        """The frame being drawn as ``(H, W, 3)`` RGB, top row first."""
+        from common.window import read_pixels
 
         return read_pixels(self.window)
 
     def save(self, path) -> Path:
         """Save the back buffer (call between drawing and ``flip``) as a PNG."""
-        from sims.view.backend import save_png
+        from common.window import save_png
 
         return save_png(path, self.pixels())
 
@@ -432,9 +423,9 @@ class Watch:
             pass
 
 
-class WindowEvaluator:
-    """An evaluator for :meth:`evo.run.EvolutionRun.run` that draws each generation in
-    ``watch``; returns exactly what ``SerialEvaluator(run.spec).evaluate`` returns."""
+class WindowBackend:
+    """A backend for :meth:`evo.run.EvolutionRun.run` that draws each generation in
+    ``watch``; returns exactly what ``SerialBackend(run.spec).evaluate`` returns."""
 
     workers = 1
 
@@ -445,7 +436,7 @@ class WindowEvaluator:
         watch.on_quit = self._checkpoint
         # Ctrl-C: the run's SIGINT handler sets ``_stop``; a watched generation can last
         # minutes, so stop at once (the unfinished generation is dropped, exit status 130)
-        watch.interrupted = lambda: bool(getattr(run, "_stop", False))
+        watch.interrupted = lambda: bool(run.stop)
 
     def _checkpoint(self) -> None:
         # Between generations the strategy's state is the last finished generation's:
@@ -466,17 +457,9 @@ class WindowEvaluator:
             world = task.world(len(thetas), s)
             gen = episode(world, task.network(), thetas, s)
             info, steps = watch.play(gen, world, thetas)
-            results.append(episode_result(task, info, steps))
+            results.append(task.result(info, steps))
         return combine(results)
 
     def close(self) -> None:
         pass  # the window belongs to the caller (it may linger after the run)
 
-
-def episode_result(task, info, steps) -> dict:
-    """What :meth:`evo.tasks.Task.evaluate` returns for one episode's ``info``."""
-    out = {"fitness": task.fitness(info)}
-    for col in task.columns:
-        out[col] = np.asarray(info[col], np.float64)
-    out["agent_steps"] = np.array(steps)
-    return out

@@ -2,7 +2,8 @@
 
 import pytest
 
-from evo.config import ConfigError, TrainRunConfig, load_config, named_config
+from common.config import ConfigError, load_config, named_config
+from nn.config import TrainRunConfig
 from tests.conftest import assert_user_error
 
 GOOD = """

@@ -13,9 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-from evo.config import build
-from evo.evaluate import SerialEvaluator
-from evo.evolve_config import EvolveConfig
+from common.config import build
+from evo.backends import SerialBackend
+from evo.config import EvolveConfig
 from evo.run import EvolutionRun
 from tests.conftest import REPO, assert_user_error, run_cli
 from tests.gui import gui  # noqa: F401 - the session fixture
@@ -32,7 +32,7 @@ def small_cfg(task="cars", **over):
 
 
 def make_watch(task, **kw):
-    from evo.watch import Watch
+    from neuroevo.watch import Watch
 
     kw.setdefault("fps", None)
     return Watch(task, offscreen=True, **kw)
@@ -45,7 +45,8 @@ def press(watch, *symbols):
 
 
 def test_importing_the_command_and_watch_does_not_import_pyglet():
-    code = ("import sys, evo.cli, evo.evolve_cmd, evo.watch, evo.run; evo.cli.build_parser(); "
+    code = ("import sys, neuroevo.cli, neuroevo.commands.evolve, neuroevo.watch, evo.run; "
+            "neuroevo.cli.build_parser(); "
             "sys.exit(1 if 'pyglet' in sys.modules else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
@@ -57,7 +58,7 @@ def test_importing_the_command_and_watch_does_not_import_pyglet():
     ("cars", {"episodes": 2, "cars": {"world": {**SMALL["cars"]["world"], "start_jitter": 2.0}}}),
 ])
 def test_a_window_run_gives_the_headless_fitness(gui, tmp_path, task, over):  # noqa: F811
-    from evo.watch import WindowEvaluator
+    from neuroevo.watch import WindowBackend
 
     cfg = small_cfg(task, **over)
     headless = EvolutionRun(cfg, tmp_path / "headless")
@@ -65,7 +66,7 @@ def test_a_window_run_gives_the_headless_fitness(gui, tmp_path, task, over):  # 
     windowed = EvolutionRun(cfg, tmp_path / "window")
     watch = make_watch(windowed.task, speed=8)
     try:
-        assert windowed.run(WindowEvaluator(windowed, watch)) == "completed"
+        assert windowed.run(WindowBackend(windowed, watch)) == "completed"
         assert watch.frame > 5  # it drew while simulating
     finally:
         watch.close()
@@ -78,12 +79,12 @@ def test_keys_pause_resume_speed_replay_and_fast_forward_leave_fitness_unchanged
         gui, tmp_path):  # noqa: F811
     from pyglet.window import key
 
-    from evo.watch import WindowEvaluator
+    from neuroevo.watch import WindowBackend
 
     cfg = small_cfg("cars")
     run = EvolutionRun(cfg, tmp_path / "run")
     thetas = run.strategy.ask(np.random.default_rng(0))
-    expected = SerialEvaluator(run.spec).evaluate(thetas, 11)
+    expected = SerialBackend(run.spec).evaluate(thetas, 11)
     watch = make_watch(run.task, speed=1, shots_dir=tmp_path)
     watch.best_ever = (thetas[4], 0.5)
     log = []  # (frame, world time, mode, paused) after each frame
@@ -107,7 +108,7 @@ def test_keys_pause_resume_speed_replay_and_fast_forward_leave_fitness_unchanged
 
     watch.frame_hooks.append(script)
     try:
-        got = WindowEvaluator(run, watch).evaluate(thetas, 11)
+        got = WindowBackend(run, watch).evaluate(thetas, 11)
     finally:
         watch.close()
     for k in expected:
@@ -133,13 +134,13 @@ def test_keys_pause_resume_speed_replay_and_fast_forward_leave_fitness_unchanged
 def test_esc_writes_a_checkpoint_and_stops_the_run(gui, tmp_path):  # noqa: F811
     from pyglet.window import key
 
-    from evo.watch import WindowEvaluator
+    from neuroevo.watch import WindowBackend
 
     run = EvolutionRun(small_cfg("cars", generations=3), tmp_path / "run")
     watch = make_watch(run.task, speed=4)
     watch.frame_hooks.append(lambda w: w.frame == 5 and press(w, key.ESCAPE))
     try:
-        status = run.run(WindowEvaluator(run, watch))
+        status = run.run(WindowBackend(run, watch))
     finally:
         watch.close()
     assert status == "interrupted" and watch.closed
@@ -148,18 +149,18 @@ def test_esc_writes_a_checkpoint_and_stops_the_run(gui, tmp_path):  # noqa: F811
 
 
 def test_ctrl_c_stops_a_watched_generation_at_once(gui, tmp_path):  # noqa: F811
-    from evo.watch import WindowEvaluator
+    from neuroevo.watch import WindowBackend
 
     run = EvolutionRun(small_cfg("cars", generations=3), tmp_path / "run")
     watch = make_watch(run.task, speed=1)
 
     def sigint(w):  # what the run's SIGINT handler does
         if w.frame == 5:
-            run._stop = True
+            run.stop.request()
 
     watch.frame_hooks.append(sigint)
     try:
-        status = run.run(WindowEvaluator(run, watch))
+        status = run.run(WindowBackend(run, watch))
     finally:
         watch.close()
     assert status == "interrupted" and not watch.closed and watch.frame == 5
@@ -169,7 +170,7 @@ def test_ctrl_c_stops_a_watched_generation_at_once(gui, tmp_path):  # noqa: F811
 def test_screenshot_shows_the_track_along_the_centerline_and_the_cars(gui, tmp_path):  # noqa: F811
     from matplotlib.image import imread
 
-    from evo.watch import ScreenshotTaken, WindowEvaluator
+    from neuroevo.watch import ScreenshotTaken, WindowBackend
     from sims.view import cars as view
 
     cfg = small_cfg("cars", population=12, cars={"world": {"max_time": 5.0}})
@@ -177,7 +178,7 @@ def test_screenshot_shows_the_track_along_the_centerline_and_the_cars(gui, tmp_p
     shot = tmp_path / "shot.png"
     watch = make_watch(run.task, speed=2, screenshot=shot, frames=40)
     try:
-        assert run.run(WindowEvaluator(run, watch)) == "interrupted"
+        assert run.run(WindowBackend(run, watch)) == "interrupted"
         renderer = watch.renderer
         height = watch.size[1]
     finally:
@@ -228,7 +229,7 @@ def test_evolve_and_replay_screenshots_from_the_command_line(gui, tmp_path):  # 
 
 def test_without_a_display_evolve_says_so_in_one_line_and_runs_headless(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    proc = subprocess.run([sys.executable, "-m", "evo", "evolve", "cars", "--population", "4",
+    proc = subprocess.run([sys.executable, "-m", "neuroevo", "evolve", "cars", "--population", "4",
                            "--generations", "1", "--set", "cars.world.max_time=1.0",
                            "--out", str(tmp_path / "run")],
                           capture_output=True, text=True, cwd=REPO, timeout=120,

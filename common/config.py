@@ -1,0 +1,263 @@
+"""The one strict YAML loader: every file the project reads (configs, tracks, creatures).
+
+Files are read with ``yaml.safe_load`` only (:func:`read_yaml`).  Configs become frozen
+dataclasses (:func:`build`, :func:`load_config`): unknown keys, wrong types and impossible
+values (a schema's ``validate()``) raise :class:`ConfigError` with one line naming the file
+and the key; ``--set a.b=value`` overrides are parsed as YAML scalars and checked exactly
+like values from the file.  Files with a free-form structure (tracks, creatures) check
+their keys and values with :func:`check_keys` and the ``as_*`` readers, which raise the
+same error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from common.errors import UserError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+class ConfigError(UserError):
+    """A config file or override is malformed (user error, exit status 2)."""
+
+
+# -- generic strict loading ----------------------------------------------------------------
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp, where: str) -> Any:
+    """Check ``value`` against the annotation ``tp``; return it (ints widen to float)."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{where}: invalid value {value!r}")
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, where)
+    if origin is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {_describe(value)}")
+        return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if tp is dict or origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {_describe(value)}")
+        return dict(value)
+    if tp is Any:
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {_describe(value)}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {_describe(value)}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {_describe(value)}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {_describe(value)}")
+        return value
+    raise TypeError(f"unsupported config type {_type_name(tp)} at {where}")
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    return f"{type(value).__name__} {value!r}"
+
+
+def build(cls, data: Any, where: str):
+    """Build dataclass ``cls`` from a mapping, strictly.  ``where`` prefixes errors,
+    e.g. ``"configs/mnist.yaml: train"``."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {_describe(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    sep = "." if not where.endswith(": ") else ""
+    for key in data:
+        if key not in fields:
+            raise ConfigError(f"{where}{sep}{key}: unknown key (known: {', '.join(fields)})")
+    kwargs = {k: _coerce(v, hints[k], f"{where}{sep}{k}") for k, v in data.items()}
+    try:
+        obj = cls(**kwargs)
+    except ValueError as e:  # a library dataclass that checks itself in __post_init__
+        raise ConfigError(f"{where.rstrip(': ')}: {str(e).splitlines()[0]}") from None
+    for key, problem in getattr(obj, "validate", lambda: [])():
+        raise ConfigError(f"{where}{sep}{key}: {problem} (got {getattr(obj, key)!r})")
+    return obj
+
+
+def read_yaml(path: str | Path, what: str = "config") -> dict:
+    """The mapping at the top of a YAML file (``{}`` for an empty file); ``what`` names
+    the kind of file in errors ("config", "track", "creature")."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what} file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        reason = getattr(e, "strerror", None) or e
+        raise ConfigError(f"{path}: cannot read {what} file ({reason})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}: malformed YAML{at}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {_describe(data)}")
+    return data
+
+
+# -- readers for free-form files (tracks, creatures) ---------------------------------------
+def check_keys(where: str, data: dict[str, Any], required: set[str],
+               optional: set[str]) -> None:
+    """Reject unknown keys and report missing required ones; ``where`` prefixes the message."""
+    unknown = sorted(str(k) for k in data if k not in required | optional)
+    if unknown:
+        allowed = ", ".join(sorted(required | optional))
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {allowed})")
+    missing = sorted(required - set(data))
+    if missing:
+        raise ConfigError(f"{where}: missing key(s) {', '.join(missing)}")
+
+
+def as_float(where: str, key: str, value: Any) -> float:
+    """A finite real number (int or float, not bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: '{key}' must be a number, got {type(value).__name__}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ConfigError(f"{where}: '{key}' must be finite")
+    return out
+
+
+def as_positive(where: str, key: str, value: Any) -> float:
+    """A finite number > 0."""
+    out = as_float(where, key, value)
+    if out <= 0:
+        raise ConfigError(f"{where}: '{key}' must be > 0, got {out:g}")
+    return out
+
+
+def as_int(where: str, key: str, value: Any) -> int:
+    """An integer (not bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: '{key}' must be an integer, got {type(value).__name__}")
+    return int(value)
+
+
+def as_str(where: str, key: str, value: Any) -> str:
+    """A string."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: '{key}' must be a string, got {type(value).__name__}")
+    return value
+
+
+def as_vec2(where: str, key: str, value: Any) -> tuple[float, float]:
+    """A pair of numbers [x, y]."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ConfigError(f"{where}: '{key}' must be a pair [x, y]")
+    return as_float(where, key, value[0]), as_float(where, key, value[1])
+
+
+# -- configs --------------------------------------------------------------------------------
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"train.lr=0.1"`` -> ``(["train", "lr"], 0.1)``; values are YAML scalars/lists."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text}: expected KEY=VALUE, e.g. train.lr=0.01")
+    key, _, raw = text.partition("=")
+    parts = key.strip().split(".")
+    if not all(parts):
+        raise ConfigError(f"--set {text}: malformed key {key!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return parts, value
+
+
+def _schema_has(cls, parts: list[str]) -> bool:
+    for i, part in enumerate(parts):
+        if not dataclasses.is_dataclass(cls):
+            # free-form mapping (e.g. data.options): anything below it is allowed
+            return i > 0 and cls in (dict,)
+        hints = typing.get_type_hints(cls)
+        if part not in hints:
+            return False
+        cls = hints[part]
+        if typing.get_origin(cls) is dict:
+            cls = dict
+    return True
+
+
+def apply_overrides(cls, raw: dict, overrides: list[str]) -> dict:
+    """Return a copy of ``raw`` with each ``KEY=VALUE`` set; unknown keys are errors."""
+    import copy
+
+    raw = copy.deepcopy(raw)
+    for text in overrides:
+        parts, value = parse_override(text)
+        if not _schema_has(cls, parts):
+            raise ConfigError(f"--set {text}: unknown key {'.'.join(parts)!r}")
+        node = raw
+        for part in parts[:-1]:
+            if node.get(part) is None:
+                node[part] = {}
+            elif not isinstance(node[part], dict):
+                raise ConfigError(f"--set {text}: {part!r} is not a mapping")
+            node = node[part]
+        node[parts[-1]] = value
+    return raw
+
+
+def load_config(cls, path: str | Path | None, overrides: list[str] = ()):
+    """Load ``cls`` from a YAML file (or defaults when ``path`` is None) plus overrides."""
+    raw = read_yaml(path) if path is not None else {}
+    where = f"{path}: " if path is not None else "config: "
+    build(cls, raw, where)  # errors in the file itself name the file
+    if overrides:
+        raw = apply_overrides(cls, raw, list(overrides))
+        where = f"{path or 'config'} with --set {' '.join(overrides)}: "
+    return build(cls, raw, where)
+
+
+def to_yaml(cfg) -> str:
+    return yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False, default_flow_style=None)
+
+
+def named_config(name: str) -> Path:
+    """``configs/NAME.yaml`` for a dataset or task name."""
+    path = CONFIG_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+        raise ConfigError(f"no config named {name!r} in {CONFIG_DIR} (known: {', '.join(known)})")
+    return path
+

@@ -1,3 +1,0 @@
-from evo.cli import run
-
-run()

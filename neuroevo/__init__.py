@@ -1,0 +1,4 @@
+"""The ``neuroevo`` application: the command line (:mod:`neuroevo.cli`, one module per
+command in :mod:`neuroevo.commands`), run folders and the live evolution window
+(:mod:`neuroevo.watch`).  The libraries it drives are ``nn`` (networks, backprop, image
+data), ``sims`` (physics worlds) and ``evo`` (strategies, generation loop, rollouts)."""

@@ -1,0 +1,3 @@
+from neuroevo.cli import run
+
+run()
