@@ -100,7 +100,8 @@ def ensure_display() -> str:
             _mode = "x"
         elif egl_available():
             os.environ.pop("DISPLAY", None)
-            _mode = "egl"
+            os.environ["NEUROEVO_HEADLESS"] = "1"  # every window of this process and its
+            _mode = "egl"  # children renders off screen, interactive ones too
         else:
             raise NoDisplay("no X display, Xvfb could not start and pyglet's EGL headless "
                             "mode failed (install xvfb and xauth, or libegl1 and "

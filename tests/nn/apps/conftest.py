@@ -1,10 +1,5 @@
-"""Fixtures for the window tests: a real display, tiny models.
-
-``display`` gives the tests a display: the one in $DISPLAY; else a private Xvfb
-(:func:`tests.gui.start_xvfb`, stopped at the end); else pyglet's EGL headless mode
-(NEUROEVO_HEADLESS=1).  When no window can be opened the tests are skipped locally and
-fail when CI is "true".
-"""
+"""Fixtures for the app window tests: the display (``gui``, from :mod:`tests.gui`, like
+every window test), tiny models and the shared data sets."""
 
 from __future__ import annotations
 
@@ -14,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.gui import start_xvfb, stop_xvfb
+from tests.gui import gui  # noqa: F401 - the display fixture of every window test
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SHARED_DATA = Path(os.environ.get("NEUROEVO_DATA", "").split(os.pathsep)[0]
@@ -23,35 +18,8 @@ SHARED_DATA = Path(os.environ.get("NEUROEVO_DATA", "").split(os.pathsep)[0]
 
 def skip_or_fail(msg: str):
     if IN_CI:
-        pytest.fail(msg + " (CI=true: the window tests must run)")
+        pytest.fail(msg + " (CI=true: these tests must run)")
     pytest.skip(msg)
-
-
-@pytest.fixture(scope="session")
-def display():
-    """Makes sure a window can be opened (in this process and in child processes)."""
-    saved = {k: os.environ.get(k) for k in ("DISPLAY", "NEUROEVO_HEADLESS")}
-    started = None
-    if not os.environ.get("DISPLAY") and os.environ.get("NEUROEVO_HEADLESS") != "1":
-        started = start_xvfb()
-        if started is not None:
-            os.environ["DISPLAY"] = started
-        else:
-            os.environ["NEUROEVO_HEADLESS"] = "1"
-    try:
-        from common.window import open_window
-
-        open_window(32, 32, "probe").close()
-    except Exception as e:  # no display, no GL, no EGL
-        skip_or_fail(f"no window can be opened: {type(e).__name__}: {e}")
-    yield os.environ.get("DISPLAY") or "headless"
-    if started is not None:
-        stop_xvfb()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 # -- tiny models ---------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_state_mistake_navigation_and_per_class_accuracy():
 
 
 @pytest.fixture
-def bars_browser(display, bars_model, make_bars):
+def bars_browser(gui, bars_model, make_bars):
     from nn.apps.browse import BrowseApp
     from nn.apps.preprocess import class_scores
 
@@ -115,7 +115,7 @@ def test_browse_refuses_non_image_sets(cli, save_tiny_model):
     assert len(lines) == 1 and "playground" in lines[0] and "Traceback" not in proc.stderr
 
 
-def test_browse_command_on_real_mnist(cli, display, save_tiny_model, need_shared_data,
+def test_browse_command_on_real_mnist(cli, gui, save_tiny_model, need_shared_data,
                                       tmp_path):
     data = need_shared_data("mnist")
     path = save_tiny_model([28, 28, 1], "mnist", data_options={"n_train": 100, "n_test": 300})

@@ -12,7 +12,7 @@ KEY_C, KEY_R, KEY_Z = ord("c"), ord("r"), ord("z")  # pyglet key symbols for let
 
 
 @pytest.fixture
-def draw_app(display, bars_model):
+def draw_app(gui, bars_model):
     from nn.apps.draw import DrawApp
 
     apps = []
@@ -139,7 +139,7 @@ def test_draw_refuses_colour_models_in_one_line(cli, save_tiny_model):
     assert "colour" in lines[0]
 
 
-def test_draw_command_runs_frames_and_saves_a_screenshot(cli, display, save_tiny_model,
+def test_draw_command_runs_frames_and_saves_a_screenshot(cli, gui, save_tiny_model,
                                                          tmp_path):
     path = save_tiny_model([28, 28, 1], "mnist")
     shot = tmp_path / "draw.png"

@@ -61,7 +61,7 @@ def test_pictures_are_numpy_images():
 
 
 @pytest.fixture
-def playground_app(display):
+def playground_app(gui):
     from nn.apps.playground import PlaygroundApp
 
     apps = []
@@ -186,7 +186,7 @@ def test_hidden_size_activation_and_set_controls(playground_app):
     assert app.more.text == "parameters 29-40 of 42"
 
 
-def test_playground_command(cli, display, tmp_path):
+def test_playground_command(cli, gui, tmp_path):
     shot = tmp_path / "playground.png"
     proc = cli("playground", "--learn", "--frames", "30", "--screenshot", str(shot))
     assert proc.returncode == 0, proc.stderr
