@@ -2,7 +2,7 @@
 back, writing PNG files, and the one "no display" error.
 
 Used by every window of the project (the image apps in :mod:`nn.apps`, the world renderers'
-windows in :mod:`neuroneuroneuroevo.watch`).  pyglet is imported only inside :func:`open_window`,
+windows in :mod:`neuroevo.watch`).  pyglet is imported only inside :func:`open_window`,
 after choosing the platform: an X display when one answers (or any desktop on
 Windows/macOS), otherwise, for pictures only (``offscreen=True``, what ``--screenshot``
 asks for), pyglet's EGL headless mode (software rendering through Mesa's llvmpipe works).
