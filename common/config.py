@@ -1,6 +1,8 @@
 """The one strict YAML loader: every file the project reads (configs, tracks, creatures).
 
-Files are read with ``yaml.safe_load`` only (:func:`read_yaml`).  Configs become frozen
+Files are read with a ``yaml.SafeLoader`` only (:func:`read_yaml`, :func:`parse_yaml`) that
+also reads every number people write as one (``1e-3``, ``1E3``, ``.5``, ``5.``; PyYAML's
+YAML 1.1 rules read ``1e-3`` as a string).  Configs become frozen
 dataclasses (:func:`build`, :func:`load_config`): unknown keys, wrong types and impossible
 values (a schema's ``validate()``) raise :class:`ConfigError` with one line naming the file
 and the key; ``--set a.b=value`` overrides are parsed as YAML scalars and checked exactly
@@ -12,7 +14,9 @@ same error.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
+import re
 import types
 import typing
 from pathlib import Path
@@ -27,6 +31,31 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 class ConfigError(UserError):
     """A config file or override is malformed (user error, exit status 2)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` whose floats follow YAML 1.2: ``1e-3`` and ``1E3`` are numbers."""
+
+
+_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
+                     |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+                     |[-+]?\.(?:inf|Inf|INF)
+                     |\.(?:nan|NaN|NAN))$""", re.X)
+_Loader.yaml_implicit_resolvers = {k: list(v) for k, v in
+                                   yaml.SafeLoader.yaml_implicit_resolvers.items()}
+for _first in "-+0123456789.":
+    _Loader.yaml_implicit_resolvers[_first] = [
+        (tag, rx) for tag, rx in _Loader.yaml_implicit_resolvers.get(_first, [])
+        if tag != "tag:yaml.org,2002:float"]
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+# ints are tried first, so "12" stays an int and only what is not an int becomes a float
+for _first in "-+0123456789":
+    _Loader.yaml_implicit_resolvers[_first].sort(key=lambda r: r[0] != "tag:yaml.org,2002:int")
+
+
+def parse_yaml(text: str):
+    """YAML text -> Python data, safely (no objects), with YAML 1.2 numbers."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 # -- generic strict loading ----------------------------------------------------------------
@@ -74,6 +103,8 @@ def _coerce(value: Any, tp, where: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {_describe(value)}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a finite number, got {value}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -100,7 +131,9 @@ def build(cls, data: Any, where: str):
     sep = "." if not where.endswith(": ") else ""
     for key in data:
         if key not in fields:
-            raise ConfigError(f"{where}{sep}{key}: unknown key (known: {', '.join(fields)})")
+            hint = did_you_mean(str(key), fields)
+            raise ConfigError(f"{where}{sep}{key}: unknown key{hint} (known: "
+                              f"{', '.join(fields)})")
     kwargs = {k: _coerce(v, hints[k], f"{where}{sep}{k}") for k, v in data.items()}
     try:
         obj = cls(**kwargs)
@@ -123,7 +156,7 @@ def read_yaml(path: str | Path, what: str = "config") -> dict:
         reason = getattr(e, "strerror", None) or e
         raise ConfigError(f"{path}: cannot read {what} file ({reason})") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
@@ -198,10 +231,27 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not all(parts):
         raise ConfigError(f"--set {text}: malformed key {key!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = parse_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     return parts, value
+
+
+def did_you_mean(name: str, known) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``known``, or ``""``."""
+    close = difflib.get_close_matches(name, [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def schema_keys(cls, prefix: str = "") -> list[str]:
+    """Every dotted key of the dataclass ``cls``: ``["train.lr", "train.epochs", ...]``."""
+    keys = []
+    for name, tp in typing.get_type_hints(cls).items():
+        if dataclasses.is_dataclass(tp):
+            keys += schema_keys(tp, f"{prefix}{name}.")
+        else:
+            keys.append(prefix + name)
+    return keys
 
 
 def _schema_has(cls, parts: list[str]) -> bool:
@@ -226,7 +276,9 @@ def apply_overrides(cls, raw: dict, overrides: list[str]) -> dict:
     for text in overrides:
         parts, value = parse_override(text)
         if not _schema_has(cls, parts):
-            raise ConfigError(f"--set {text}: unknown key {'.'.join(parts)!r}")
+            key = ".".join(parts)
+            raise ConfigError(f"--set {text}: unknown key {key!r}"
+                              f"{did_you_mean(key, schema_keys(cls))}")
         node = raw
         for part in parts[:-1]:
             if node.get(part) is None:
@@ -253,11 +305,12 @@ def to_yaml(cfg) -> str:
     return yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False, default_flow_style=None)
 
 
-def named_config(name: str) -> Path:
-    """``configs/NAME.yaml`` for a dataset or task name."""
+def named_config(name: str, known: list[str] | None = None, what: str = "config") -> Path:
+    """``configs/NAME.yaml`` for a dataset or task name.  ``known``: the names this command
+    accepts (default every shipped config); an unknown name gets a suggestion."""
     path = CONFIG_DIR / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
-        raise ConfigError(f"no config named {name!r} in {CONFIG_DIR} (known: {', '.join(known)})")
+    names = known if known is not None else sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    if name not in names or not path.is_file():
+        raise ConfigError(f"no {what} named {name!r}{did_you_mean(name, names)} (known: "
+                          f"{', '.join(names)})")
     return path
-

@@ -1,5 +1,7 @@
 """Strict configs: every bad input is one line naming the file and key, exit status 2."""
 
+import re
+
 import pytest
 
 from common.config import ConfigError, load_config, named_config
@@ -97,3 +99,47 @@ def test_cli_set_is_checked(tmp_path, cli):
     assert_user_error(proc, "train.batch_size")
     proc = cli("train", "fruit", "--epochs", "-1", "--out", str(tmp_path / "r"))
     assert_user_error(proc, "train.epochs")
+
+
+# -- numbers as people write them, and numbers that are not numbers ----------------------------
+@pytest.mark.parametrize("text,value", [("1e-3", 1e-3), ("1E3", 1e3), (".5", 0.5), ("5.", 5.0),
+                                        ("2.5e+2", 250.0), ("+1.5E-2", 0.015), ("3", 3.0)])
+def test_every_written_number_is_a_number(tmp_path, text, value):
+    cfg = load_config(TrainRunConfig, write(tmp_path, f"train: {{lr: {text}}}"))
+    assert cfg.train.lr == value and isinstance(cfg.train.lr, float)
+    cfg = load_config(TrainRunConfig, None, [f"train.lr={text}"])
+    assert cfg.train.lr == value
+
+
+def test_integers_stay_integers_and_words_stay_words():
+    from common.config import parse_yaml
+
+    assert parse_yaml("12") == 12 and isinstance(parse_yaml("12"), int)
+    assert parse_yaml("[1e-3, x, 1e, e3, nan]") == [0.001, "x", "1e", "e3", "nan"]
+
+
+@pytest.mark.parametrize("override,key", [("train.lr=.nan", "train.lr"),
+                                          ("train.l2=.inf", "train.l2"),
+                                          ("train.momentum=-.inf", "train.momentum")])
+def test_non_finite_values_are_refused_where_they_are_read(override, key):
+    with pytest.raises(ConfigError, match=rf"{re.escape(key)}: expected a finite number"):
+        load_config(TrainRunConfig, None, [override])
+
+
+def test_evolution_values_are_checked_for_finiteness_too(cli, tmp_path):
+    proc = cli("evolve", "cars", "--headless", "--generations", "1", "--out",
+               str(tmp_path / "r"), "--set", "strategy.ga.mutation_sigma=.nan")
+    assert_user_error(proc, "strategy.ga.mutation_sigma", "finite")
+
+
+# -- suggestions --------------------------------------------------------------------------------
+def test_unknown_keys_and_names_get_a_suggestion(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown key 'train\.lrr' \(did you mean 'train\.lr'"):
+        load_config(TrainRunConfig, None, ["train.lrr=0.1"])
+    with pytest.raises(ConfigError, match=r"hiden: unknown key \(did you mean 'hidden'\?\)"):
+        load_config(TrainRunConfig, write(tmp_path, "model: {hiden: [3]}"))
+    with pytest.raises(ConfigError, match=r"'mnsit' \(did you mean 'mnist'\?\)"):
+        named_config("mnsit")
+    with pytest.raises(ConfigError) as err:
+        named_config("zzzz")
+    assert "did you mean" not in str(err.value)
