@@ -2,3 +2,5 @@
 command in :mod:`neuroevo.commands`), run folders and the live evolution window
 (:mod:`neuroevo.watch`).  The libraries it drives are ``nn`` (networks, backprop, image
 data), ``sims`` (physics worlds) and ``evo`` (strategies, generation loop, rollouts)."""
+
+__version__ = "0.2.0"

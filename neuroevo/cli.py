@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
+from common.config import did_you_mean
 from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, UserError
+from neuroevo import __version__
 
 # Each module defines ``add_commands(subparsers)``; a command's ``func`` default names the
 # function that runs it as "module:function".  Keep these modules' top-level imports light:
@@ -20,11 +23,28 @@ COMMAND_MODULES = [f"neuroevo.commands.{name}" for name in
                    ("train", "evolve", "compare", "windows")]
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument error is one line, like every other user error (the usage block stays
+    on ``--help``)."""
+
+    def error(self, message: str):
+        m = re.search(r"invalid choice: '?([^'\s]+)'? \(choose from (.*)\)", message)
+        if m:  # say which choice was probably meant
+            choices = [c.strip(" '\"") for c in m.group(2).split(",")]
+            message += did_you_mean(m.group(1), choices).replace(" (", "; ").rstrip(")")
+        raise ArgumentError(f"{message} (see: {self.prog} --help)")
+
+
+class ArgumentError(UserError):
+    """A command line that argparse cannot read."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="neuroevo",
         description="One NumPy neural network, trained by gradient descent and by evolution.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(sub)
@@ -37,8 +57,12 @@ def _resolve(spec: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
     try:
+        args = parser.parse_args(argv)
+        if args.command is None:  # bare `neuroevo`: the list of commands
+            parser.print_help()
+            return 0
         return int(_resolve(args.func)(args) or 0)
     except UserError as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__

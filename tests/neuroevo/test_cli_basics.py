@@ -1,0 +1,49 @@
+"""The command line itself: version, the bare command, argument errors as one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import assert_user_error
+
+
+def test_version(cli):
+    from neuroevo import __version__
+
+    proc = cli("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"neuroevo {__version__}"
+
+
+def test_bare_command_lists_the_commands(cli):
+    proc = cli()
+    assert proc.returncode == 0, proc.stderr
+    for command in ("train", "evaluate", "export", "evolve", "replay", "compare", "draw",
+                    "browse", "playground"):
+        assert f"    {command}" in proc.stdout
+    assert "required" not in proc.stderr
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["evolve", "car"], ["invalid choice: 'car'", "did you mean 'cars'?"]),
+    (["compare", "cifar10"], ["invalid choice: 'cifar10'"]),
+    (["export", "--format", "onnx", "model.npz"], ["--format", "'onnx'"]),
+    (["trian"], ["did you mean 'train'?"]),
+    (["evolve", "cars", "--generations", "many"], ["--generations", "'many'"]),
+])
+def test_argument_errors_are_one_line(cli, args, fragments):
+    proc = cli(*args)
+    assert_user_error(proc, *fragments)
+    assert "usage:" not in proc.stderr
+
+
+def test_every_option_has_a_help_text():
+    import argparse
+
+    from neuroevo.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {'/'.join(a.option_strings) or a.dest}"
+               for name, p in sub.choices.items() for a in p._actions
+               if not a.help and not isinstance(a, argparse._HelpAction)]
+    assert not missing, missing
