@@ -65,6 +65,14 @@ def read_model_file(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     if not path.is_file():
         raise ModelFileError(f"{where}: no such model file")
     try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise ModelFileError(f"{where}: cannot read model file ({e.strerror or e})") from None
+    if magic != b"PK\x03\x04":  # every .npz is a zip archive
+        raise ModelFileError(f"{where}: not a model file (a model.npz or best.npz written by "
+                             f"neuroevo is expected)")
+    try:
         with np.load(path, allow_pickle=False) as z:
             if "theta" not in z.files or "meta" not in z.files:
                 raise ModelFileError(f"{where}: not a neuroevo model (arrays 'theta' and 'meta' "
@@ -75,7 +83,13 @@ def read_model_file(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
                     and "in_scale" in z.files else None)
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
+    except ValueError as e:
+        if "pickle" in str(e):  # an object array: never unpickled
+            raise ModelFileError(f"{where}: not a model file (it holds Python objects, which "
+                                 f"are never loaded)") from None
+        raise ModelFileError(f"{where}: not a readable model file (truncated or corrupt: "
+                             f"{str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
         raise ModelFileError(f"{where}: not a readable model file (truncated or corrupt: "
                              f"{str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     try:

@@ -67,12 +67,13 @@ def rewrite(path, theta=None, meta=None):
 
 @pytest.mark.parametrize("case,fragment", [
     ("truncated", "truncated or corrupt"),
-    ("garbage", "truncated or corrupt"),
+    ("garbage", "not a model file"),
+    ("text", "not a model file"),
     ("version", "version 99"),
     ("shape", "parameters stored"),
     ("missing", "no such model file"),
     ("foreign", "not a neuroevo model"),
-    ("pickled", "truncated or corrupt"),
+    ("pickled", "not a model file"),
 ])
 def test_bad_files_raise_one_line(saved, tmp_path, case, fragment):
     _, path = saved
@@ -81,6 +82,8 @@ def test_bad_files_raise_one_line(saved, tmp_path, case, fragment):
         path.write_bytes(data[: len(data) // 2])
     elif case == "garbage":
         path.write_bytes(b"\x00" * 100)
+    elif case == "text":  # e.g. `neuroevo evaluate README.md`
+        path.write_text("# a README\n\nnot a model\n")
     elif case == "version":
         rewrite(path, meta={"version": 99})
     elif case == "shape":
@@ -95,6 +98,7 @@ def test_bad_files_raise_one_line(saved, tmp_path, case, fragment):
         load_model(path)
     msg = str(info.value)
     assert fragment in msg and "\n" not in msg and str(path) in msg
+    assert "allow_pickle" not in msg and "unsafe" not in msg  # never advice to unpickle
 
 
 def test_input_standardisation_round_trips_and_exports(tmp_path):
