@@ -134,7 +134,6 @@ def build_candidate_table(
     rank = np.arange(len(key)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     table = np.full((n_rows, k_max), n_seg, dtype=np.int32)
     table[key, rank] = seg
-    assert len(centres) == m * (lanes + 2)
     return table, rho
 
 
@@ -208,7 +207,6 @@ class RaySensor:
                 np.append(e[:, 1], 0.0),
             ]
         )  # (4, S+1)
-        assert self.seg.shape[1] == n_seg + 1
         # a reading tests only as many candidates as its rays need
         self._counts = candidate_counts(track, self.range, lanes, bins)  # (C * B,)
         self._lane_scale = lanes / track.width

@@ -58,3 +58,12 @@ def test_pyglet_is_imported_only_by_the_window_modules():
                     not rel.startswith(WINDOW_MODULES):
                 bad.append(rel)
     assert not bad, bad
+
+
+def test_no_assert_checks_anything_at_run_time():
+    """``assert`` vanishes under ``python -O``: the packages raise real errors instead."""
+    found = [f"{path.relative_to(REPO)}:{node.lineno}"
+             for package in ALLOWED for path in sources(package)
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Assert)]
+    assert not found, found
