@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -17,9 +18,26 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from common.errors import UserError
 from evo.tasks import TaskSpec
 
 BACKENDS = ("serial", "process", "ray")
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask, and a container's CPU quota
+    (cgroup v2 ``cpu.max``) when that is lower; at least 1."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        n = os.cpu_count() or 1
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
 
 
 def split(n: int, parts: int) -> list[slice]:
@@ -145,7 +163,7 @@ class ProcessBackend(Backend):
     def __init__(self, spec: TaskSpec, workers: int = 0, chunks_per_worker: int = 1,
                  retries: int = 3):
         self.spec = spec
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or usable_cpus()
         self.chunks_per_worker = chunks_per_worker
         self.retries = retries
         self._pool: ProcessPoolExecutor | None = None
@@ -193,38 +211,99 @@ class ProcessBackend(Backend):
 
 
 # -- ray -------------------------------------------------------------------------------
+LOCAL_RAY_IP = "127.0.0.2"
+
+
+class BackendUnavailable(UserError):
+    """A backend whose optional extra is not installed (one line, exit status 2)."""
+
+
 class RayBackend(Backend):
     """One Ray actor per worker, each building the task once (``pip install neuroevo[ray]``).
-    ``address``: an existing cluster (``ray start --head``), or empty for a local one."""
+    ``address``: an existing cluster (``ray start --head``; the actors spread over its
+    nodes), or empty for a local Ray that :meth:`close` shuts down again (a joined cluster
+    keeps running).  An actor that dies mid-generation (its process or node gone) is
+    replaced and its pieces run again, up to ``retries`` times a generation."""
 
-    def __init__(self, spec: TaskSpec, workers: int = 0, address: str = ""):
+    def __init__(self, spec: TaskSpec, workers: int = 0, address: str = "",
+                 retries: int = 3):
         try:
             import ray
         except ImportError:
-            raise ValueError("the ray backend needs Ray: pip install 'neuroevo[ray]'") from None
+            raise BackendUnavailable("the ray backend needs Ray: pip install "
+                                     "'neuroevo[ray]'") from None
         self._ray = ray
+        self.spec = spec
+        self.retries = retries
+        self.restarts = 0  # actors replaced after dying
+        self._started = False
         if not ray.is_initialized():
             kw = dict(include_dashboard=False, log_to_driver=False)
-            if address:
-                ray.init(address=address, **kw)
-            else:
-                ray.init(num_cpus=workers or os.cpu_count(), **kw)
+            try:
+                if address:
+                    host = address.rpartition(":")[0]
+                    if host.startswith("127."):  # a cluster on this machine's loopback
+                        kw["_node_ip_address"] = host
+                    ray.init(address=address, **kw)
+                else:  # a Ray of our own, on the loopback only (Ray would take 127.0.0.1
+                    # to mean "this machine's network address")
+                    ray.init(num_cpus=workers or usable_cpus(), _node_ip_address=LOCAL_RAY_IP,
+                             **kw)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                where = f"the Ray cluster at {address}" if address else "a local Ray"
+                raise BackendUnavailable(f"cannot start or join {where}: "
+                                         f"{str(e).strip().splitlines()[0]}") from None
+            self._started = True
         self.workers = workers or int(ray.cluster_resources().get("CPU", 1))
-        actor = ray.remote(num_cpus=1)(_RayWorker)
-        self._actors = [actor.remote(spec) for _ in range(self.workers)]
+        # SPREAD: one actor per node before two on any node
+        self._actor_class = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_RayWorker)
+        self._actors = [self._new_actor() for _ in range(self.workers)]
+        if address:
+            print(f"ray: {self.workers} actors on {self.nodes()} node(s) of the cluster at "
+                  f"{address}", file=sys.stderr)
+
+    def _new_actor(self):
+        return self._actor_class.remote(self.spec)
+
+    def nodes(self) -> int:
+        """How many cluster nodes the actors run on."""
+        ray = self._ray
+        return len(set(ray.get([a.node.remote() for a in self._actors])))
 
     def evaluate(self, thetas, seed):
+        ray = self._ray
         seeds = as_seeds(seed)
         parts = work_units(len(thetas), seeds, self.workers)
-        refs = [self._actors[i % len(self._actors)].evaluate.remote(thetas[s], seeds[e],
-                                                                    s.start)
-                for i, (e, s) in enumerate(parts)]
-        return assemble(parts, self._ray.get(refs), len(seeds))
+        results: dict[int, dict] = {}
+        for attempt in range(self.retries + 1):
+            pending = {i: (i % len(self._actors), self._actors[i % len(self._actors)]
+                           .evaluate.remote(thetas[s], seeds[e], s.start))
+                       for i, (e, s) in enumerate(parts) if i not in results}
+            dead = set()
+            for i, (k, ref) in pending.items():
+                try:
+                    results[i] = ray.get(ref)
+                except ray.exceptions.RayActorError:  # the actor (or its node) died
+                    dead.add(k)
+            if not dead:
+                break
+            if attempt == self.retries:
+                raise RuntimeError(f"Ray actors died {self.retries + 1} times in a row")
+            for k in dead:  # replace the dead actors, then rerun what they had
+                self._actors[k] = self._new_actor()
+                self.restarts += 1
+        return assemble(parts, [results[i] for i in range(len(parts))], len(seeds))
 
     def close(self):
         for a in getattr(self, "_actors", []):
-            self._ray.kill(a)
+            try:
+                self._ray.kill(a)
+            except Exception:  # noqa: BLE001 - already dead: nothing to release
+                pass
         self._actors = []
+        if self._started:  # ours: a local Ray stops, a joined cluster is only left
+            self._ray.shutdown()
+            self._started = False
 
 
 class _RayWorker:
@@ -234,9 +313,17 @@ class _RayWorker:
     def evaluate(self, thetas, seed, first_member=0):
         return self.task.evaluate(thetas, seed, first_member)
 
+    def node(self) -> str:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
+    def pid(self) -> int:
+        return os.getpid()
+
 
 def make_backend(backend: str, spec: TaskSpec, workers: int = 0, address: str = "",
-                   chunk: int = 0) -> Backend:
+                 chunk: int = 0) -> Backend:
     if backend == "serial":
         return SerialBackend(spec, chunk)
     if backend == "process":
