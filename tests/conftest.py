@@ -1,4 +1,9 @@
-"""Shared test helpers: running the command line in a subprocess."""
+"""Shared test helpers: running the command line in a subprocess, and the one rule for skips.
+
+The rule: a test that cannot run here (no display, no data set, no optional extra) calls
+``pytest.skip`` with its reason.  When ``CI=true`` this hook turns every such skip into a
+failure, because CI provides everything (see .ci/run); nothing is silently left out there.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,28 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").strip().lower() == "true"
+
+pytest_plugins = ["pytester"]  # tests of this rule run pytest on small test files
+
+
+def _fail_in_ci(report) -> None:
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but CI=true requires it to run: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_in_ci(outcome.get_result())  # a module skipped as a whole (importorskip)
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300,

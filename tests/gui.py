@@ -6,8 +6,8 @@ exit).  Without Xvfb it returns "egl" when pyglet's EGL headless mode can make a
 (checked in a subprocess, because pyglet fixes its window platform on first import).
 Otherwise it raises :class:`common.window.NoDisplay`.
 
-The ``gui`` fixture turns that into ``pytest.skip`` locally and ``pytest.fail`` in CI
-(``CI=true``): there the window tests must run.
+The ``gui`` fixture turns that into ``pytest.skip`` (which fails the test in CI:
+tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -111,10 +111,8 @@ def ensure_display() -> str:
 
 @pytest.fixture(scope="session")
 def gui() -> str:
-    """A display for window tests: "x" or "egl".  Skips locally, fails in CI, if none."""
+    """A display for window tests: "x" or "egl".  Skips the test if there is none."""
     try:
         return ensure_display()
     except NoDisplay as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"window tests need a display in CI: {e}")
         pytest.skip(str(e))

@@ -28,11 +28,7 @@ SMALL = ["--population", "8", "--generations", "3", "--headless", "--quiet",
 
 
 def need_ray():
-    if os.environ.get("CI") == "true":
-        import ray  # CI installs the extra: a missing Ray fails there
-
-        return ray
-    return pytest.importorskip("ray")
+    return pytest.importorskip("ray")  # CI installs the extra (a skip fails there)
 
 
 def small_cfg(**over) -> EvolveConfig:

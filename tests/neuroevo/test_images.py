@@ -1,5 +1,5 @@
-"""Image classification end to end on the real shared data (skipped locally when the data
-are missing; CI=true makes that a failure)."""
+"""Image classification end to end on the real shared data (skipped when the data are
+missing, which fails the test in CI: tests/conftest.py)."""
 
 import json
 import os
@@ -20,8 +20,6 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 def need(path: Path) -> Path:
     if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"real data missing in CI: {path}")
         pytest.skip(f"real data not found: {path}")
     return path
 
