@@ -133,6 +133,26 @@ def test_member_policy_is_forward_population_with_one_sample_each(dtype, normali
         net.member_policy(np.zeros((7, net.num_params - 1)))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("normalised", [False, True])
+def test_member_policy_matches_a_plain_loop_over_members(dtype, normalised):
+    """The independent reference: each member's own network, one forward pass each."""
+    net = make(dtype)
+    rng = np.random.default_rng(6)
+    if normalised:
+        net.set_input_norm(rng.normal(size=6), rng.uniform(0.5, 2.0, 6))
+    thetas = rng.normal(0, 0.5, (5, net.num_params)).astype(dtype)
+    x = rng.normal(size=(5, 6)).astype(dtype)
+    expected = []
+    for theta, xi in zip(thetas, x):
+        member = net.clone()
+        member.set_params(theta)
+        expected.append(member.forward(xi[None, :])[0])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(net.member_policy(thetas)(x), np.array(expected), rtol=tol,
+                               atol=tol)
+
+
 def test_invalid_networks():
     with pytest.raises(ValueError):
         Network([3], [])
