@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -221,15 +220,12 @@ def test_download_checksum_failure_is_reported(tmp_path, http_server):
 
 def test_real_mnist(shared_data, need):
     need(shared_data / "mnist" / "train-images-idx3-ubyte.gz")
-    t = time.perf_counter()
-    d = load_mnist(shared_data)  # checksums verified
-    elapsed = time.perf_counter() - t
+    d = load_mnist(shared_data)  # checksums verified (its speed: bench/bench_data.py)
     assert d.x_train.shape == (60000, 784) and d.x_test.shape == (10000, 784)
     assert list(d.y_train[:8]) == [5, 0, 4, 1, 9, 2, 1, 3]
     assert list(d.y_test[:5]) == [7, 2, 1, 0, 4]
     assert np.bincount(d.y_train).tolist()[:3] == [5923, 6742, 5958]
     assert d.x_train.max() == 1.0 and d.x_train.min() == 0.0
-    assert elapsed < 5.0  # about 0.7 s on the reference machine; generous for shared CI
 
 
 def test_real_mnist_via_subfolder_and_registry(shared_data, need):
