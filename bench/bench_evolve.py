@@ -8,17 +8,17 @@ speed-up.
     .venv/bin/python bench/bench_evolve.py walkers [--seeds 3] [--generations 100]
 
 ``laps`` runs ``configs/cars.yaml`` with ``until_lap`` for each seed and reports the
-generation (counted from 1) at which the best car first completes a lap, and the wall time,
-with medians.  ``pool`` first evolves a population for a few generations (so it holds the
-mutated clones of good drivers that evolution evaluates most of the time, not random
-policies that crash at once), then evaluates that population serially (pinned to each of
-the pool's cores in turn: the cores of a shared machine often run at different speeds) and
-with a 2-worker process pool (workers started beforehand), alternating, and reports
-car-steps per second and the ratio, for each population size given.  ``split`` times, in
-one process on one core, the whole population's episode against each half's (the most two
-workers can gain) and a step with one car.  ``generalise`` evolves ``configs/cars.yaml``
-for each seed and replays its best car once on procedural tracks it never saw
-(``procedural:100`` onwards), counting laps.
+generation (counted from 1, as in ``fitness.csv``) at which the best car first completes a
+lap, and the wall time, with medians.  ``pool`` first evolves a population for a few
+generations (so it holds the mutated clones of good drivers that evolution evaluates most of
+the time, not random policies that crash at once), then evaluates that population serially
+(pinned to each of the pool's cores in turn: the cores of a shared machine often run at
+different speeds) and with a 2-worker process pool (workers started beforehand),
+alternating, and reports car-steps per second and the ratio, for each population size given.
+``split`` times, in one process on one core, the whole population's episode against each
+half's (the most two workers can gain) and a step with one car.  ``generalise`` evolves
+``configs/cars.yaml`` for each seed and replays its best car once on procedural tracks it
+never saw (``procedural:100`` onwards), counting laps.
 ``walkers`` evolves ``configs/walkers.yaml`` and reports the best distance in body lengths.
 """
 
@@ -50,7 +50,8 @@ def laps(args) -> None:
         run = EvolutionRun(cfg, out)
         status = run.run()
         dt = time.perf_counter() - t0
-        g = run.generation if status == "lap" else float("inf")
+        # the lapping generation as fitness.csv and `evolve --until-lap` number it (from 1)
+        g = run.rows[-1]["generation"] if status == "lap" else float("inf")
         gens.append(g)
         secs.append(dt)
         print(f"| {seed} | {g} | {dt:.1f} |", flush=True)

@@ -169,7 +169,10 @@ def run_classification(method: str, data, cfg: CompareConfig, seed: int, budget:
 
 
 def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: None) -> dict:
-    """Evolve cars with ``method`` for ``budget`` seconds: best fitness per generation."""
+    """Evolve cars with ``method`` for ``budget`` seconds: best fitness per generation.
+    The curve's generations count from 1, as in ``fitness.csv``; the seeds are those of
+    :class:`evo.run.EvolutionRun` (0-based index ``g``), so with the same configuration
+    the best of generation N is the ``best_ever`` of ``fitness.csv``'s generation N."""
     from evo.backends import make_backend
     from evo.run import ask_rng, generation_seeds
     from evo.tasks import TaskSpec
@@ -190,7 +193,7 @@ def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: N
         fit = backend.evaluate(params, generation_seeds(seed, g, evolve_cfg.episodes))[
             "fitness"]
         strategy.tell(params, fit)
-        g += 1
+        g += 1  # generation g (counted from 1) is done
         curve["seconds"].append(time.perf_counter() - t0)
         curve["generation"].append(g)
         curve["best"].append(strategy.best_fitness)
@@ -225,12 +228,14 @@ def summarize_classification(results: dict[str, list[dict]]) -> list[dict]:
     return rows, target
 
 
-def plot_classification(results, path, title):
+def classification_figure(results, title):
+    """Test accuracy against training seconds and against sample evaluations (mean over
+    seeds, the band from the worst to the best seed); one legend, right of the axes."""
     from matplotlib.figure import Figure
 
-    from nn.plots import save_figure
+    from nn.plots import legend_outside
 
-    fig = Figure(figsize=(11, 4.2))
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
     ax_t, ax_e = fig.subplots(1, 2)
     for m, runs in results.items():
         for ax, key in ((ax_t, "seconds"), (ax_e, "evaluations")):
@@ -249,18 +254,25 @@ def plot_classification(results, path, title):
         ax.set_xscale("log")
         ax.set_ylabel("test accuracy")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+    legend_outside(fig, ax_t)
     fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
+    return fig
 
 
-def plot_cars(results, path, title):
-    from matplotlib.figure import Figure
-
+def plot_classification(results, path, title):
     from nn.plots import save_figure
 
-    fig = Figure(figsize=(11, 4.2))
+    save_figure(classification_figure(results, title), path)
+
+
+def cars_figure(results, title):
+    """Best fitness by generation (whole-number ticks, from 1) and by second, a line per
+    method and seed; one legend, right of the axes."""
+    from matplotlib.figure import Figure
+
+    from nn.plots import integer_ticks, legend_outside
+
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
     ax_g, ax_s = fig.subplots(1, 2)
     for m, runs in results.items():
         color = None
@@ -272,13 +284,19 @@ def plot_cars(results, path, title):
             ax_s.plot(c["seconds"], c["best"], color=color, alpha=0.8, **kw)
     ax_g.set_xlabel("generation")
     ax_s.set_xlabel("seconds")
+    integer_ticks(ax_g)
     for ax in (ax_g, ax_s):
         ax.set_ylabel("best fitness (laps)")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+    legend_outside(fig, ax_g)
     fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
+    return fig
+
+
+def plot_cars(results, path, title):
+    from nn.plots import save_figure
+
+    save_figure(cars_figure(results, title), path)
 
 
 def _seconds(t: float) -> str:

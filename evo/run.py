@@ -4,6 +4,13 @@ Every generation ends with an atomic checkpoint (strategy state with its hall of
 generation number, the rows of ``fitness.csv`` so far, the resolved config).  Randomness is
 derived from ``(seed, generation)`` by ``np.random.SeedSequence``, so a resumed run, or a
 run with another number of workers, gives the same numbers as an uninterrupted one.
+
+Generation numbers: people count generations from 1, and so does everything a run writes
+or prints (the ``generation`` column of ``fitness.csv`` and ``timing.csv``, ``fitness.png``,
+the messages of ``neuroevo evolve``).  Internally ``EvolutionRun.generation`` is the number
+of finished generations, so the generation being evaluated has the 0-based index
+``g = run.generation`` (the one the seeds are derived from) and is shown as ``g + 1``; the
+last row's ``generation`` equals ``run.generation``.
 """
 
 from __future__ import annotations
@@ -27,7 +34,10 @@ from nn.callbacks import write_csv
 from nn.io import save_model
 
 CHECKPOINT = "checkpoint.npz"
-CHECKPOINT_VERSION = 1
+# 2: the rows' generation numbers count from 1 (version 1 stored them from 0; such a
+# checkpoint is still read, its numbers moved up by one)
+CHECKPOINT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 TIMING_COLUMNS = ("generation", "seconds", "agent_steps", "agent_steps_per_second")
 
 
@@ -41,7 +51,9 @@ class Reporter:
 
     def start(self, run: EvolutionRun) -> None: ...
 
-    def start_generation(self, run: EvolutionRun, generation: int) -> None: ...
+    def start_generation(self, run: EvolutionRun, generation: int) -> None:
+        """Before a generation is evaluated; ``generation`` is its 0-based index (equal to
+        ``run.generation``): it is shown to people as ``generation + 1``."""
 
     def post_evaluate(self, run: EvolutionRun, row: dict, result: dict) -> None: ...
 
@@ -127,7 +139,7 @@ class EvolutionRun:
             meta = json.loads(str(arrays.pop("meta")))
         except Exception as e:  # noqa: BLE001 - any damage means the same to the user
             raise ConfigError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
-        if meta.get("version") != CHECKPOINT_VERSION:
+        if meta.get("version") not in READABLE_VERSIONS:
             raise ConfigError(f"{path}: checkpoint version {meta.get('version')!r} not supported")
         raw = yaml.safe_load(meta["config"])
         if generations is not None:
@@ -141,8 +153,9 @@ class EvolutionRun:
         run.strategy.load_state_dict({k[len("strategy/"):]: v for k, v in arrays.items()
                                       if k.startswith("strategy/")})
         run.generation = int(meta["generation"])
-        run.rows = [_typed(run.columns, r) for r in arrays["rows"]]
-        run.timing = [_typed(TIMING_COLUMNS, r) for r in arrays["timing"]]
+        shift = 1 if meta["version"] == 1 else 0  # version 1 counted generations from 0
+        run.rows = [_typed(run.columns, r, shift) for r in arrays["rows"]]
+        run.timing = [_typed(TIMING_COLUMNS, r, shift) for r in arrays["timing"]]
         return run
 
     # -- outputs ----------------------------------------------------------------------------
@@ -192,7 +205,7 @@ class EvolutionRun:
         if cfg.until_lap and self.rows and self.rows[-1].get("best_laps", 0) >= 1:
             status = "lap"
         while status == "completed" and self.generation < cfg.generations:
-            g = self.generation
+            g = self.generation  # 0-based index: the seeds; people see g + 1
             for r in self.reporters:
                 r.start_generation(self, g)
             t0 = time.perf_counter()
@@ -207,14 +220,14 @@ class EvolutionRun:
             self.strategy.tell(params, fit)
             seconds = time.perf_counter() - t0
             best = int(np.argmax(fit))
-            row = {"generation": g, "best": float(fit[best]), "mean": float(fit.mean()),
+            row = {"generation": g + 1, "best": float(fit[best]), "mean": float(fit.mean()),
                    "median": float(np.median(fit)), "worst": float(fit.min()),
                    "best_ever": self.strategy.best_fitness}
             for c in self.task.columns:
                 row[f"best_{c}"] = float(result[c][best])
             steps = int(result["agent_steps"])
             self.rows.append(row)
-            self.timing.append({"generation": g, "seconds": seconds,
+            self.timing.append({"generation": g + 1, "seconds": seconds,
                                 "agent_steps": float(steps),
                                 "agent_steps_per_second": steps / max(seconds, 1e-9)})
             self.generation = g + 1
@@ -229,13 +242,14 @@ class EvolutionRun:
                 status = "interrupted"
         return status
 
-    def plot(self) -> None:
+    def fitness_figure(self):
+        """Best, median and mean fitness (and the worst-to-best band) by generation."""
         from matplotlib.figure import Figure
 
-        from nn.plots import save_figure
+        from nn.plots import integer_ticks, legend_outside
 
         g = [r["generation"] for r in self.rows]
-        fig = Figure(figsize=(7, 4))
+        fig = Figure(figsize=(8, 4), layout="constrained")
         ax = fig.subplots()
         ax.fill_between(g, [r["worst"] for r in self.rows], [r["best"] for r in self.rows],
                         alpha=0.15, label="worst to best")
@@ -246,11 +260,19 @@ class EvolutionRun:
         ax.set_title(f"{self.cfg.task}: {self.cfg.strategy.name}, population "
                      f"{self.cfg.population}")
         ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        save_figure(fig, self.out / "fitness.png")
+        integer_ticks(ax)
+        legend_outside(fig, ax)
+        return fig
+
+    def plot(self) -> None:
+        """``fitness.png``: :meth:`fitness_figure`."""
+        from nn.plots import save_figure
+
+        save_figure(self.fitness_figure(), self.out / "fitness.png")
 
 
-def _typed(columns, values) -> dict:
-    """A row read back from a checkpoint: generation as int, the rest as float."""
-    return {c: int(v) if c == "generation" else float(v) for c, v in zip(columns, values)}
+def _typed(columns, values, shift: int = 0) -> dict:
+    """A row read back from a checkpoint: generation as int (plus ``shift``), the rest as
+    float."""
+    return {c: int(v) + shift if c == "generation" else float(v)
+            for c, v in zip(columns, values)}

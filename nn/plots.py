@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from common.files import atomic_write
 
@@ -21,9 +22,28 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> None:
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi))
 
 
-def plot_curves(history: list[dict], path: str | Path, title: str = "") -> None:
-    """Train vs validation loss and accuracy per epoch."""
-    fig = Figure(figsize=(9, 3.6))
+def integer_ticks(*axes) -> None:
+    """Whole-number ticks on the x axes of ``axes`` (epochs, generations): never a tick at
+    generation 2.5, however few there are."""
+    for ax in axes:
+        # min_n_ticks=1: a single generation still gets its one whole-number tick
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10],
+                                               min_n_ticks=1))
+
+
+def legend_outside(fig: Figure, ax=None) -> None:
+    """One legend for the whole figure, outside the axes on the right, so that it never
+    covers a line.  ``fig`` must use the constrained layout (``Figure(layout=
+    "constrained")``), which makes room for it.  The entries are ``ax``'s (default: the
+    first axes'); figures whose axes share their labels need only one legend."""
+    ax = ax if ax is not None else fig.axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper")
+
+
+def curves_figure(history: list[dict], title: str = "") -> Figure:
+    """Train vs validation loss and accuracy per epoch (epochs count from 1)."""
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     epochs = [r["epoch"] for r in history]
     for key, ax, label in (("loss", ax_loss, "loss"), ("accuracy", ax_acc, "accuracy")):
@@ -34,11 +54,16 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "") -> None:
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend()
+    integer_ticks(ax_loss, ax_acc)
+    legend_outside(fig, ax_loss)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    save_figure(fig, path)
+    return fig
+
+
+def plot_curves(history: list[dict], path: str | Path, title: str = "") -> None:
+    """``curves.png``: :func:`curves_figure`."""
+    save_figure(curves_figure(history, title), path)
 
 
 def plot_boundary(net, x: np.ndarray, y: np.ndarray, label_names: list[str], path: str | Path,

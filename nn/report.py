@@ -23,27 +23,48 @@ def per_class_accuracy(cm: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, np.diag(cm) / np.maximum(totals, 1), np.nan)
 
 
-def plot_confusion(cm: np.ndarray, names: list[str], path: str | Path, title: str = "") -> None:
+def confusion_figure(cm: np.ndarray, names: list[str], title: str = "") -> Figure:
+    """The confusion matrix, coloured by the share of each true class, with the counts.
+
+    The matrix is about half an inch a class, but at least 2.6 inches (2 classes: big
+    cells with large numbers, not a stamp) and at most 12 (many classes: small cells, no
+    numbers past 20); fonts follow the cell size and the figure holds the labels."""
     n = len(names)
-    fig = Figure(figsize=(1.0 + 0.55 * n, 0.8 + 0.5 * n))
+    side = min(max(2.6, 0.5 * n), 12.0)  # inches of the matrix
+    cell = side / max(n, 1)
+    font = float(np.clip(16 * cell, 7, 11))  # class names (points)
+    count_font = float(np.clip(18 * cell, 5, 14))
+    longest = max((len(str(s)) for s in names), default=1) * font * 0.6 / 72  # inches
+    rotate = longest > 0.9 * cell
+    width = longest + 0.6 + side + 1.1  # names, "true", matrix, colour bar
+    height = (0.7 * longest if rotate else font / 72) + 0.6 + side + (0.4 if title else 0.1)
+    fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.subplots()
     rates = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     im = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(n), names, fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    if rotate:
+        ax.set_xticks(range(n), names, rotation=45, ha="right", fontsize=font)
+    else:
+        ax.set_xticks(range(n), names, fontsize=font)
+    ax.set_yticks(range(n), names, fontsize=font)
+    ax.set_xlabel("predicted", fontsize=font + 1)
+    ax.set_ylabel("true", fontsize=font + 1)
     if n <= 20:
         for i in range(n):
             for j in range(n):
                 if cm[i, j]:
-                    ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                    ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=count_font,
                             color="white" if rates[i, j] > 0.5 else "black")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    bar.ax.tick_params(labelsize=font)
     if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    save_figure(fig, path)
+        ax.set_title(title, fontsize=font + 1)
+    return fig
+
+
+def plot_confusion(cm: np.ndarray, names: list[str], path: str | Path, title: str = "") -> None:
+    """``confusion.png``: :func:`confusion_figure`."""
+    save_figure(confusion_figure(cm, names, title), path)
 
 
 def to_images(x: np.ndarray, input_shape) -> np.ndarray:

@@ -60,3 +60,67 @@ def test_step_sizes_fall_linearly_over_the_budget():
     assert cfg.step_factor(10, 10) == pytest.approx(0.05)
     assert cfg.step_factor(30, 10) == pytest.approx(0.05)  # evaluations may overrun
     assert CompareConfig(final_step_fraction=1.0).step_factor(7, 10) == 1.0
+
+
+def car_results(seeds=2):
+    """Synthetic cars results, as run_cars returns them (generations from 1)."""
+    results = {}
+    for i, m in enumerate(("ga", "es", "random")):
+        runs = []
+        for s in range(seeds):
+            n = 3 + i + s
+            gens = list(range(1, n + 1))
+            best = [min(1.05, 0.3 * g / (1 + i)) for g in gens]
+            runs.append({"curve": {"seconds": [0.4 * g for g in gens], "generation": gens,
+                                   "best": best}, "num_params": 74})
+        results[m] = runs
+    return results
+
+
+def test_compare_pictures_keep_legends_off_the_lines_and_count_whole_generations():
+    import numpy as np
+
+    from evo.compare import cars_figure, classification_figure
+    from tests.nn.figures import assert_integer_xticks, assert_legends_clear, assert_texts_inside
+
+    fig = cars_figure(car_results(), "cars: best fitness, 2 seed(s)")
+    ax_g = fig.axes[0]
+    assert ax_g.get_xlabel() == "generation"
+    assert assert_integer_xticks(ax_g)[0] >= 1  # counted from 1: no generation 0
+    assert_legends_clear(fig)
+    assert_texts_inside(fig)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["ga", "es", "random"]
+    secs = np.concatenate([[0], np.geomspace(0.1, 10, 25)])
+    curve = {"seconds": list(secs), "evaluations": list((secs * 1e5).astype(int)),
+             "accuracy": list(1 - 0.9 * np.exp(-secs))}
+    results = {m: [{"curve": curve, "num_params": 100}] for m in
+               ("backprop-sgd", "backprop-adam", "ga", "es")}
+    fig = classification_figure(results, "fruit: test accuracy")
+    assert_legends_clear(fig)
+    assert_texts_inside(fig)
+    assert len(fig.legends[0].get_texts()) == 4
+
+
+def test_cars_comparison_counts_generations_from_1_as_evolve_does(tmp_path):
+    from common.config import build
+    from evo.compare import run_cars, write_cars_report
+    from evo.config import EvolveConfig
+    from evo.run import EvolutionRun
+
+    cfg = build(EvolveConfig, {"population": 8, "generations": 3, "seed": 5,
+                               "cars": {"world": {"max_time": 4.0, "stall_time": 2.0}}}, "t: ")
+    run = EvolutionRun(cfg, tmp_path / "run")
+    run.run()
+    curve = run_cars("ga", cfg, cfg.seed, budget=0.5)["curve"]
+    assert curve["generation"] == list(range(1, len(curve["generation"]) + 1))
+    # generation N of the comparison is generation N of evolve's fitness.csv
+    ever = {r["generation"]: r["best_ever"] for r in run.rows}
+    pairs = list(zip(curve["generation"], curve["best"]))[:3]
+    assert pairs == [(g, ever[g]) for g, _ in pairs]
+    results = car_results(seeds=1)
+    results["ga"][0]["curve"] = {"seconds": [1.0, 2.0, 3.0], "generation": [1, 2, 3],
+                                 "best": [0.5, 1.0, 1.0]}
+    write_cars_report(tmp_path, results, 3, 1)
+    row = next(ln for ln in (tmp_path / "report.md").read_text().splitlines()
+               if ln.startswith("| ga |"))
+    assert row.split("|")[3].strip() == "3" and row.split("|")[4].strip() == "2"

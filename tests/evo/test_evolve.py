@@ -1,6 +1,9 @@
 """Evolution runs: backends agree, resume is exact, bad input exits 2."""
 
+import csv
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -9,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from common.config import build
+from common.config import ConfigError, build
 from evo.backends import ProcessBackend, SerialBackend, split
 from evo.config import EvolveConfig
 from evo.run import EvolutionRun
@@ -17,6 +20,7 @@ from evo.tasks import TaskSpec
 from nn.io import save_model
 from nn.network import Network
 from tests.conftest import REPO, assert_user_error
+from tests.nn.figures import assert_integer_xticks, assert_legends_clear, assert_texts_inside
 
 SMALL = {"population": 8, "generations": 3, "seed": 5,
          "cars": {"world": {"max_time": 4.0, "stall_time": 2.0}},
@@ -233,6 +237,76 @@ def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "--resume" in err
     assert (out / "checkpoint.npz").exists() and (out / "best.npz").exists()
+    # the message names the last finished generation as fitness.csv numbers it
+    m = re.search(r"interrupted after generation (\d+); resume with --resume", err)
+    assert m, err
+    rows = list(csv.DictReader(open(out / "fitness.csv")))
+    assert int(m.group(1)) == int(rows[-1]["generation"]) == len(rows) >= 1
+
+
+def generations(path):
+    return [int(r["generation"]) for r in csv.DictReader(open(path))]
+
+
+def test_generations_count_from_1_in_tables_checkpoint_and_plot(tmp_path):
+    run = EvolutionRun(small_cfg(generations=3), tmp_path / "r")
+    assert run.run() == "completed"
+    assert generations(tmp_path / "r" / "fitness.csv") == [1, 2, 3]
+    assert generations(tmp_path / "r" / "timing.csv") == [1, 2, 3]
+    assert run.generation == 3 == run.rows[-1]["generation"]  # finished = the last one's
+    resumed = EvolutionRun.resume(tmp_path / "r")  # the checkpoint holds the same rows
+    assert resumed.rows == run.rows and resumed.timing == run.timing
+    fig = run.fitness_figure()
+    ax = fig.axes[0]
+    assert [list(line.get_xdata()) for line in ax.lines] == [[1, 2, 3]] * 3
+    assert assert_integer_xticks(ax) == [1, 2, 3]
+    assert_legends_clear(fig)
+    assert_texts_inside(fig)
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert labels == ["worst to best", "best", "median", "mean"]
+    assert (tmp_path / "r" / "fitness.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_version_1_checkpoint_resumes_with_generations_from_1(tmp_path):
+    """Checkpoints written before generations counted from 1 (version 1: rows numbered from
+    0) resume into the same fitness.csv as a run of today."""
+    full = EvolutionRun(small_cfg(generations=3), tmp_path / "full")
+    full.run()
+    EvolutionRun(small_cfg(generations=2), tmp_path / "part").run()
+    path = tmp_path / "part" / "checkpoint.npz"
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    assert meta["version"] == 2 and meta["generation"] == 2
+    arrays["rows"][:, 0] -= 1  # as version 1 stored them: 0, 1
+    arrays["timing"][:, 0] -= 1
+    arrays["meta"] = np.array(json.dumps({**meta, "version": 1}))
+    np.savez(path, **arrays)
+    resumed = EvolutionRun.resume(tmp_path / "part", generations=3)
+    assert [r["generation"] for r in resumed.rows] == [1, 2]
+    assert [r["generation"] for r in resumed.timing] == [1, 2]
+    resumed.run()
+    assert (tmp_path / "full" / "fitness.csv").read_bytes() == \
+        (tmp_path / "part" / "fitness.csv").read_bytes()
+    assert generations(tmp_path / "part" / "timing.csv") == [1, 2, 3]
+    arrays["meta"] = np.array(json.dumps({**meta, "version": 99}))
+    np.savez(path, **arrays)
+    with pytest.raises(ConfigError, match="version 99"):
+        EvolutionRun.resume(tmp_path / "part")
+
+
+def test_until_lap_names_the_generation_as_fitness_csv_does(tmp_path, cli):
+    out = tmp_path / "lap"
+    proc = cli("evolve", "cars", "--until-lap", "--seed", "1", "--headless", "--quiet",
+               "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    lap = re.search(r"^first lap completed in generation (\d+)$", proc.stdout, re.M)
+    done = re.search(r"^generations: (\d+) ", proc.stdout, re.M)
+    assert lap and done, proc.stdout
+    rows = list(csv.DictReader(open(out / "fitness.csv")))
+    assert [int(r["generation"]) for r in rows] == list(range(1, len(rows) + 1))
+    assert int(lap.group(1)) == int(done.group(1)) == len(rows) > 1
+    assert float(rows[-1]["best_laps"]) >= 1 > max(float(r["best_laps"]) for r in rows[:-1])
 
 
 def test_replay_prints_the_contract_line(tmp_path, cli):

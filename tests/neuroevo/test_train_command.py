@@ -51,6 +51,8 @@ def test_same_seed_same_metrics(tmp_path, cli):
         assert proc.returncode == 0, proc.stderr
         runs.append((tmp_path / d / "metrics.csv").read_bytes())
     assert runs[0] == runs[1]
+    rows = list(csv.DictReader(open(tmp_path / "a" / "metrics.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4, 5]  # counted from 1
     na, _ = load_model(tmp_path / "a" / "model.npz")
     nb, _ = load_model(tmp_path / "b" / "model.npz")
     np.testing.assert_array_equal(na.theta, nb.theta)

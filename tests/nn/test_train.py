@@ -46,6 +46,9 @@ def test_same_seed_identical_metrics(tmp_path):
     assert len(rows) == 15 and "seconds" not in rows[0]  # timings live in timing.csv
     timing = list(csv.DictReader(open(tmp_path / "a" / "timing.csv")))
     assert len(timing) == 15 and float(timing[0]["seconds"]) > 0
+    # epochs count from 1, as people count them (and as generations do in fitness.csv)
+    assert [int(r["epoch"]) for r in rows] == [int(r["epoch"]) for r in timing] == \
+        list(range(1, 16)) == [h["epoch"] for h in r1.history]
     _, r3, _ = fruit_run(seed=1)
     assert [h["train_loss"] for h in r3.history] != [h["train_loss"] for h in r1.history]
 
