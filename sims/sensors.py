@@ -95,7 +95,6 @@ def build_candidate_table(
     seen from the centre, widened by asin(rho / distance)). Returns (table (C * B, K) with index
     S for padding, rho).
     """
-    m = track.n_samples
     lane_w = track.width / lanes
     offsets = -track.width / 2 + lane_w * (np.arange(lanes + 2) - 0.5)  # (lanes + 2,)
     centres = track.points[:, None, :] + track.normals[:, None, :] * offsets[None, :, None]
@@ -195,7 +194,6 @@ class RaySensor:
         self.range = float(self.params.range)
         self.lanes = lanes
         self.bins = bins
-        n_seg = len(track.seg_a)
         self.table, self.rho = candidate_table(track, self.range, lanes, bins)  # (C * B, K)
         # segment data with one degenerate padding segment (index S) that no ray can hit
         e = track.seg_b - track.seg_a
