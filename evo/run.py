@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from common.config import ConfigError, build, to_yaml
-from common.files import atomic_write
+from common.config import ConfigError, build, parse_yaml, to_yaml
+from common.files import atomic_write, atomic_write_text
 from common.interrupt import StopRequest
 from evo.backends import make_backend
 from evo.config import EvolveConfig
@@ -128,7 +127,11 @@ class EvolutionRun:
 
     @classmethod
     def resume(cls, out: str | Path, generations: int | None = None,
-               evaluation: dict | None = None, reporters=()) -> EvolutionRun:
+               evaluation: dict | None = None, reporters=(),
+               task: str | None = None) -> EvolutionRun:
+        """The run in ``out`` as its checkpoint left it.  ``generations``: a new total;
+        ``evaluation``: other backend settings; ``task``: the task the caller expects (a
+        run of another task is refused)."""
         out = Path(out)
         path = out / CHECKPOINT
         if not path.is_file():
@@ -141,7 +144,10 @@ class EvolutionRun:
             raise ConfigError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
         if meta.get("version") not in READABLE_VERSIONS:
             raise ConfigError(f"{path}: checkpoint version {meta.get('version')!r} not supported")
-        raw = yaml.safe_load(meta["config"])
+        raw = parse_yaml(meta["config"])
+        if task is not None and raw.get("task") != task:
+            raise ConfigError(f"--resume {out}: that run evolves {raw.get('task')}, not {task} "
+                              f"(neuroevo evolve {raw.get('task')} --resume {out})")
         if generations is not None:
             raw["generations"] = generations
         if evaluation:
@@ -180,11 +186,18 @@ class EvolutionRun:
         that draws while it simulates; it must give the serial backend's numbers)."""
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "config.yaml").write_text(to_yaml(cfg))
+        atomic_write_text(self.out / "config.yaml", to_yaml(cfg))
+        # The files agree with the checkpoint before anything else happens: a new run
+        # starts resumable (generation 0), and a resumed one rewrites the tables and
+        # best.npz from its checkpoint (a crash may have left them a generation ahead).
         self.write_tables()
+        if self.generation:
+            self.save_best()
+        if not (self.out / CHECKPOINT).is_file():
+            self.save_checkpoint()
         if backend is None:
             backend = make_backend(cfg.evaluation.backend, self.spec,
-                                       cfg.evaluation.workers, cfg.evaluation.address)
+                                   cfg.evaluation.workers, cfg.evaluation.address)
         status = "interrupted"  # what a KeyboardInterrupt (a second Ctrl-C) leaves
         try:
             for r in self.reporters:
@@ -231,9 +244,9 @@ class EvolutionRun:
                                 "agent_steps": float(steps),
                                 "agent_steps_per_second": steps / max(seconds, 1e-9)})
             self.generation = g + 1
-            self.save_checkpoint()  # first: the checkpoint holds the rows
             self.write_tables()
             self.save_best()
+            self.save_checkpoint()  # last: the checkpoint commits the generation
             for r in self.reporters:
                 r.post_evaluate(self, row, result)
             if cfg.until_lap and row.get("best_laps", 0) >= 1:

@@ -1,13 +1,60 @@
-"""Run folders: where a command writes its files when ``--out`` is not given."""
+"""Run folders: where a command writes its files, and the rule that no run is overwritten.
+
+A folder *holds a run* when it has any file a run writes (a checkpoint, a model, a metrics
+or fitness table, a compare report).  A new run refuses such a folder unless ``--force`` is
+given (then the old run's files are removed first, so nothing of it is mistaken for the new
+one); ``--resume DIR`` continues the run in it instead.
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+from common.errors import UserError
+
 RUNS_DIR = Path("runs")
+# every file that marks a folder as holding a run (the files the commands write)
+RUN_FILES = ("checkpoint.npz", "train-checkpoint.npz", "best.npz", "model.npz",
+             "fitness.csv", "metrics.csv", "timing.csv", "results.json", "report.md",
+             "config.yaml", "fitness.png", "curves.png", "compare.png", "confusion.png",
+             "mistakes.png", "boundary.png")
+
+
+class RunExists(UserError):
+    """``--out`` names a folder that already holds a run."""
 
 
 def default_out(name: str) -> Path:
-    """``runs/NAME-YYYYmmdd-HHMMSS`` (in the current directory)."""
-    return RUNS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """``runs/NAME-YYYYmmdd-HHMMSS`` (in the current directory), made unique with ``-2``,
+    ``-3``... when a run of the same second exists."""
+    base = RUNS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    return path
+
+
+def holds_run(folder: str | Path) -> bool:
+    folder = Path(folder)
+    return folder.is_dir() and any((folder / f).exists() for f in RUN_FILES)
+
+
+def new_run_dir(out: str | Path | None, name: str, *, force: bool = False,
+                resumable: bool = True) -> Path:
+    """The folder a new run writes to: ``out``, or ``runs/NAME-TIME``.  Refuses a folder
+    that holds a run (one line naming ``--resume`` where the command has it, and
+    ``--force``); with ``force`` the old run's files are removed first."""
+    path = Path(out) if out else default_out(name)
+    if holds_run(path):
+        if not force:
+            how = f"continue it with --resume {path}, or " if resumable else ""
+            raise RunExists(f"{path} already holds a run: {how}pass --force to replace it "
+                            f"(or choose another --out)")
+        for f in RUN_FILES:
+            (path / f).unlink(missing_ok=True)
+    if path.exists() and not path.is_dir():
+        raise RunExists(f"--out {path}: exists and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

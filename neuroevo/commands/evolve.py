@@ -14,12 +14,18 @@ from common.errors import EXIT_INTERRUPTED
 from evo.config import EvolveConfig
 from evo.rollout import PolicyConfig, episode, make_policy, run_episode
 from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
-from neuroevo.runs import default_out
+from neuroevo.runs import new_run_dir
 from nn.errors import ModelFileError
 from nn.io import load_model
 
+CARS_ONLY = (("track", "--track"), ("until_lap", "--until-lap"))  # options walkers refuse
+
 
 def resolve(args) -> EvolveConfig:
+    if args.task != "cars":
+        for attr, flag in CARS_ONLY:
+            if getattr(args, attr):
+                raise ConfigError(f"{flag} applies to cars, not {args.task}")
     path = Path(args.config) if args.config else named_config(args.task)
     overrides = list(args.set)
     for flag, key in (("generations", "generations"), ("population", "population"),
@@ -44,22 +50,38 @@ def evolve(args) -> int:
     check_window_args(args)
     reporters = [] if args.quiet else [ProgressReporter()]
     if args.resume:
-        if args.config or args.set or args.population is not None or args.seed is not None:
-            raise ConfigError("--resume continues a run with its own config; only "
-                              "--generations, --workers and --backend may change")
+        fixed = [flag for flag, given in (
+            ("--config", args.config), ("--set", args.set), ("--population",
+            args.population is not None), ("--seed", args.seed is not None), ("--track",
+            args.track is not None), ("--until-lap", args.until_lap), ("--out", args.out),
+            ("--force", args.force)) if given]
+        if fixed:
+            raise ConfigError(f"--resume continues a run with its own config, so {fixed[0]} "
+                              f"does not apply; only --generations, --workers, --backend "
+                              f"and --address may change")
         evaluation = {k: v for k, v in (("workers", args.workers), ("backend", args.backend),
                                          ("address", args.address)) if v is not None}
-        run = EvolutionRun.resume(args.resume, args.generations, evaluation, reporters)
+        run = EvolutionRun.resume(args.resume, args.generations, evaluation, reporters,
+                                  task=args.task)
     else:
         cfg = resolve(args)
-        out = Path(args.out) if args.out else default_out(args.task)
-        run = EvolutionRun(cfg, out, reporters)
+        run = EvolutionRun(cfg, new_run_dir(args.out, args.task, force=args.force), reporters)
     watch = open_watch(run.task, args, f"neuroevo: evolve {run.cfg.task}", run.out, "evolving")
     try:
         return _evolve(run, watch, args)
+    except KeyboardInterrupt:  # a second Ctrl-C: the generation under way is dropped
+        print(f"\nneuroevo: interrupted {_since(run)}; resume with --resume {run.out}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if watch is not None:
             watch.close()
+
+
+def _since(run) -> str:
+    """Where a stopped run stands; generations count from 1, as fitness.csv numbers them."""
+    return (f"after generation {run.generation}" if run.generation
+            else "before generation 1 finished")
 
 
 def _evolve(run, watch, args) -> int:
@@ -85,16 +107,17 @@ def _evolve(run, watch, args) -> int:
     if watch is not None and watch.screenshot_saved is not None:
         print(f"screenshot: {watch.screenshot_saved}")
         return 0
+    when = _since(run)
     if watch is not None and watch.closed:
-        print(f"neuroevo: window closed after generation {run.generation}; resume with "
-              f"--resume {run.out}", file=sys.stderr)
+        print(f"neuroevo: window closed {when}; resume with --resume {run.out}",
+              file=sys.stderr)
         return 0
     if status == "interrupted":
-        print(f"neuroevo: interrupted after generation {run.generation}; resume with "
-              f"--resume {run.out}", file=sys.stderr)
+        print(f"neuroevo: interrupted {when}; resume with --resume {run.out}",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     if status == "lap":
-        print(f"first lap completed in generation {last['generation']}")
+        print(f"first lap completed in generation {last['generation']}")  # from 1, as csv
     if watch is not None:
         watch.on_quit = watch.interrupted = None
         sys.stdout.flush()
@@ -223,12 +246,15 @@ def add_commands(sub) -> None:
     v.add_argument("--config", metavar="FILE", help="YAML config (default configs/TASK.yaml)")
     v.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                    help="override a config value, e.g. --set strategy.name=es (repeatable)")
-    v.add_argument("--generations", type=int, metavar="N")
-    v.add_argument("--population", type=int, metavar="N")
+    v.add_argument("--generations", type=int, metavar="N",
+                   help="generations to run (with --resume: the new total)")
+    v.add_argument("--population", type=int, metavar="N", help="genomes per generation")
     v.add_argument("--workers", type=int, metavar="N", help="worker processes (0 = all cores)")
-    v.add_argument("--backend", choices=["serial", "process", "ray"])
+    v.add_argument("--backend", choices=["serial", "process", "ray"],
+                   help="where the population is evaluated (default: the config's, serial)")
     v.add_argument("--address", metavar="ADDR", help="Ray cluster address (--backend ray)")
-    v.add_argument("--seed", type=int, metavar="N")
+    v.add_argument("--seed", type=int, metavar="N",
+                   help="seeds the first population, mutations and episodes")
     v.add_argument("--track", metavar="FILE|procedural:SEED", help="track for cars")
     v.add_argument("--until-lap", action="store_true",
                    help="cars: stop after the first generation whose best car completes a lap")
@@ -237,6 +263,8 @@ def add_commands(sub) -> None:
     add_window_options(v)
     v.add_argument("--out", metavar="DIR", help="run directory (default runs/TASK-TIME)")
     v.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
+    v.add_argument("--force", action="store_true",
+                   help="replace the run that --out already holds (default: refuse)")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(func="neuroevo.commands.evolve:evolve")
 

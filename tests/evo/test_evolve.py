@@ -160,23 +160,6 @@ def test_a_dead_worker_is_replaced_and_its_chunk_rerun():
     np.testing.assert_array_equal(first["fitness"], again["fitness"])
 
 
-def test_ray_backend_gives_the_same_fitness():
-    ray = pytest.importorskip("ray") if os.environ.get("CI") != "true" else __import__("ray")
-    from evo.backends import RayBackend
-
-    cfg = small_cfg()
-    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
-    serial = SerialBackend(spec)
-    thetas = np.random.default_rng(2).normal(0, 0.5, (6, serial.task.network().num_params))
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        with RayBackend(spec, workers=2) as re_:
-            r = re_.evaluate(thetas, seed=1)
-    finally:
-        ray.shutdown()
-    np.testing.assert_array_equal(serial.evaluate(thetas, seed=1)["fitness"], r["fitness"])
-
-
 def test_run_resume_equals_uninterrupted(tmp_path):
     full = EvolutionRun(small_cfg(generations=4), tmp_path / "full")
     assert full.run() == "completed"
@@ -209,12 +192,18 @@ def test_sigkill_then_resume_gives_identical_fitness_csv(tmp_path, cli):
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
-        csv = out / "fitness.csv"
-        if csv.exists() and len(csv.read_text().splitlines()) >= 3:  # 2 generations done
+        table = out / "fitness.csv"
+        if table.exists() and len(table.read_text().splitlines()) >= 3:  # 2 generations done
             break
         time.sleep(0.02)
+    else:
+        proc.kill()
+        pytest.fail("the run never finished 2 generations")
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
+    # the kill landed mid-run: the process died by the signal, before its last generation
+    assert proc.returncode == -signal.SIGKILL
+    assert 2 <= len((out / "fitness.csv").read_text().splitlines()) - 1 < 6
     res = cli("evolve", "cars", "--resume", str(out), "--generations", "6", "--headless",
               "--quiet")
     assert res.returncode == 0, res.stderr
@@ -230,7 +219,9 @@ def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
                             cwd=REPO, env=cli_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while not (out / "checkpoint.npz").exists() and time.time() < deadline:
+    table = out / "fitness.csv"
+    while not (table.exists() and len(table.read_text().splitlines()) >= 2) and \
+            time.time() < deadline:  # a generation finished
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
@@ -357,3 +348,56 @@ def test_replay_refuses_a_network_of_the_wrong_shape(tmp_path, cli):
     assert_user_error(cli("replay", str(tmp_path / "p.npz"), "--headless"), "9 inputs")
     save_model(tmp_path / "m.npz", net)
     assert_user_error(cli("replay", str(tmp_path / "m.npz"), "--headless"), "not a policy")
+
+
+def test_ctrl_c_in_the_first_generation_leaves_a_run_that_resumes(tmp_path, cli):
+    out = tmp_path / "run"
+    args = small_args(tmp_path, "--generations", "2", "--population", "400")
+    proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "evolve", "cars", *args,
+                             "--out", str(out)], cwd=REPO, env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "checkpoint.npz").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)  # the first asks to stop after the generation,
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # the second stops it now
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "before generation 1 finished; resume with --resume" in err
+    assert not (out / "fitness.csv").read_text().splitlines()[1:]  # nothing finished
+    res = cli("evolve", "cars", "--resume", str(out), "--headless", "--quiet")
+    assert res.returncode == 0, res.stderr
+    ref = cli("evolve", "cars", *args, "--out", str(tmp_path / "ref"))
+    assert ref.returncode == 0, ref.stderr
+    assert (out / "fitness.csv").read_bytes() == (tmp_path / "ref" / "fitness.csv").read_bytes()
+
+
+def test_a_folder_that_holds_a_run_is_never_overwritten(tmp_path, cli):
+    out = tmp_path / "run"
+    first = cli("evolve", "cars", *small_args(tmp_path, "--out", str(out)))
+    assert first.returncode == 0, first.stderr
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    again = cli("evolve", "cars", *small_args(tmp_path, "--out", str(out), "--seed", "6"))
+    assert_user_error(again, "already holds a run", f"--resume {out}", "--force")
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before  # nothing lost
+    forced = cli("evolve", "cars", *small_args(tmp_path, "--out", str(out), "--seed", "6",
+                                               "--force"))
+    assert forced.returncode == 0, forced.stderr
+    assert (out / "fitness.csv").read_bytes() != before["fitness.csv"]
+
+
+def test_resuming_as_another_task_and_options_that_do_not_apply_are_refused(tmp_path, cli):
+    out = tmp_path / "walk"
+    w = cli("evolve", "walkers", "--generations", "1", "--population", "4", "--headless",
+            "--quiet", "--set", "walkers.world.max_time=1", "--out", str(out))
+    assert w.returncode == 0, w.stderr
+    assert_user_error(cli("evolve", "cars", "--resume", str(out), "--headless"),
+                      "evolves walkers, not cars")
+    assert_user_error(cli("evolve", "walkers", "--track", "oval", "--headless"),
+                      "--track applies to cars")
+    assert_user_error(cli("evolve", "walkers", "--until-lap", "--headless"),
+                      "--until-lap applies to cars")
+    assert_user_error(cli("evolve", "walkers", "--resume", str(out), "--seed", "3"),
+                      "--seed does not apply")
