@@ -366,13 +366,23 @@ def methods_for(task: str) -> tuple[str, ...]:
     return CAR_METHODS if task == "cars" else METHODS
 
 
+class CompareInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`compare`: the runs that finished were written; ``finished`` of
+    ``total`` method-and-seed runs."""
+
+    def __init__(self, finished: int, total: int):
+        super().__init__(f"{finished} of {total} runs finished")
+        self.finished, self.total = finished, total
+
+
 def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
             data=None, evolve_cfg=None, progress: bool = True,
             methods: tuple[str, ...] | None = None) -> dict:
     """Run the comparison and write ``compare.png``, ``report.md`` and ``results.json``.
-    ``methods``: a subset of the task's methods (default: all of them)."""
-    import json
+    ``methods``: a subset of the task's methods (default: all of them).
 
+    Ctrl-C stops at once: the run under way is dropped, the ones that finished are written
+    as usual (the report says how many), then :class:`CompareInterrupted` is raised."""
     from tqdm import tqdm
 
     out.mkdir(parents=True, exist_ok=True)
@@ -381,24 +391,45 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
                mininterval=0.5,
                desc=f"compare {task}", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s")
     results: dict[str, list[dict]] = {m: [] for m in methods}
-    for seed in range(seeds):
-        for m in methods:
-            done = bar.n
+    total, finished = len(methods) * seeds, 0
+    try:
+        for seed in range(seeds):
+            for m in methods:
+                done = bar.n
 
-            def tick(s, done=done, m=m, seed=seed):
-                bar.n = done + min(s, budget)
-                bar.set_postfix(method=m, seed=seed, refresh=False)
-                bar.refresh()
+                def tick(s, done=done, m=m, seed=seed):
+                    bar.n = done + min(s, budget)
+                    bar.set_postfix(method=m, seed=seed, refresh=False)
+                    bar.refresh()
 
-            if task == "cars":
-                r = run_cars(m, evolve_cfg, seed, budget, tick)
-            else:
-                r = run_classification(m, data, cfg, seed, budget, tick)
-            results[m].append(r)
-            bar.n = done + budget
-    bar.close()
+                if task == "cars":
+                    r = run_cars(m, evolve_cfg, seed, budget, tick)
+                else:
+                    r = run_classification(m, data, cfg, seed, budget, tick)
+                results[m].append(r)
+                finished += 1
+                bar.n = done + budget
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bar.close()
+    results = {m: runs for m, runs in results.items() if runs}
+    if results:
+        write_results(task, out, budget, seeds, cfg, results,
+                      None if finished == total else (finished, total))
+    if finished < total:
+        raise CompareInterrupted(finished, total)
+    return results
+
+
+def write_results(task, out, budget, seeds, cfg, results, partial=None) -> None:
+    """``compare.png``, ``report.md`` and ``results.json``; ``partial``: ``(finished,
+    total)`` runs when the comparison was interrupted."""
+    import json
+
     counts = {r["num_params"] for runs in results.values() for r in runs}
-    assert len(counts) == 1, f"methods used different networks: {counts}"
+    if len(counts) != 1:
+        raise RuntimeError(f"methods used different networks: {counts}")
     if task == "cars":
         plot_cars(results, out / "compare.png", f"cars: best fitness, {seeds} seed(s)")
         write_cars_report(out, results, budget, seeds)
@@ -407,7 +438,13 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
         plot_classification(results, out / "compare.png",
                             f"{task}: test accuracy, {seeds} seed(s), {budget:g} s each")
         write_report(out, task, rows, target, budget, seeds, cfg)
+    if partial:
+        report = (out / "report.md").read_text()
+        title, _, rest = report.partition("\n")
+        atomic_write_text(out / "report.md", f"{title}\n\n**Interrupted**: {partial[0]} of "
+                          f"{partial[1]} method-and-seed runs finished; only they are "
+                          f"reported.\n{rest}")
     atomic_write_text(out / "results.json", json.dumps(
         {"task": task, "budget_seconds": budget, "seeds": seeds,
-         "config": dataclasses.asdict(cfg), "results": results}, default=float))
-    return results
+         "config": dataclasses.asdict(cfg), "results": results,
+         "interrupted": bool(partial)}, default=float))

@@ -7,8 +7,17 @@ import sys
 from pathlib import Path
 
 from common.config import ConfigError, load_config, named_config
-from evo.compare import CAR_METHODS, METHODS, TASKS, CompareConfig, compare, methods_for
-from neuroevo.runs import default_out
+from common.errors import EXIT_INTERRUPTED
+from evo.compare import (
+    CAR_METHODS,
+    METHODS,
+    TASKS,
+    CompareConfig,
+    CompareInterrupted,
+    compare,
+    methods_for,
+)
+from neuroevo.runs import new_run_dir
 
 
 def compare_cmd(args) -> int:
@@ -25,7 +34,6 @@ def compare_cmd(args) -> int:
                               f"{', '.join(known)}")
     cfg = load_config(CompareConfig, Path(args.config) if args.config else
                       named_config("compare"), args.set)
-    out = Path(args.out) if args.out else default_out(f"compare-{args.task}")
     data = evolve_cfg = None
     if args.task == "cars":
         from evo.config import EvolveConfig
@@ -40,10 +48,23 @@ def compare_cmd(args) -> int:
                 raise ConfigError("--subset applies to mnist and fashion")
             options["n_train"] = args.subset
         data = load_dataset(args.task, data_dir=args.data_dir, seed=0, **options)
+    out = new_run_dir(args.out, f"compare-{args.task}", force=args.force, resumable=False)
     print(f"comparing on {args.task}: {args.budget_seconds:g} s per method, {args.seeds} "
           f"seed(s) -> {out}", file=sys.stderr)
-    compare(args.task, out, args.budget_seconds, args.seeds, cfg, data, evolve_cfg,
-            progress=not args.quiet, methods=methods)
+    try:
+        compare(args.task, out, args.budget_seconds, args.seeds, cfg, data, evolve_cfg,
+                progress=not args.quiet, methods=methods)
+    except CompareInterrupted as e:
+        if e.finished:
+            print(f"\nneuroevo: interrupted: kept the {e.finished} of {e.total} runs that "
+                  f"finished ({out / 'report.md'}, compare.png, results.json)",
+                  file=sys.stderr)
+        else:
+            if not any(out.iterdir()):
+                out.rmdir()
+            print("\nneuroevo: interrupted before any run finished: nothing was saved",
+                  file=sys.stderr)
+        return EXIT_INTERRUPTED
     report = (out / "report.md").read_text()
     table = [ln for ln in report.splitlines() if ln.startswith("|")]
     print("\n".join(table))
@@ -58,7 +79,7 @@ def add_commands(sub) -> None:
                        "algorithm and evolution strategies with the same wall-clock budget, and "
                        "write compare.png, report.md and results.json. For cars: GA vs ES vs "
                        "random search.")
-    c.add_argument("task", choices=list(TASKS))
+    c.add_argument("task", choices=list(TASKS), help="what to learn: a dataset, or cars")
     c.add_argument("--budget-seconds", type=float, default=30.0, metavar="N",
                    help="training seconds per method and seed (default 30)")
     c.add_argument("--seeds", type=int, default=1, metavar="K", help="repeats (default 1)")
@@ -67,8 +88,11 @@ def add_commands(sub) -> None:
     c.add_argument("--subset", type=int, metavar="N", help="mnist/fashion: first N training "
                    "images only")
     c.add_argument("--config", metavar="FILE", help="YAML (default configs/compare.yaml)")
-    c.add_argument("--set", metavar="KEY=VALUE", action="append", default=[])
-    c.add_argument("--data-dir", metavar="DIR")
+    c.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="override a compare config value, e.g. --set hidden=[32] (repeatable)")
+    c.add_argument("--data-dir", metavar="DIR", help="a folder holding the dataset's files")
     c.add_argument("--out", metavar="DIR", help="output folder (default runs/compare-TASK-TIME)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.add_argument("--force", action="store_true",
+                   help="replace the comparison that --out already holds (default: refuse)")
     c.set_defaults(func="neuroevo.commands.compare:compare_cmd")

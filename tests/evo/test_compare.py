@@ -46,7 +46,7 @@ def test_methods_subset_runs_only_those(tmp_path, cli):
     res = json.loads((out / "results.json").read_text())
     assert list(res["results"]) == ["es", "backprop-sgd"]
     proc = cli("compare", "fruit", "--budget-seconds", "0.5", "--methods", "ga",
-               "--out", str(out), "--quiet")
+               "--out", str(out), "--quiet", "--force")
     assert proc.returncode == 0, proc.stderr
     assert "Only ga ran" in (out / "report.md").read_text()
 
@@ -124,3 +124,61 @@ def test_cars_comparison_counts_generations_from_1_as_evolve_does(tmp_path):
     row = next(ln for ln in (tmp_path / "report.md").read_text().splitlines()
                if ln.startswith("| ga |"))
     assert row.split("|")[3].strip() == "3" and row.split("|")[4].strip() == "2"
+
+
+def test_ctrl_c_keeps_the_runs_that_finished(tmp_path):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from tests.conftest import REPO
+
+    out = tmp_path / "cmp"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "compare", "fruit",
+                             "--budget-seconds", "3", "--out", str(out)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = bytearray()
+
+    def read():  # the progress bar names the method under way
+        while chunk := proc.stderr.read1(4096):
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.time() + 120
+    def seconds_done() -> int:  # the bar counts budget seconds: "N/12 s"
+        counts = re.findall(rb"(\d+)/12 s", bytes(seen))
+        return int(counts[-1]) if counts else 0
+
+    while seconds_done() < 4 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)  # the first method's run (3 s) has finished, the second is under way
+    proc.send_signal(signal.SIGINT)
+    proc.wait(60)
+    reader.join(10)
+    err = seen.decode(errors="replace")
+    assert proc.returncode == 130, err
+    lines = err.replace("\r", "\n").splitlines()
+    kept = [ln for ln in lines if ln.startswith("neuroevo: interrupted: kept the ")]
+    assert kept and "Traceback" not in err, err  # on a line of its own
+    finished = int(kept[0].split("kept the ")[1].split()[0])
+    assert 1 <= finished < 4
+    report = (out / "report.md").read_text()
+    assert f"**Interrupted**: {finished} of 4" in report and "backprop-sgd" in report
+    assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    results = json.loads((out / "results.json").read_text())
+    assert results["interrupted"] and sum(map(len, results["results"].values())) == finished
+
+
+def test_a_folder_that_holds_a_comparison_is_refused(tmp_path, cli):
+    out = tmp_path / "cmp"
+    out.mkdir()
+    (out / "report.md").write_text("an earlier comparison\n")
+    proc = cli("compare", "fruit", "--budget-seconds", "0.5", "--out", str(out), "--quiet")
+    assert_user_error(proc, "already holds a run", "--force")
+    assert "--resume" not in proc.stderr
+    assert (out / "report.md").read_text() == "an earlier comparison\n"
