@@ -13,13 +13,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Evolve self-driving cars in a window (headless with a progress bar and a final
-# fitness.png where there is no display).
+# fitness.png where there is no display); a second `make demo` continues the first run.
+DEMO := runs/demo-cars
 demo: $(STAMP)
-	$(BIN)/neuroevo evolve cars --out runs/demo-cars
+	@if [ -f $(DEMO)/checkpoint.npz ]; then \
+	    echo "continuing $(DEMO) (rm -r $(DEMO) to start afresh)"; \
+	    $(BIN)/neuroevo evolve cars --resume $(DEMO); \
+	else \
+	    $(BIN)/neuroevo evolve cars --out $(DEMO); \
+	fi
 
 # Train a network on the curved fruit set and print its decision map.
 demo-fruit: $(STAMP)
-	$(BIN)/neuroevo train fruit-curved --out runs/demo
+	$(BIN)/neuroevo train fruit-curved --out runs/demo --force
 
 test: $(STAMP)
 	$(BIN)/ruff check .
