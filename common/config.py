@@ -25,8 +25,9 @@ from typing import Any, Union
 import yaml
 
 from common.errors import UserError
+from common.resources import shipped_dir, shipped_file, shipped_names
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = shipped_dir()  # the shipped run configs (common.resources finds them)
 
 
 class ConfigError(UserError):
@@ -308,9 +309,9 @@ def to_yaml(cfg) -> str:
 def named_config(name: str, known: list[str] | None = None, what: str = "config") -> Path:
     """``configs/NAME.yaml`` for a dataset or task name.  ``known``: the names this command
     accepts (default every shipped config); an unknown name gets a suggestion."""
-    path = CONFIG_DIR / f"{name}.yaml"
-    names = known if known is not None else sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
-    if name not in names or not path.is_file():
+    path = shipped_file("", name)
+    names = known if known is not None else shipped_names()
+    if name not in names or path is None:
         raise ConfigError(f"no {what} named {name!r}{did_you_mean(name, names)} (known: "
                           f"{', '.join(names)})")
     return path

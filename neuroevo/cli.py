@@ -57,8 +57,8 @@ def _resolve(spec: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
     try:
+        parser = build_parser()  # imports the commands (a broken install fails here)
         args = parser.parse_args(argv)
         if args.command is None:  # bare `neuroevo`: the list of commands
             parser.print_help()

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from common.config import as_int, as_positive, as_str, check_keys, read_yaml
+from common.resources import shipped_dir, shipped_file, shipped_names
 from sims.errors import SimsError
 from sims.geometry import (
     closed_arc_length,
@@ -33,7 +34,7 @@ from sims.geometry import (
     resample_closed,
 )
 
-TRACKS_DIR = Path(__file__).resolve().parent.parent / "configs" / "tracks"
+TRACKS_DIR = shipped_dir("tracks")  # configs/tracks/, found by common.resources
 DEFAULT_TRACK = "default"
 MIN_POINTS = 8
 WALL_RADIUS = 0.5  # m, pymunk walls are capsules this thick on the outside of each face
@@ -278,7 +279,7 @@ def _read_track_file(path: Path) -> Track:
 
 def shipped_tracks() -> list[str]:
     """Names of the tracks in configs/tracks/."""
-    return sorted(p.stem for p in TRACKS_DIR.glob("*.yaml"))
+    return shipped_names("tracks")
 
 
 def load_track(spec: str | Path = DEFAULT_TRACK) -> Track:
@@ -294,8 +295,8 @@ def load_track(spec: str | Path = DEFAULT_TRACK) -> Track:
         if not path.exists():
             raise SimsError(f"{path}: no such track file")
         return track_from_file(path)
-    shipped = TRACKS_DIR / f"{text}.yaml"
-    if shipped.exists():
+    shipped = shipped_file("tracks", text)
+    if shipped is not None:
         return track_from_file(shipped)
     names = ", ".join(shipped_tracks())
     raise SimsError(

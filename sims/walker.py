@@ -34,9 +34,10 @@ from common.config import (
     check_keys,
     read_yaml,
 )
+from common.resources import shipped_dir, shipped_file, shipped_names
 from sims.errors import SimsError
 
-CREATURES_DIR = Path(__file__).resolve().parent.parent / "configs" / "creatures"
+CREATURES_DIR = shipped_dir("creatures")  # configs/creatures/, found by common.resources
 WALKER_CATEGORY = 0b0100
 GROUND_CATEGORY = 0b1000
 WALKER_GROUP = 2  # parts of all walkers share one group: they never touch each other
@@ -178,11 +179,11 @@ def load_creature(spec: str | Path) -> CreatureSpec:
     """A creature from a YAML path or the name of one in configs/creatures/."""
     path = Path(spec)
     if not path.exists() and path.suffix not in (".yaml", ".yml"):
-        shipped = CREATURES_DIR / f"{spec}.yaml"
-        if shipped.exists():
+        shipped = shipped_file("creatures", str(spec))
+        if shipped is not None:
             path = shipped
         else:
-            names = ", ".join(sorted(p.stem for p in CREATURES_DIR.glob("*.yaml")))
+            names = ", ".join(shipped_names("creatures"))
             raise SimsError(f"creature '{spec}': not a file nor a shipped creature ({names})")
     if not path.exists():
         raise SimsError(f"{path}: no such creature file")

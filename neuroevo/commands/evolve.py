@@ -88,6 +88,9 @@ def _evolve(run, watch, args) -> int:
     print(f"evolving {run.cfg.task} with {run.cfg.strategy.name}: population "
           f"{run.cfg.population}, {run.net.num_params} weights per genome, "
           f"{run.cfg.evaluation.backend} evaluation -> {run.out}", file=sys.stderr)
+    if run.generation >= run.cfg.generations:
+        print(f"neuroevo: {run.out} already has its {run.generation} generations; "
+              f"--generations N continues it to N", file=sys.stderr)
     backend = None
     if watch is not None:
         from neuroevo.watch import WindowBackend

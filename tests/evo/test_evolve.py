@@ -352,7 +352,7 @@ def test_replay_refuses_a_network_of_the_wrong_shape(tmp_path, cli):
 
 def test_ctrl_c_in_the_first_generation_leaves_a_run_that_resumes(tmp_path, cli):
     out = tmp_path / "run"
-    args = small_args(tmp_path, "--generations", "2", "--population", "400")
+    args = small_args(tmp_path, "--generations", "1", "--population", "1000")  # ~2 s
     proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "evolve", "cars", *args,
                              "--out", str(out)], cwd=REPO, env=cli_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -360,7 +360,7 @@ def test_ctrl_c_in_the_first_generation_leaves_a_run_that_resumes(tmp_path, cli)
     while not (out / "checkpoint.npz").exists() and time.time() < deadline:
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)  # the first asks to stop after the generation,
-    time.sleep(0.2)
+    time.sleep(0.05)
     proc.send_signal(signal.SIGINT)  # the second stops it now
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
