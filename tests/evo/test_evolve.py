@@ -317,7 +317,7 @@ def test_replay_prints_the_contract_line(tmp_path, cli):
     (["--population", "0"], "population"),
     (["--generations", "-1"], "generations"),
     (["--set", "strategy.ga.mutation_rate=1.5"], "mutation_rate"),
-    (["--set", "strategy.name=cmaes"], "strategy.name"),
+    (["--set", "strategy.name=nope"], "strategy.name"),
     (["--set", "evaluation.backend=gpu"], "evaluation.backend"),
     (["--set", "evaluation.workers=-2"], "evaluation.workers"),
     (["--set", "cars.world.sensors.n_rays=0"], "n_rays"),
@@ -326,6 +326,8 @@ def test_replay_prints_the_contract_line(tmp_path, cli):
     (["--set", "cars.start_points=0"], "start_points"),
     (["--set", "cars.time_bonus=-1"], "time_bonus"),
     (["--set", "cars.tracks=[default, procedural:x]"], "procedural:x"),
+    (["--set", "strategy.name=es", "--population", "7"], "must be even"),
+    (["--set", "strategy.ga.elite=60"], "strategy.ga.elite"),
 ])
 def test_bad_evolve_input_exits_2(cli, args, fragment):
     assert_user_error(cli("evolve", "cars", "--headless", "--quiet", *args), fragment)
@@ -401,3 +403,26 @@ def test_resuming_as_another_task_and_options_that_do_not_apply_are_refused(tmp_
                       "--until-lap applies to cars")
     assert_user_error(cli("evolve", "walkers", "--resume", str(out), "--seed", "3"),
                       "--seed does not apply")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "version"])
+def test_a_damaged_checkpoint_is_one_line_and_left_alone(tmp_path, cli, damage):
+    out = tmp_path / "run"
+    assert cli("evolve", "cars", *small_args(tmp_path, "--generations", "1", "--out",
+                                             str(out))).returncode == 0
+    path = out / "checkpoint.npz"
+    if damage == "garbage":
+        path.write_bytes(b"\x00" * 64)
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:200])
+    else:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(str(arrays["meta"]))
+        meta["version"] = 99
+        arrays["meta"] = np.array(json.dumps(meta))
+        np.savez(path, **arrays)
+    before = path.read_bytes()
+    proc = cli("evolve", "cars", "--resume", str(out), "--headless", "--quiet")
+    assert_user_error(proc, str(path), "version 99" if damage == "version" else "unreadable")
+    assert path.read_bytes() == before
