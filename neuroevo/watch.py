@@ -3,10 +3,12 @@
 :class:`Watch` owns the window: a world renderer from :mod:`sims.view` (cars from above,
 walkers from the side with a camera on the leader), and a panel with the generation, agents
 alive, best and mean fitness, a fitness-history graph and the leader's network with live
-activations.  :class:`WindowBackend` plugs it into :meth:`evo.run.EvolutionRun.run`: it
-advances the same :func:`evo.rollout.episode` generator the serial backend runs to the end,
-a few physics steps per frame, so the fitness it returns is the serial backend's, bit for
-bit.  The window only reads the world between steps.
+activations (or, for ``neuroevo replay``, the replay panel: the model file, its track or
+creature, laps and progress or distance, time, and its network).  :class:`WindowBackend`
+plugs it into :meth:`evo.run.EvolutionRun.run`: it advances the same
+:func:`evo.rollout.episode` generator the serial backend runs to the end, a few physics
+steps per frame, so the fitness it returns is the serial backend's, bit for bit.  The
+window only reads the world between steps.
 
 Keys (also shown in the window): space pause, F fast-forward to the next generation, R replay
 the best-ever genome, +/- simulation speed, S screenshot, Esc quit (the run's checkpoint is
@@ -30,6 +32,7 @@ KEYS_HELP = ("space pause    F fast-forward    R replay best",
              "+/- speed    S screenshot    Esc quit")
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # physics steps per frame
 PANEL_WIDTH = 330
+PANELS = ("evolve", "replay")  # what the side panel shows (Watch.set_panel)
 FF_DRAW_EVERY = 0.25  # s between frames while fast-forwarding
 
 
@@ -60,15 +63,19 @@ class Watch:
     per second to hold (``None``: as fast as possible).  ``speed``: physics steps per frame
     to start with (1 at 60 fps is real time).  ``screenshot``/``frames``: save a PNG after
     that many frames, then raise :class:`ScreenshotTaken`.  ``offscreen``: allow an EGL
-    surface where no display exists (for pictures).  Raises
+    surface where no display exists (for pictures).  ``panel``: what the side panel shows
+    (see :meth:`set_panel`); ``model``: the replayed model's file name.  Raises
     :class:`common.window.NoDisplay` when no window can be made."""
 
     def __init__(self, task, *, title: str = "neuroevo", size=(1280, 720),
                  fps: float | None = 60.0, speed: float = 1.0, screenshot=None,
                  frames: int | None = None, offscreen: bool = False,
-                 shots_dir: str | Path = ".", net=None):
+                 shots_dir: str | Path = ".", net=None, panel: str = "evolve",
+                 model: str | None = None):
         from common.window import open_window
 
+        if panel not in PANELS:
+            raise ValueError(f"panel must be one of {', '.join(PANELS)}, got {panel!r}")
         w, h = size
         if w < 800 or h < 520:
             raise ValueError(f"window size {w}x{h}: at least 800x520 is needed")
@@ -78,7 +85,7 @@ class Watch:
 
         from sims.view import draw, widgets
 
-        self._draw, self._key = draw, key
+        self._draw, self._widgets, self._key = draw, widgets, key
         self.task = task
         self.net = net if net is not None else task.network()
         self.fps = fps
@@ -121,35 +128,71 @@ class Watch:
         world1 = task.world(1)
         self.noun = "cars" if task.name == "cars" else "walkers"
 
-        # -- panel ----------------------------------------------------------------------
-        px, W = fb_w - PANEL_WIDTH, PANEL_WIDTH
-        x0 = px + 12
-        widgets.Box(self.batch, draw.Layer(self.window, 20), (px, 0, W, fb_h),
-                    fill=(16, 18, 24), outline=None)
-        text = draw.Layer(self.window, 40)
-        lbl = draw.label
-        self.title_text = draw.TextSetter(lbl("", x0, fb_h - 28, self.batch, text, size=14,
-                                              bold=True))
-        self.lines = [draw.TextSetter(lbl("", x0, fb_h - 54 - 19 * i, self.batch, text,
-                                          size=10, font="DejaVu Sans Mono")) for i in range(5)]
-        top = fb_h - 54 - 19 * 5 - 24
-        graph_h = 110
-        self.graph = widgets.HistoryGraph(self.window, self.batch, 21,
-                                          (x0, top - graph_h, W - 24, graph_h),
-                                          "fitness by generation: best (yellow), mean (cyan)")
-        net_top = top - graph_h - 28
-        net_rect = (x0, 56, W - 24, net_top - 56)
-        lbl("leader's network (live)", x0 + 4, net_top + 4, self.batch, text, size=9,
-            color=widgets.MUTED)
-        self.network = widgets.NetworkDiagram(
-            self.window, self.batch, 25, net_rect, self.net.sizes,
-            self.renderer.input_names(world1), self.renderer.output_names(world1))
-        for i, line in enumerate(KEYS_HELP):
-            lbl(line, x0, 34 - 16 * i, self.batch, text, size=9, color=(190, 200, 120))
-        self.flash_text = draw.TextSetter(lbl("", 12, fb_h - 22, self.batch,
-                                              draw.Layer(self.window, 41), size=11,
-                                              color=(255, 255, 255)))
+        self.flash_text = draw.TextSetter(
+            draw.label("", 12, fb_h - 22, self.batch, draw.Layer(self.window, 41), size=11,
+                       color=(255, 255, 255)), width=world_vp[2] - 24)
+        self._world1 = world1
+        self._panel_items: list = []  # what the panel draws (deleted when it is rebuilt)
+        self.panel = ""
+        self.model_name = model
+        self.set_panel(panel, model)
         self.window.push_handlers(on_key_press=self.on_key_press, on_close=self.on_close)
+
+    # -- the panel ---------------------------------------------------------------------------
+    def set_panel(self, panel: str, model: str | None = None) -> None:
+        """Build the side panel for ``panel``: ``"evolve"`` (generation, agents alive, best
+        and mean fitness, the fitness history graph and the leader's network) or
+        ``"replay"`` (one saved policy: the model file ``model``, its track or creature,
+        progress and laps or distance, time, and its network; no fitness graph)."""
+        if panel not in PANELS:
+            raise ValueError(f"panel must be one of {', '.join(PANELS)}, got {panel!r}")
+        if model is not None:
+            self.model_name = model
+        draw, widgets = self._draw, self._widgets
+        for item in self._panel_items:
+            item.delete()
+        self._panel_items = items = []
+        self.panel = panel
+        fb_w, fb_h = self.size
+        px, W = fb_w - PANEL_WIDTH, PANEL_WIDTH
+        x0, inner = px + 12, PANEL_WIDTH - 24
+        batch, text = self.batch, draw.Layer(self.window, 40)
+
+        def lbl(*args, **kw):
+            made = draw.label(*args, **kw)
+            items.append(made)
+            return made
+
+        items.append(widgets.Box(batch, draw.Layer(self.window, 20), (px, 0, W, fb_h),
+                                 fill=(16, 18, 24), outline=None))
+        self.title_text = draw.TextSetter(lbl("", x0, fb_h - 28, batch, text, size=14,
+                                              bold=True), width=inner, min_size=7)
+        n_lines = 6 if panel == "replay" else 5
+        self.lines = [draw.TextSetter(lbl("", x0, fb_h - 54 - 19 * i, batch, text, size=10,
+                                          font="DejaVu Sans Mono"), width=inner, min_size=7)
+                      for i in range(n_lines)]
+        top = fb_h - 54 - 19 * n_lines - 24
+        self.graph = None
+        if panel == "evolve":
+            graph_h = 110
+            self.graph = widgets.HistoryGraph(
+                self.window, batch, 21, (x0, top - graph_h, inner, graph_h),
+                "fitness by generation: best (yellow), mean (cyan)")
+            items.append(self.graph)
+            top -= graph_h + 28
+        net_rect = (x0, 56, inner, top - 56)
+        lbl("leader's network (live)" if panel == "evolve" else "network (live)", x0 + 4,
+            top + 4, batch, text, size=9, color=widgets.MUTED, width=inner - 4)
+        world1 = self._world1
+        self.network = widgets.NetworkDiagram(
+            self.window, batch, 25, net_rect, self.net.sizes,
+            self.renderer.input_names(world1), self.renderer.output_names(world1))
+        items.append(self.network)
+        for i, line in enumerate(KEYS_HELP):
+            lbl(line, x0, 34 - 16 * i, batch, text, size=9, color=(190, 200, 120),
+                width=inner)
+        if self._world is not None:
+            self.attach(self._world, self._thetas)
 
     # -- keys ------------------------------------------------------------------------------
     @property
@@ -209,8 +252,9 @@ class Watch:
         """Draw ``world`` (whose agents are the rows of ``thetas``) from now on."""
         self._world, self._thetas = world, np.asarray(thetas)
         self.renderer.attach(world)
-        self.graph.set([([r["best"] for r in self.history], (250, 210, 60)),
-                        ([r["mean"] for r in self.history], (90, 200, 255))])
+        if self.graph is not None:
+            self.graph.set([([r["best"] for r in self.history], (250, 210, 60)),
+                            ([r["mean"] for r in self.history], (90, 200, 255))])
         self._acc = 0.0
 
     def play(self, gen, world, thetas, *, nested_replay: bool = True):
@@ -302,6 +346,17 @@ class Watch:
         self.network.update(weights, acts)
         # panel text
         self.title_text(self.heading)
+        if self.panel == "replay":
+            lines = self._replay_lines(world, info)
+        else:
+            lines = self._evolve_lines(world, fitness, n_alive)
+        for setter, text in zip(self.lines, lines):
+            setter(text)
+        if self._flash_until and time.perf_counter() > self._flash_until:
+            self.flash_text("")
+            self._flash_until = 0.0
+
+    def _evolve_lines(self, world, fitness, n_alive: int) -> list[str]:
         unit = "" if self.task.name == "cars" else " m"
         lines = [f"{self.noun} alive {n_alive:>4} / {world.n_agents}",
                  f"now   best {fitness.max():7.3f}{unit}  mean {fitness.mean():7.3f}{unit}"]
@@ -315,19 +370,41 @@ class Watch:
         else:
             lines.append("best ever  -")
         lines.append(self._status_line(world))
-        for setter, text in zip(self.lines, lines):
-            setter(text)
-        if self._flash_until and time.perf_counter() > self._flash_until:
-            self.flash_text("")
-            self._flash_until = 0.0
+        return lines
 
-    def _status_line(self, world) -> str:
+    def _replay_lines(self, world, info) -> list[str]:
+        """The replay panel: one agent (the first) of ``world``."""
+        lines = [f"model    {self.model_name or '-'}"]
+        limit = world.config.max_time
+        if self.task.name == "cars":
+            lines.append(f"track    {world.track.name}")
+            laps, progress = int(info["laps"][0]), float(info["progress"][0])
+            goal = f" of {world.config.laps}" if world.config.laps else ""
+            lines.append(f"laps     {laps}{goal} done, progress {progress:.3f}")
+            state = ("finished" if info["finished"][0] else "crashed" if info["crashed"][0]
+                     else "stalled" if info["stalled"][0] else "time up" if world.done[0]
+                     else "driving")
+            unit = " laps"
+        else:
+            lines.append(f"creature {world.spec.name}")
+            lines.append(f"distance {float(info['distance'][0]):.2f} m")
+            state = ("fallen" if info["fallen"][0] else "time up" if world.done[0]
+                     else "walking")
+            unit = " m"
+        lines.append(f"time     {float(info['time_alive'][0]):.1f} s of {limit:g} s, {state}")
+        saved = self.best_ever[1] if self.best_ever is not None else float("nan")
+        lines.append(f"fitness  {saved:.3f}{unit} when saved" if np.isfinite(saved)
+                     else "fitness  - (not saved with the model)")
+        lines.append(self._status_line(world, clock=False))
+        return lines
+
+    def _status_line(self, world, clock: bool = True) -> str:
         fps = ""
         if len(self._fps_times) > 1:
             span = self._fps_times[-1] - self._fps_times[0]
             if span > 0:
                 fps = f"  {(len(self._fps_times) - 1) / span:4.0f} fps"
-        t = f"t {world.time:5.1f} s"
+        t = f"t {world.time:5.1f} s  " if clock else ""
         if self.mode == "replay":
             state = "REPLAY (R: back)"
         elif self.mode == "done":
@@ -338,7 +415,7 @@ class Watch:
             state = "PAUSED"
         else:
             state = f"speed x{self.speed:g}"
-        return f"{t}  {state}{fps}"
+        return f"{t}{state}{fps}"
 
     def render(self) -> None:
         """Draw one frame (saving a screenshot if one is due), show it, keep the frame rate."""

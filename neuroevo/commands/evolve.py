@@ -199,6 +199,7 @@ def replay(args) -> int:
             from evo.rollout import finish
             from neuroevo.watch import EvaluationAborted
 
+            watch.set_panel("replay", Path(args.model).name)
             watch.mode = "single"
             watch.heading = f"replay: {Path(args.model).name}"
             fitness = float(meta.get("fitness", float("nan")))

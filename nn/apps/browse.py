@@ -48,10 +48,12 @@ class BrowseState:
         self.images = images  # (M, H, W, C) top-down, [0, 1]
         self.labels = np.asarray(labels, np.int64)  # (M,)
         self.scores = np.asarray(scores)  # (M, K)
-        self.label_names = list(label_names)
+        k = self.scores.shape[1]  # the model's classes: one name (and one bar) each
+        names = [str(n) for n in label_names][:k]
+        self.label_names = names + [str(c) for c in range(len(names), k)]
         self.pred = self.scores.argmax(axis=1)  # (M,)
-        self.mistakes = np.flatnonzero(self.pred != self.labels)  # sorted indices
         k = len(self.label_names)
+        self.mistakes = np.flatnonzero(self.pred != self.labels)  # sorted indices
         self.class_counts = np.bincount(self.labels, minlength=k)[:k]
         correct = self.labels[self.pred == self.labels]
         self.class_correct = np.bincount(correct, minlength=k)[:k]
@@ -113,36 +115,49 @@ class BrowseApp(AppBase):
         self.w, self.state, self.probabilities = w, state, probabilities
         b, back, front, keep = self.batch, self.back, self.front, self.static
         h, wd, _ = state.images.shape[1:]
+        width = self.size[0] - 48
         keep.append(w.Text(b, 24, 510, f"{title}: {len(state)} images, accuracy "
-                           f"{state.accuracy * 100:.2f}%, {len(state.mistakes)} mistakes",
-                           size=13, bold=True, group=front))
+                           f"{w.percent(state.accuracy, 2)[1]}, {len(state.mistakes)} "
+                           "mistakes", size=13, bold=True, group=front, width=width))
         keep.append(w.Text(b, 24, 490, "Left/Right flip   M next mistake   Shift+M previous "
                            "mistake   Home/End   PgUp/PgDn 100   click a class: its next "
-                           "mistake   Esc quit", size=9, color=w.DIM, group=front))
+                           "mistake   Esc quit", size=9, color=w.DIM, group=front,
+                           width=width))
         scale = IMAGE / max(h, wd)
         ix, iy = 30, 180
         keep.append(self.frame(ix, iy, wd * scale, h * scale))
         from nn.apps.app import ArrayTexture
 
         self.image = ArrayTexture(h, wd, ix, iy, wd * scale, h * scale, b, back)
-        self.position = w.Text(b, ix, 150, "", size=11, group=front)
-        self.truth = w.Text(b, ix, 128, "", size=11, group=front)
-        self.verdict = w.Text(b, ix, 106, "", size=12, bold=True, group=front)
-        self.top_rows = w.BarRows(b, TOP_K, ix, 92, 22, name_width=90, bar_width=120,
-                                  group=back, fg_group=front)
+        self.position = w.Text(b, ix, 150, "", size=11, group=front, width=340)
+        self.truth = w.Text(b, ix, 128, "", size=11, group=front, width=340)
+        self.verdict = w.Text(b, ix, 106, "", size=12, bold=True, group=front, width=340)
+        k = len(state.label_names)  # the model's classes
+        self.top_rows = w.BarRows(b, min(TOP_K, k), ix, 92, 22, name_width=90,
+                                  bar_width=120, group=back, fg_group=front)
+        self.top_legend = w.Legend(b, ix, 8, [(w.GOOD, "the true class"),
+                                              (w.BAR, "other classes")], group=front)
 
-        k = len(state.label_names)
         row_h = min(30.0, 420.0 / max(k, 1))
         px = 400
-        keep.append(w.Text(b, px, 460, "per-class accuracy (test)", size=11, group=front))
+        header = w.Text(b, px, 460, "per-class accuracy (test)", size=11, group=front)
+        keep.append(header)
+        self.class_legend = w.Legend(
+            b, header.label.right + 16, 460,
+            [(w.GOOD, f"at or above the overall {w.percent(state.accuracy)[1]}"),
+             (w.BAD, "below it")], group=front)
         self.class_rows = w.BarRows(b, k, px, 450, row_h, name_width=110, bar_width=220,
                                     font_size=10 if k <= 20 else 8, group=back,
-                                    fg_group=front)
+                                    fg_group=front, value_width=self.size[0] - px - 336)
         acc = state.class_accuracy
         for c in range(k):
             a = acc[c]
-            text = "-" if np.isnan(a) else f"{a * 100:5.1f}%  of {state.class_counts[c]}"
-            self.class_rows.set(c, state.label_names[c], 0.0 if np.isnan(a) else a, text,
+            if np.isnan(a):
+                fraction, text = 0.0, "-"
+            else:
+                fraction, pct = w.percent(a)
+                text = f"{pct:>6}  of {state.class_counts[c]}"
+            self.class_rows.set(c, state.label_names[c], fraction, text,
                                 color=w.GOOD if a >= state.accuracy else w.BAD)
         self._shown = None
         self.refresh()
@@ -161,11 +176,12 @@ class BrowseApp(AppBase):
         self.position.set(f"image {i + 1} / {len(s)}"
                           + ("" if s.correct else "   (a mistake)"))
         self.truth.set(f"true: {names[true]}")
-        unit = "%" if self.probabilities else "% sigmoid"
-        self.verdict.set(f"predicted: {names[pred]}  ({conf * 100:.1f}{unit})",
+        unit = "" if self.probabilities else " sigmoid"
+        self.verdict.set(f"predicted: {names[pred]}  ({w.percent(conf)[1]}{unit})",
                          w.GOOD if s.correct else w.BAD)
         for r, (c, score) in enumerate(s.top(len(self.top_rows))):
-            self.top_rows.set(r, names[c], score, f"{score * 100:5.1f}%",
+            fraction, pct = w.percent(score)  # rounded once: the bar shows what the text says
+            self.top_rows.set(r, names[c], fraction, f"{pct:>6}",
                               color=w.GOOD if c == true else w.BAR)
         for c in range(len(self.class_rows)):
             self.class_rows.names[c].set(names[c], w.HIGHLIGHT if c == true else w.TEXT)

@@ -25,7 +25,7 @@ MAX_ROWS = 10
 
 class DrawApp(AppBase):
     caption = "neuroevo draw"
-    size = (850, 440)
+    size = (850, 460)
 
     def __init__(self, net, meta: dict, name: str = "model", raw: bool = False,
                  visible: bool = True, offscreen: bool = False):
@@ -35,8 +35,9 @@ class DrawApp(AppBase):
 
         self.w = w
         self.net, self.meta = net, meta
-        self.label_names = [str(n) for n in meta.get("label_names")
-                            or range(net.n_outputs)]
+        names = [str(n) for n in meta.get("label_names") or ()][:net.n_outputs]
+        # one name (and at most one bar) per output of the network
+        self.label_names = names + [str(k) for k in range(len(names), net.n_outputs)]
         self.canvas = Canvas(CANVAS_SIZE)
         self.raw = bool(raw)
         self.image = np.zeros((self.spec.height, self.spec.width), np.float32)  # top-down
@@ -52,10 +53,11 @@ class DrawApp(AppBase):
         what = {"mnist": "a digit", "fashion": "a garment", "doodles": "a doodle"}.get(
             dataset, "a doodle" if self.spec.style == "doodle" else "something")
         keep = self.static  # pyglet removes objects from the batch once unreferenced
-        keep.append(w.Text(b, 20, 412, f"{dataset}: draw {what} with the mouse", size=13,
-                           bold=True, group=front))
-        keep.append(w.Text(b, 20, 394, "C clear   Z undo   R raw canvas   Esc quit", size=9,
-                           color=w.DIM, group=front))
+        top = self.size[1]  # the texts above the canvas, from the window's top edge
+        keep.append(w.Text(b, 20, top - 28, f"{dataset}: draw {what} with the mouse", size=13,
+                           bold=True, group=front, width=self.size[0] - 40))
+        keep.append(w.Text(b, 20, top - 46, "C clear   Z undo   R raw canvas   Esc quit",
+                           size=9, color=w.DIM, group=front, width=CANVAS_SIZE))
         keep.append(self.frame(self.cx, self.cy, CANVAS_SIZE, CANVAS_SIZE))
         self.canvas_tex = self._texture(CANVAS_SIZE, CANVAS_SIZE, self.cx, self.cy,
                                         CANVAS_SIZE, CANVAS_SIZE)
@@ -64,27 +66,35 @@ class DrawApp(AppBase):
         self.undo_button = w.Button(b, 128, 12, 100, 30, "Undo (Z)", back, front)
         self.raw_button = w.Button(b, 236, 12, 120, 30, "", back, front)
 
-
         px, py = 380, 236
+        gx = 590  # the guesses' column
+        column = gx - px - 12  # the middle column's width
         scale = PREVIEW / max(self.spec.height, self.spec.width)
         self.preview_rect = (px, py, self.spec.width * scale, self.spec.height * scale)
-        self.preview_caption = w.Text(b, px, py + PREVIEW + 12, "", size=10, group=front)
+        # two caption lines above the preview: what it is, and how the drawing got there
+        keep.append(w.Text(b, px, py + PREVIEW + 30, "network input", size=10, group=front,
+                           width=column))
+        self.preview_caption = w.Text(b, px, py + PREVIEW + 12, "", size=10, color=w.DIM,
+                                      group=front, width=column)
         keep.append(self.frame(*self.preview_rect))
         self.preview = self._texture(self.spec.height, self.spec.width, px, py,
                                      self.spec.width * scale, self.spec.height * scale)
         self.preview.update(self.image)
-        self.verdict = w.Text(b, px, 200, "", size=16, bold=True, group=front)
-        self.verdict_note = w.Text(b, px, 178, "", size=10, color=w.DIM, group=front)
+        self.verdict = w.Text(b, px, 200, "", size=16, bold=True, group=front, width=column)
+        self.verdict_note = w.Text(b, px, 178, "", size=10, color=w.DIM, group=front,
+                                   width=column)
         keep.append(w.Text(b, px, 120, f"{'-'.join(map(str, net.sizes))} network", size=9,
-                           color=w.DIM, group=front))
+                           color=w.DIM, group=front, width=column))
         keep.append(w.Text(b, px, 104, f"input {self.spec.height}x{self.spec.width}, "
-                           f"rows {self.spec.orientation}", size=9, color=w.DIM, group=front))
+                           f"rows {self.spec.orientation}", size=9, color=w.DIM, group=front,
+                           width=column))
 
         n_rows = min(MAX_ROWS, len(self.label_names))
         row_h = min(32.0, 340.0 / max(n_rows, 1))
-        keep.append(w.Text(b, 590, 394, "the network's guesses", size=10, group=front))
-        self.rows = w.BarRows(b, n_rows, 590, 384, row_h, name_width=84, bar_width=120,
-                              group=back, fg_group=front)
+        keep.append(w.Text(b, gx, top - 46, "the network's guesses", size=10, group=front,
+                           width=self.size[0] - gx - 10))
+        self.rows = w.BarRows(b, n_rows, gx, top - 56, row_h, name_width=84, bar_width=120,
+                              group=back, fg_group=front, value_width=self.size[0] - gx - 214)
         self.refresh()
         self.start()
 
@@ -134,7 +144,7 @@ class DrawApp(AppBase):
         self.predict()
         self.raw_button.set(f"Raw canvas: {'on' if self.raw else 'off'}", active=self.raw)
         how = {"raw": "raw canvas", "mnist": "MNIST recipe", "doodle": "Quick, Draw! strokes"}
-        self.preview_caption.set(f"network input ({how[self.mode]})")
+        self.preview_caption.set(how[self.mode])
         ranked = self.ranked()
         if not ranked:
             self.verdict.set("draw something", w.DIM)
@@ -142,14 +152,16 @@ class DrawApp(AppBase):
             for i in range(len(self.rows)):
                 self.rows.blank(i)
             return
-        top, score = ranked[0]
-        unit = "%" if self.probabilities else "% (sigmoid)"
-        self.verdict.set(f"{top}  {score * 100:.0f}{unit}", w.TEXT)
-        second = ranked[1] if len(ranked) > 1 else None
-        self.verdict_note.set(f"next: {second[0]} {second[1] * 100:.0f}%" if second else "")
+        # each score rounded once: the verdict, its bar and the bar's text agree
+        shown = [(name, *w.percent(s)) for name, s in ranked]
+        top, _, pct = shown[0]
+        unit = "" if self.probabilities else " (sigmoid)"
+        self.verdict.set(f"{top}  {pct}{unit}", w.TEXT)
+        second = shown[1] if len(shown) > 1 else None
+        self.verdict_note.set(f"next: {second[0]} {second[2]}" if second else "")
         for i in range(len(self.rows)):
-            name, s = ranked[i]
-            self.rows.set(i, name, s, f"{s * 100:5.1f}%", color=w.GOOD if i == 0 else w.BAR)
+            name, fraction, pct = shown[i]
+            self.rows.set(i, name, fraction, f"{pct:>6}", color=w.GOOD if i == 0 else w.BAR)
 
     # -- events ----------------------------------------------------------------------------
     def on_mouse_press(self, x, y, button, modifiers):

@@ -267,9 +267,9 @@ class PlaygroundApp(AppBase):
                        anchor_x="center", anchor_y="center", group=front)
         spike.label.rotation = -90
         keep.append(spike)
-        self.title = w.Text(b, 24, 628, "", size=14, bold=True, group=front)
+        self.title = w.Text(b, 24, 628, "", size=14, bold=True, group=front, width=520)
         keep.append(w.Text(b, self.px, 92, "blue: safe   red: poisonous   yellow ring: "
-                           "misclassified", size=9, color=w.DIM, group=front))
+                           "misclassified", size=9, color=w.DIM, group=front, width=PLOT))
 
         # buttons under the plot
         self.buttons = {}
@@ -281,32 +281,36 @@ class PlaygroundApp(AppBase):
         # the right panel
         rx = 560
         self.rx = rx
-        self.net_text = w.Text(b, rx, 604, "", size=11, group=front)
-        self.cost_text = w.Text(b, rx, 572, "", size=16, bold=True, group=front)
-        self.acc_text = w.Text(b, rx, 548, "", size=11, group=front)
-        self.learn_text = w.Text(b, rx, 528, "", size=10, color=w.DIM, group=front)
+        self.panel_width = pw = self.size[0] - rx - 16  # every text of the panel fits in it
+        self.net_text = w.Text(b, rx, 604, "", size=11, group=front, width=pw)
+        self.cost_text = w.Text(b, rx, 572, "", size=16, bold=True, group=front, width=pw)
+        self.acc_text = w.Text(b, rx, 548, "", size=11, group=front, width=pw)
+        self.learn_text = w.Text(b, rx, 528, "", size=10, color=w.DIM, group=front,
+                                 width=pw)
         self.curve = ArrayTexture(60, 400, rx, 444, 400, 60, b, back)
         keep.append(w.Text(b, rx, 508, "cost over time", size=8, color=w.DIM,
                            group=front))
         keep.append(w.Text(b, rx, 420, "weights and biases (Up/Down pick, Left/Right nudge, "
-                           "or drag)", size=9, color=w.DIM, group=front))
+                           "or drag)", size=9, color=w.DIM, group=front, width=pw))
         self.row_h = 24
         self.row_top = 410
         self.names, self.sliders, self.values = [], [], []
         for r in range(ROWS):
             y = self.row_top - (r + 1) * self.row_h
             self.names.append(w.Text(b, rx, y + self.row_h / 2, "", size=10,
-                                     anchor_y="center", group=front))
+                                     anchor_y="center", group=front, width=104))
             self.sliders.append(w.Slider(b, rx + 110, y + 4, 220, self.row_h - 8, -6.0, 6.0,
                                          group=back, fg_group=front))
             self.values.append(w.Text(b, rx + 345, y + self.row_h / 2, "", size=10,
-                                      anchor_y="center", group=front))
+                                      anchor_y="center", group=front, width=pw - 345))
         self.more = w.Text(b, rx, self.row_top - ROWS * self.row_h - 14, "", size=8,
-                           color=w.DIM, group=front)
+                           color=w.DIM, group=front, width=pw)
         keep.append(w.Text(b, 24, 24, "L learn   S step   H/Shift+H hidden   A activation   "
-                           "C set   R reset   [ ] rate", size=9, color=w.DIM, group=front))
+                           "C set   R reset   [ ] rate", size=9, color=w.DIM, group=front,
+                           width=self.size[0] - 48))
         keep.append(w.Text(b, 24, 9, "Up/Down pick a parameter   Left/Right nudge (Shift x5)"
-                           "   Esc quit", size=9, color=w.DIM, group=front))
+                           "   Esc quit", size=9, color=w.DIM, group=front,
+                           width=self.size[0] - 48))
         self.refresh()
         self.start()
 

@@ -7,6 +7,8 @@ widgets every frame costs little.
 
 from __future__ import annotations
 
+import math
+
 TEXT = (230, 230, 235, 255)
 DIM = (150, 150, 160, 255)
 TRACK = (55, 55, 64, 255)
@@ -16,16 +18,97 @@ BAD = (235, 90, 80, 255)
 HIGHLIGHT = (250, 200, 80, 255)
 
 
-class Text:
-    """A label whose text and colour are set only when they change."""
+_LABEL_CLASS = None
 
-    def __init__(self, batch, x, y, value="", size=11, color=TEXT, anchor_x="left",
-                 anchor_y="baseline", bold=False, group=None):
+
+def snap(value: float) -> float:
+    """The nearest whole pixel.  Text placed half a pixel off samples its glyph texture
+    between texels and loses whole rows or columns of ink (a minus sign, an underscore),
+    so all text is drawn at whole pixels."""
+    return float(math.floor(float(value) + 0.5))
+
+
+def pixel_label_class():
+    """``pyglet.text.Label`` kept on whole pixels: its position (whenever it is set) and
+    its anchor offsets are rounded with :func:`snap` (made once, when pyglet is loaded)."""
+    global _LABEL_CLASS
+    if _LABEL_CLASS is None:
         from pyglet import text
 
-        self.label = text.Label(value, x=x, y=y, font_size=size, color=color, batch=batch,
-                                anchor_x=anchor_x, anchor_y=anchor_y, group=group,
-                                weight="bold" if bold else "normal")
+        class PixelLabel(text.Label):
+            def __init__(self, value: str = "", x: float = 0.0, y: float = 0.0,
+                         z: float = 0.0, **kw):
+                super().__init__(value, x=snap(x), y=snap(y), z=z, **kw)
+
+            def _set_x(self, x):
+                super()._set_x(snap(x))
+
+            def _set_y(self, y):
+                super()._set_y(snap(y))
+
+            def _set_position(self, position):
+                x, y, z = position
+                super()._set_position((snap(x), snap(y), z))
+
+            def _get_left_anchor(self):
+                return snap(super()._get_left_anchor())
+
+            def _get_top_anchor(self):
+                return snap(super()._get_top_anchor())
+
+            def _get_bottom_anchor(self):
+                return snap(super()._get_bottom_anchor())
+
+        _LABEL_CLASS = PixelLabel
+    return _LABEL_CLASS
+
+
+def fit(label, width: float, size: float, min_size: float | None = None) -> None:
+    """Make ``label``'s text fully visible within ``width`` pixels: at font ``size`` when
+    it fits, else at a smaller size (half points, not below ``min_size``, default
+    ``max(7, size - 3)``), else wrapped into lines at the smallest size (they grow away
+    from the label's ``anchor_y``)."""
+    min_size = max(7.0, size - 3.0) if min_size is None else min(min_size, size)
+    # (each change lays the text out again at once: content_width must be current)
+    if label.multiline:
+        label.multiline = False
+        label.width = None
+    if label.font_size != size:
+        label.font_size = size
+    if label.content_width > width:
+        guess = math.floor(2 * size * width / max(label.content_width, 1)) / 2
+        label.font_size = max(min_size, min(size - 0.5, guess))
+        while label.content_width > width and label.font_size - 0.5 >= min_size:
+            label.font_size -= 0.5
+        if label.content_width > width:
+            label.width = int(width)
+            label.multiline = True
+
+
+def percent(p: float, decimals: int = 1) -> tuple[float, str]:
+    """A probability (or a share) as a percentage rounded once, for a bar and its text
+    alike: ``(fraction the bar shows, "99.9%")``.  Below 1 it never reads 100%: 0.9996 is
+    99.9%, not 100.0%."""
+    p = min(max(float(p), 0.0), 1.0)
+    step = 10.0 ** -decimals
+    value = math.floor(p * 100.0 / step + 0.5) * step
+    if p < 1.0 and value >= 100.0:
+        value = 100.0 - step
+    return value / 100.0, f"{value:.{decimals}f}%"
+
+
+class Text:
+    """A label whose text and colour are set only when they change.  With ``width`` every
+    text is fitted into that many pixels (see :func:`fit`) from font ``size``."""
+
+    def __init__(self, batch, x, y, value="", size=11, color=TEXT, anchor_x="left",
+                 anchor_y="baseline", bold=False, group=None, width=None, min_size=None):
+        self.label = pixel_label_class()(
+            value, x=x, y=y, font_size=size, color=color, batch=batch, anchor_x=anchor_x,
+            anchor_y=anchor_y, group=group, weight="bold" if bold else "normal")
+        self.size, self.width, self.min_size = size, width, min_size
+        if width is not None:
+            fit(self.label, width, size, min_size)
 
     @property
     def text(self) -> str:
@@ -34,6 +117,8 @@ class Text:
     def set(self, value: str, color=None) -> None:
         if self.label.text != value:
             self.label.text = value
+            if self.width is not None:
+                fit(self.label, self.width, self.size, self.min_size)
         if color is not None and tuple(self.label.color) != tuple(color):
             self.label.color = color
 
@@ -48,7 +133,8 @@ class Button:
         self.rect = shapes.Rectangle(x, y, width, height, color=(64, 64, 76), batch=batch,
                                      group=group)
         self.caption = Text(batch, x + width / 2, y + height / 2, caption, size=10,
-                            anchor_x="center", anchor_y="center", group=fg_group)
+                            anchor_x="center", anchor_y="center", group=fg_group,
+                            width=width - 8)
 
     def contains(self, x: float, y: float) -> bool:
         return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
@@ -61,10 +147,11 @@ class Button:
 
 
 class BarRows:
-    """``n`` rows from ``top`` downwards: a name, a bar of a fraction, a value text."""
+    """``n`` rows from ``top`` downwards: a name, a bar of a fraction, a value text (each
+    text fitted into its column: ``name_width`` and ``value_width`` pixels)."""
 
     def __init__(self, batch, n, x, top, row_height, name_width=90, bar_width=120,
-                 font_size=10, group=None, fg_group=None):
+                 font_size=10, group=None, fg_group=None, value_width=60):
         from pyglet import shapes
 
         self.x, self.top, self.row_height = x, top, row_height
@@ -75,14 +162,14 @@ class BarRows:
             y = top - (i + 1) * row_height
             mid = y + row_height / 2
             self.names.append(Text(batch, x, mid, "", size=font_size, anchor_y="center",
-                                   group=fg_group))
+                                   group=fg_group, width=name_width - 6))
             bx = x + name_width
             self.tracks.append(shapes.Rectangle(bx, mid - bar_h / 2, bar_width, bar_h,
                                                 color=TRACK[:3], batch=batch, group=group))
             self.bars.append(shapes.Rectangle(bx, mid - bar_h / 2, 0, bar_h, color=BAR[:3],
                                               batch=batch, group=fg_group))
             self.values.append(Text(batch, bx + bar_width + 6, mid, "", size=font_size,
-                                    anchor_y="center", group=fg_group))
+                                    anchor_y="center", group=fg_group, width=value_width))
         self.fractions = [0.0] * n
 
     def __len__(self) -> int:
@@ -109,6 +196,28 @@ class BarRows:
             return None
         i = int((self.top - y) // self.row_height)
         return i if 0 <= i < len(self.bars) and y <= self.top else None
+
+
+class Legend:
+    """What colours mean: a row of ``(colour, text)`` entries, a small swatch before each
+    text, from ``(x, y)`` (the text baseline) rightwards."""
+
+    def __init__(self, batch, x, y, entries, size=9, color=DIM, group=None):
+        from pyglet import shapes
+
+        self.swatches, self.texts = [], []
+        cx = x
+        for rgb, text in entries:
+            self.swatches.append(shapes.Rectangle(cx, y - 1, 10, 10, color=tuple(rgb[:3]),
+                                                  batch=batch, group=group))
+            self.texts.append(Text(batch, cx + 14, y, text, size=size, color=color,
+                                   group=group))
+            cx = self.texts[-1].label.right + 16
+        self.right = cx - 16  # where the last text ends
+
+    @property
+    def colors(self) -> list[tuple[int, int, int]]:
+        return [tuple(s.color[:3]) for s in self.swatches]
 
 
 class Slider:

@@ -8,6 +8,8 @@ pixels directly.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyglet
 from pyglet import gl
@@ -251,22 +253,91 @@ def clear(window, color) -> None:
     window.clear()
 
 
+def snap(value: float) -> float:
+    """The nearest whole pixel.  A glyph quad placed half a pixel off samples its texture
+    between texels, and whole rows or columns of ink vanish (a minus sign, an underscore):
+    all text is drawn at whole pixels."""
+    return float(math.floor(float(value) + 0.5))
+
+
+class PixelLabel(pyglet.text.Label):
+    """A ``pyglet.text.Label`` that stays on whole pixels: its position (whenever it is
+    set) and its anchor offsets are rounded with :func:`snap`."""
+
+    def __init__(self, text: str = "", x: float = 0.0, y: float = 0.0, z: float = 0.0,
+                 **kw):
+        super().__init__(text, x=snap(x), y=snap(y), z=z, **kw)
+
+    def _set_x(self, x: float) -> None:
+        super()._set_x(snap(x))
+
+    def _set_y(self, y: float) -> None:
+        super()._set_y(snap(y))
+
+    def _set_position(self, position) -> None:
+        x, y, z = position
+        super()._set_position((snap(x), snap(y), z))
+
+    def _get_left_anchor(self):
+        return snap(super()._get_left_anchor())
+
+    def _get_top_anchor(self):
+        return snap(super()._get_top_anchor())
+
+    def _get_bottom_anchor(self):
+        return snap(super()._get_bottom_anchor())
+
+
 def label(text: str, x: float, y: float, batch, group, size: float = 10,
           color=(230, 230, 235), anchor_x: str = "left", anchor_y: str = "baseline",
-          bold: bool = False, font: str | None = None):
-    """A ``pyglet.text.Label`` in ``batch`` (one per piece of text that changes)."""
-    return pyglet.text.Label(text, x=x, y=y, font_size=size, color=(*color[:3], 255),
-                             anchor_x=anchor_x, anchor_y=anchor_y, batch=batch, group=group,
-                             weight="bold" if bold else "normal", font_name=font)
+          bold: bool = False, font: str | None = None, width: float | None = None,
+          min_size: float | None = None) -> PixelLabel:
+    """A :class:`PixelLabel` in ``batch`` (one per piece of text that changes).  With
+    ``width``, the text is fitted into that many pixels (see :func:`fit`)."""
+    lbl = PixelLabel(text, x=x, y=y, font_size=size, color=(*color[:3], 255),
+                     anchor_x=anchor_x, anchor_y=anchor_y, batch=batch, group=group,
+                     weight="bold" if bold else "normal", font_name=font)
+    if width is not None:
+        fit(lbl, width, size, min_size)
+    return lbl
+
+
+def fit(lbl, width: float, size: float, min_size: float | None = None) -> None:
+    """Make ``lbl``'s text fully visible within ``width`` pixels: at font ``size`` when it
+    fits, else at a smaller size (half points, not below ``min_size``, default
+    ``max(7, size - 3)``), else wrapped into several lines at the smallest size (they grow
+    away from the label's ``anchor_y``)."""
+    min_size = max(7.0, size - 3.0) if min_size is None else min(min_size, size)
+    # (each change lays the text out again at once: content_width must be current)
+    if lbl.multiline:
+        lbl.multiline = False
+        lbl.width = None
+    if lbl.font_size != size:
+        lbl.font_size = size
+    if lbl.content_width > width:
+        guess = math.floor(2 * size * width / max(lbl.content_width, 1)) / 2
+        lbl.font_size = max(min_size, min(size - 0.5, guess))
+        while lbl.content_width > width and lbl.font_size - 0.5 >= min_size:
+            lbl.font_size -= 0.5
+        if lbl.content_width > width:
+            lbl.width = int(width)
+            lbl.multiline = True
 
 
 class TextSetter:
     """Updates a label only when its text changes (re-laying out text costs more than a
-    comparison)."""
+    comparison).  With ``width``, every new text is fitted into it (see :func:`fit`) from
+    font ``size`` (the label's own size by default)."""
 
-    def __init__(self, lbl):
+    def __init__(self, lbl, width: float | None = None, size: float | None = None,
+                 min_size: float | None = None):
         self.label = lbl
+        self.width = width
+        self.size = lbl.font_size if size is None else size
+        self.min_size = min_size
 
     def __call__(self, text: str) -> None:
         if self.label.text != text:
             self.label.text = text
+            if self.width is not None:
+                fit(self.label, self.width, self.size, self.min_size)

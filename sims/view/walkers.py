@@ -141,9 +141,13 @@ class WalkerRenderer:
         used = set()
         for i, (px, py) in zip(shown.tolist(), pix.tolist()):
             k = i % len(self._labels)
-            used.add(k)
+            lb = self._labels[k]
             self._label_text[k](f"{self._mark_x[i]:.0f} m")
-            self._labels[k].position = (px, py - 0.4 * self.camera.scale, 0)
+            lb.position = (px, py - 0.4 * self.camera.scale, 0)
+            # a label the viewport would cut (at its edges) is not shown at all
+            if vx <= lb.left and lb.left + lb.content_width <= vx + vw and \
+                    vy <= lb.bottom and lb.bottom + lb.content_height <= vy + vh:
+                used.add(k)
         for k, lb in enumerate(self._labels):
             if k not in used and lb.x != -100:
                 lb.position = (-100, -100, 0)

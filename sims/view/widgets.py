@@ -38,6 +38,11 @@ class Box:
             self.outline = Mesh(batch, layer, gl.GL_LINES, positions=quad_outlines(quad),
                                 colors=rgba(outline))
 
+    def delete(self) -> None:
+        for mesh in (self.fill, self.outline):
+            if mesh is not None:
+                mesh.delete()
+
 
 class HistoryGraph:
     """Lines of per-generation values in ``rect (x, y, w, h)`` with the value range and
@@ -47,16 +52,23 @@ class HistoryGraph:
         self.rect = tuple(rect)
         x, y, w, h = self.rect
         base = Layer(window, order)
-        Box(batch, base, rect, fill=(22, 24, 32))
+        self.box = Box(batch, base, rect, fill=(22, 24, 32))
         self.lines = Mesh(batch, Layer(window, order + 1, scissor=rect), gl.GL_LINES)
         text = Layer(window, order + 2)
-        self.title = label(title, x + 4, y + h + 4, batch, text, size=9, color=MUTED)
+        self.title = label(title, x + 4, y + h + 4, batch, text, size=9, color=MUTED,
+                           width=w - 4)
         self.top = TextSetter(label("", x + w - 4, y + h - 4, batch, text, size=8, color=MUTED,
                                     anchor_x="right", anchor_y="top"))
         self.bottom = TextSetter(label("", x + w - 4, y + 4, batch, text, size=8,
                                        color=MUTED, anchor_x="right", anchor_y="bottom"))
         self.count = TextSetter(label("", x + 4, y + 4, batch, text, size=8, color=MUTED,
                                       anchor_y="bottom"))
+
+    def delete(self) -> None:
+        self.box.delete()
+        self.lines.delete()
+        for lbl in (self.title, self.top.label, self.bottom.label, self.count.label):
+            lbl.delete()
 
     def set(self, series, unit: str = "") -> None:
         """``series``: ``[(values (G,), rgb), ...]`` sharing one vertical scale."""
@@ -95,22 +107,51 @@ class NetworkDiagram:
 
     ``update(weights, activations)`` colours each connection by the signal it carries
     (``input activation * weight``: orange positive, blue negative, faint when small) and
-    each node by its activation; output values are printed beside their names."""
+    each node by its activation; output values are printed beside their names.  Names are
+    never cut: the margins are measured from the text (a smaller font where the widest
+    name would take too much of the panel)."""
+
+    IN_SIZE = 7  # points, input names
+    OUT_SIZE = 8  # points, output names and values (monospaced)
+    IN_SPACING = 11.0  # px between input nodes needed for their names
 
     def __init__(self, window, batch, order: int, rect, sizes, input_names=(), output_names=()):
         self.rect = tuple(rect)
         self.sizes = [int(s) for s in sizes]
         x, y, w, h = self.rect
-        Box(batch, Layer(window, order), rect, fill=(22, 24, 32))
-        left = 58 if len(input_names) == self.sizes[0] and self.sizes[0] <= 16 else 14
-        right = 122 if len(output_names) == self.sizes[-1] else 14
+        self.box = Box(batch, Layer(window, order), rect, fill=(22, 24, 32))
+        spacing = min(22.0, (h - 16) / max(max(self.sizes), 1))
+        self.radius = r = max(2.0, min(6.0, spacing * 0.38))
+        text = Layer(window, order + 3)
+        self.in_labels = []
+        if len(input_names) == self.sizes[0] and spacing >= self.IN_SPACING:
+            room = 0.3 * w - r - 8
+            for name in input_names:
+                self.in_labels.append(label(str(name), 0, 0, batch, text, size=self.IN_SIZE,
+                                            color=MUTED, anchor_x="right", anchor_y="center",
+                                            width=room, min_size=6))
+        left = 8 + r + 4 + max(lb.content_width for lb in self.in_labels) \
+            if self.in_labels else 14
+        self.out_text = []
+        self.out_names = [str(n) for n in output_names]
+        right = 14
+        if len(self.out_names) == self.sizes[-1] and self.out_names:
+            self._name_width = max(len(n) for n in self.out_names)
+            room = 0.45 * w - r - 10
+            widest = f"{'M' * self._name_width} -0.00"
+            out = []
+            for _ in self.out_names:
+                lb = label(widest, 0, 0, batch, text, size=self.OUT_SIZE, color=TEXT,
+                           anchor_y="center", font="DejaVu Sans Mono", width=room, min_size=6)
+                out.append(lb)
+            size = out[0].font_size  # what the widest text fits at
+            right = r + 4 + out[0].content_width + 6
+            self.out_text = [TextSetter(lb, width=room, size=size) for lb in out]
         cols = np.linspace(x + left, x + w - right, len(self.sizes))
         self.nodes_xy = []
-        spacing = min(22.0, (h - 16) / max(max(self.sizes), 1))
         for cx, n in zip(cols, self.sizes):
             ys = y + h / 2 + spacing * (np.arange(n)[::-1] - (n - 1) / 2)
             self.nodes_xy.append(np.stack([np.full(n, cx), ys], 1))  # (n, 2)
-        self.radius = max(2.0, min(6.0, spacing * 0.38))
         conns = []
         for a, b in zip(self.nodes_xy[:-1], self.nodes_xy[1:]):
             pairs = np.stack(np.broadcast_arrays(a[:, None, :], b[None, :, :]), axis=2)
@@ -120,21 +161,18 @@ class NetworkDiagram:
         self.sides = 10
         self.nodes = Mesh(batch, Layer(window, order + 2), gl.GL_TRIANGLES,
                           positions=discs(np.vstack(self.nodes_xy), self.radius, self.sides))
-        text = Layer(window, order + 3)
-        self.in_labels = []
-        if left > 14:
-            for (nx, ny), name in zip(self.nodes_xy[0], input_names):
-                self.in_labels.append(label(str(name)[:9], nx - self.radius - 4, ny, batch, text,
-                                            size=7, color=MUTED, anchor_x="right",
-                                            anchor_y="center"))
-        self.out_text = []
-        self.out_names = list(output_names)
-        if right > 14:
-            for nx, ny in self.nodes_xy[-1]:
-                lb = label("", nx + self.radius + 4, ny, batch, text, size=8, color=TEXT,
-                           anchor_y="center", font="DejaVu Sans Mono")
-                self.out_text.append(TextSetter(lb))
+        for lb, (nx, ny) in zip(self.in_labels, self.nodes_xy[0]):
+            lb.position = (nx - r - 4, ny, 0)
+        for t, (nx, ny) in zip(self.out_text, self.nodes_xy[-1]):
+            t.label.position = (nx + r + 4, ny, 0)
         self.update(None, None)
+
+    def delete(self) -> None:
+        self.box.delete()
+        self.links.delete()
+        self.nodes.delete()
+        for lb in [*self.in_labels, *(t.label for t in self.out_text)]:
+            lb.delete()
 
     def update(self, weights, activations) -> None:
         """``weights``: per layer ``(n_in, n_out)``; ``activations``: per column ``(n,)``
@@ -158,4 +196,4 @@ class NetworkDiagram:
         self.nodes.colors()[:] = np.repeat(node, 3 * self.sides, axis=0)
         out = np.asarray(activations[-1]).ravel()
         for t, name, v in zip(self.out_text, self.out_names, out):
-            t(f"{name[:8]:<8} {v:+.2f}")
+            t(f"{name:<{self._name_width}} {v:+.2f}")

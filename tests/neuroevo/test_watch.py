@@ -206,6 +206,136 @@ def test_screenshot_shows_the_track_along_the_centerline_and_the_cars(gui, tmp_p
     assert all(tuple(c) in allowed for c in got), (got, allowed)
 
 
+# -- the panel's text ----------------------------------------------------------------------
+def panel_labels(watch) -> list:
+    """Every label of the side panel."""
+    import pyglet
+
+    net = watch.network
+    found = [watch.title_text.label, *(s.label for s in watch.lines), *net.in_labels,
+             *(t.label for t in net.out_text)]
+    if getattr(watch, "graph", None) is not None:
+        g = watch.graph
+        found += [g.title, g.top.label, g.bottom.label, g.count.label]
+    found += [i for i in getattr(watch, "_panel_items", []) if isinstance(i, pyglet.text.Label)]
+    unique = {id(lb): lb for lb in found}
+    return list(unique.values())
+
+
+def draw_frame(watch) -> np.ndarray:
+    """Draw the batch as it is and read it back, row 0 at the bottom."""
+    from sims.view.draw import clear
+
+    watch.window.switch_to()
+    clear(watch.window, watch.renderer.background)
+    watch.batch.draw()
+    px = watch.pixels()[::-1]
+    watch.window.flip()
+    return px
+
+
+@pytest.mark.parametrize("task", ["cars", "walkers"])
+def test_the_network_panel_shows_minus_signs_and_underscores(gui, tmp_path, task):  # noqa: F811
+    """A pixel row of the output labels was lost: "steer -0.92" read "steer 0.92",
+    "ankle_l -1.00" read "ankle l 1.00"."""
+    from neuroevo.watch import PANEL_WIDTH, leader_activations
+    from tests.sims.textcheck import assert_glyph_drawn, ink, inside, overlapping
+
+    run = EvolutionRun(small_cfg(task), tmp_path / "run")
+    watch = make_watch(run.task)  # (before anything imports pyglet: it picks EGL here)
+    from sims.view.widgets import TEXT
+
+    try:
+        world = run.task.make_world(1)
+        world.reset(0)
+        thetas = np.zeros((1, watch.net.num_params))
+        watch.attach(world, thetas)
+        # a long heading and big numbers: the panel's text must still fit
+        watch.heading = f"{task}: generation 1000 / 1000, episode 2 / 2 (finished)"
+        watch.history = [{"best": 12345.678, "mean": -2345.678}]
+        watch.best_ever = (thetas[0], 12345.678)
+        watch.render()
+        weights, acts = leader_activations(watch.net, thetas[0], world.obs[0])
+        acts[-1] = np.linspace(-0.92, -1.0, len(acts[-1]))  # every output negative
+        watch.network.update(weights, acts)
+        px = draw_frame(watch)
+        labels = panel_labels(watch)
+        out = [t.label for t in watch.network.out_text]
+        fb_w, fb_h = watch.size
+        mask = ink(px, (22, 24, 32))  # against the network box's fill
+        for lb in out:  # (glyph metrics need the window's GL context)
+            assert tuple(lb.color[:3]) == TEXT[:3]
+            assert_glyph_drawn(mask, lb, "-")
+            if "_" in lb.text:
+                assert_glyph_drawn(mask, lb, "_")
+    finally:
+        watch.close()
+    names = ["throttle", "steer"] if task == "cars" else ["neck", "hip_l", "knee_l",
+                                                          "ankle_l", "hip_r", "knee_r",
+                                                          "ankle_r"]
+    # full names (none cut), negative values
+    assert [lb.text.split()[0] for lb in out] == names
+    assert all(lb.text.split()[1].startswith(("-0.9", "-1.0")) for lb in out)
+    # nothing is cut: every text inside the panel (the network's in its box), none overlap
+    panel = (fb_w - PANEL_WIDTH, 0, PANEL_WIDTH, fb_h)
+    for lb in labels:
+        assert inside(lb, panel), lb.text
+    for lb in [*watch.network.in_labels, *out]:
+        assert inside(lb, watch.network.rect), lb.text
+    assert not overlapping(labels)
+    assert any("12345.678" in lb.text for lb in labels)
+    assert any(lb.text == watch.heading for lb in labels)
+
+
+@pytest.mark.parametrize("task", ["cars", "walkers"])
+def test_replay_shows_the_replay_panel(gui, tmp_path, monkeypatch, task):  # noqa: F811
+    """``neuroevo replay MODEL`` showed the evolution panel ("last (no generation finished
+    yet)", an empty fitness graph); it shows the model, its track or creature, progress and
+    time instead."""
+    from neuroevo.cli import build_parser
+    from neuroevo.commands.evolve import replay
+    from neuroevo.watch import PANEL_WIDTH, Watch
+    from tests.sims.textcheck import inside, overlapping
+
+    run = EvolutionRun(small_cfg(task), tmp_path / "run")
+    assert run.run() == "completed"
+    model = tmp_path / "run" / "best.npz"
+    seen = {}
+    close = Watch.close
+
+    def close_and_look(watch):
+        labels = panel_labels(watch)
+        seen.update(texts=[lb.text for lb in labels], graph=getattr(watch, "graph", "?"),
+                    lines=[s.label.text for s in watch.lines],
+                    time=20 * watch._world.config.dt, limit=watch._world.config.max_time,
+                    fits=all(inside(lb, (watch.size[0] - PANEL_WIDTH, 0, PANEL_WIDTH,
+                                         watch.size[1])) for lb in labels),
+                    overlaps=overlapping(labels), title=watch.title_text.label.text)
+        close(watch)
+
+    monkeypatch.setattr(Watch, "close", close_and_look)
+    shot = tmp_path / "replay.png"
+    args = build_parser().parse_args(["replay", str(model), "--screenshot", str(shot),
+                                      "--frames", "20"])
+    assert replay(args) == 0
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    texts, lines = seen["texts"], seen["lines"]
+    assert not any("generation" in t for t in texts), texts  # no generation panel...
+    assert seen["graph"] is None  # ...and no (empty) fitness graph
+    assert seen["title"] == "replay: best.npz"
+    assert lines[0].split() == ["model", "best.npz"]
+    if task == "cars":
+        assert lines[1].split() == ["track", run.task.track.name]
+        assert lines[2].startswith("laps") and "progress 0." in lines[2]
+    else:
+        assert lines[1].split() == ["creature", "biped"]
+        assert lines[2].startswith("distance") and lines[2].endswith(" m")
+    when = [ln for ln in lines if ln.startswith("time")]
+    assert len(when) == 1  # at frame 20: 20 physics steps
+    assert when[0].startswith(f"time     {seen['time']:.1f} s of {seen['limit']:g} s, ")
+    assert seen["fits"] and not seen["overlaps"]
+
+
 # -- the command line --------------------------------------------------------------------
 def test_evolve_and_replay_screenshots_from_the_command_line(gui, tmp_path):  # noqa: F811
     shot = tmp_path / "evolve.png"
@@ -228,7 +358,8 @@ def test_evolve_and_replay_screenshots_from_the_command_line(gui, tmp_path):  # 
 
 
 def test_without_a_display_evolve_says_so_in_one_line_and_runs_headless(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    # (the gui fixture sets NEUROEVO_HEADLESS=1 in this process: not for this child)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "NEUROEVO_HEADLESS")}
     proc = subprocess.run([sys.executable, "-m", "neuroevo", "evolve", "cars", "--population", "4",
                            "--generations", "1", "--set", "cars.world.max_time=1.0",
                            "--out", str(tmp_path / "run")],

@@ -151,3 +151,68 @@ def test_walker_renderer_ground_bodies_and_camera(window):
     assert abs(centre[0] - W / 2) < 5
     px = frame(window, r, batch)
     assert (at(px, centre[None]) != view.SKY).any()
+
+
+# -- text: every label on whole pixels, none cut ------------------------------------------
+@pytest.mark.parametrize("font,size,anchor_y", [("DejaVu Sans Mono", 8, "center"),
+                                                (None, 7, "center"), (None, 10, "baseline"),
+                                                (None, 9, "top")])
+def test_labels_at_fractional_positions_keep_minus_signs_and_underscores(window, font, size,
+                                                                          anchor_y):
+    """Text at half a pixel used to lose a row of ink: "ankle_l -1.00" read "ankle l 1.00"."""
+    import pyglet
+
+    from common.window import read_pixels
+    from sims.view.draw import clear, label
+    from tests.sims.textcheck import assert_glyph_drawn, glyph_ink, ink
+
+    batch = pyglet.graphics.Batch()
+    text = "ankle_l -1.00"
+    labels = [label(text, 20 + 200 * i + fx, 300 + fy, batch, None, size=size, font=font,
+                    anchor_y=anchor_y)
+              for i, (fx, fy) in enumerate([(0, 0), (0.5, 0.5), (0.25, 0.5), (0.5, 0.75)])]
+    clear(window, (0, 0, 0))
+    batch.draw()
+    mask = ink(read_pixels(window)[::-1], (0, 0, 0))
+    window.flip()
+    whole = [glyph_ink(mask, labels[0], k)[0] for k in range(len(text))]
+    for lbl in labels:
+        assert_glyph_drawn(mask, lbl, "_")
+        assert_glyph_drawn(mask, lbl, "-")
+        # every glyph has the ink it has at whole pixels
+        assert [glyph_ink(mask, lbl, k)[0] for k in range(len(text))] == whole, (lbl.x, lbl.y)
+    for lbl in labels:
+        lbl.delete()
+
+
+def test_walker_distance_labels_show_their_minus_signs_and_are_never_cut(window):
+    import pyglet
+
+    from sims.view import walkers as view
+    from sims.walker_world import WalkerWorld
+    from tests.sims.textcheck import assert_glyph_drawn, ink, inside
+
+    world = WalkerWorld("biped", 1)
+    world.reset(0)
+    batch = pyglet.graphics.Batch()
+    vw = 811  # markers at -4 m and 4 m fall on the viewport's edges (x = 6, 806.5)
+    r = view.WalkerRenderer(window, batch, (0, 0, vw, H))
+    r.attach(world)
+    r.camera.scale = 100.0
+    r.camera.offset = np.array([vw / 2 + 0.5, 200.5])  # markers at half pixels
+    r.update(world, np.zeros(1), leader=None)
+    px = frame(window, r, batch)
+    mask = ink(px, view.GROUND)
+    shown = {lb.text: lb for lb in r._labels if lb.x > -100}
+    for text in ("-3 m", "-2 m", "-1 m"):
+        assert_glyph_drawn(mask, shown[text], "-")
+    # the labels of -4 m and 4 m would be cut by the viewport's edges: they are not shown
+    assert {"-3 m", "-2 m", "-1 m", "0 m", "1 m", "2 m", "3 m"} == set(shown)
+    assert r.world_to_screen([[4.0, 0.0]])[0, 0] < vw < r.world_to_screen([[5.0, 0.0]])[0, 0]
+    for text, lb in shown.items():
+        assert inside(lb, (0, 0, vw, H)), text
+    # the marker the edge would cut is hidden: below the ground line, right of the viewport's
+    # edge, nothing but the window's background
+    ground_y = int(r.world_to_screen([[0.0, 0.0]])[0, 1])
+    edge = px[: ground_y - 8, vw:]
+    assert (np.abs(edge.astype(int) - view.SKY).sum(axis=2) == 0).all()

@@ -106,8 +106,13 @@ def test_the_prediction_panel_follows_the_drawing(draw_app, bars_model):
     assert app.verdict.text.startswith("vertical")
     assert app.rows.names[0].text == "vertical" and app.rows.names[1].text == "horizontal"
     expected = net.predict_proba(app.x)[0]
-    assert app.rows.fractions[0] == pytest.approx(expected.max(), abs=1e-6)
-    assert app.rows.values[0].text.strip() == f"{expected.max() * 100:.1f}%"
+    # the bar shows the value its text shows: the probability rounded once, to 0.1%
+    # (and a probability below 1 never reads 100.0%)
+    p = float(expected.max())
+    shown = min(round(p * 100, 1), 99.9) if p < 1 else 100.0
+    assert app.rows.fractions[0] == pytest.approx(expected.max(), abs=1e-3)
+    assert app.rows.fractions[0] == pytest.approx(shown / 100)
+    assert app.rows.values[0].text.strip() == f"{shown:.1f}%"
     key(app, KEY_C)  # clear
     assert app.canvas.empty and app.verdict.text == "draw something"
     stroke(app, [(40, 170), (300, 170)])  # horizontal
