@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from common.window import fit, pixel_label_class
+
 TEXT = (230, 230, 235, 255)
 DIM = (150, 150, 160, 255)
 TRACK = (55, 55, 64, 255)
@@ -18,71 +20,6 @@ BAD = (235, 90, 80, 255)
 HIGHLIGHT = (250, 200, 80, 255)
 
 
-_LABEL_CLASS = None
-
-
-def snap(value: float) -> float:
-    """The nearest whole pixel.  Text placed half a pixel off samples its glyph texture
-    between texels and loses whole rows or columns of ink (a minus sign, an underscore),
-    so all text is drawn at whole pixels."""
-    return float(math.floor(float(value) + 0.5))
-
-
-def pixel_label_class():
-    """``pyglet.text.Label`` kept on whole pixels: its position (whenever it is set) and
-    its anchor offsets are rounded with :func:`snap` (made once, when pyglet is loaded)."""
-    global _LABEL_CLASS
-    if _LABEL_CLASS is None:
-        from pyglet import text
-
-        class PixelLabel(text.Label):
-            def __init__(self, value: str = "", x: float = 0.0, y: float = 0.0,
-                         z: float = 0.0, **kw):
-                super().__init__(value, x=snap(x), y=snap(y), z=z, **kw)
-
-            def _set_x(self, x):
-                super()._set_x(snap(x))
-
-            def _set_y(self, y):
-                super()._set_y(snap(y))
-
-            def _set_position(self, position):
-                x, y, z = position
-                super()._set_position((snap(x), snap(y), z))
-
-            def _get_left_anchor(self):
-                return snap(super()._get_left_anchor())
-
-            def _get_top_anchor(self):
-                return snap(super()._get_top_anchor())
-
-            def _get_bottom_anchor(self):
-                return snap(super()._get_bottom_anchor())
-
-        _LABEL_CLASS = PixelLabel
-    return _LABEL_CLASS
-
-
-def fit(label, width: float, size: float, min_size: float | None = None) -> None:
-    """Make ``label``'s text fully visible within ``width`` pixels: at font ``size`` when
-    it fits, else at a smaller size (half points, not below ``min_size``, default
-    ``max(7, size - 3)``), else wrapped into lines at the smallest size (they grow away
-    from the label's ``anchor_y``)."""
-    min_size = max(7.0, size - 3.0) if min_size is None else min(min_size, size)
-    # (each change lays the text out again at once: content_width must be current)
-    if label.multiline:
-        label.multiline = False
-        label.width = None
-    if label.font_size != size:
-        label.font_size = size
-    if label.content_width > width:
-        guess = math.floor(2 * size * width / max(label.content_width, 1)) / 2
-        label.font_size = max(min_size, min(size - 0.5, guess))
-        while label.content_width > width and label.font_size - 0.5 >= min_size:
-            label.font_size -= 0.5
-        if label.content_width > width:
-            label.width = int(width)
-            label.multiline = True
 
 
 def percent(p: float, decimals: int = 1) -> tuple[float, str]:

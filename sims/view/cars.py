@@ -7,6 +7,8 @@ import numpy as np
 from pyglet import gl
 
 from sims.view.draw import (
+    LEADER,
+    LEADER_OUTLINE,
     Camera,
     Layer,
     Mesh,
@@ -22,8 +24,6 @@ GRASS = (38, 74, 48)  # background
 ROAD = (72, 74, 84)  # track surface
 WALL = (225, 225, 230)
 START = (250, 250, 250)
-LEADER = (80, 220, 255)
-LEADER_OUTLINE = (255, 255, 255)
 RAY_FAR = (120, 255, 160)
 RAY_NEAR = (255, 70, 70)
 DIM_ALPHA = 90

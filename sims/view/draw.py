@@ -8,14 +8,13 @@ pixels directly.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-import pyglet
 from pyglet import gl
 from pyglet.graphics import Group
 from pyglet.graphics.shader import Shader, ShaderProgram
 from pyglet.math import Mat4
+
+from common.window import fit, pixel_label_class
 
 _VERTEX = """#version 330 core
 in vec2 position;
@@ -225,6 +224,8 @@ def rgba(color, alpha: int = 255) -> np.ndarray:
     return np.array(c if len(c) == 4 else (*c, alpha), np.uint8)
 
 
+LEADER = (80, 220, 255)  # the leading agent of every view, and its outline
+LEADER_OUTLINE = (255, 255, 255)
 _RAMP = np.array([[220, 60, 50], [240, 200, 40], [70, 210, 90]], np.float64)  # red-yellow-green
 
 
@@ -253,39 +254,7 @@ def clear(window, color) -> None:
     window.clear()
 
 
-def snap(value: float) -> float:
-    """The nearest whole pixel.  A glyph quad placed half a pixel off samples its texture
-    between texels, and whole rows or columns of ink vanish (a minus sign, an underscore):
-    all text is drawn at whole pixels."""
-    return float(math.floor(float(value) + 0.5))
-
-
-class PixelLabel(pyglet.text.Label):
-    """A ``pyglet.text.Label`` that stays on whole pixels: its position (whenever it is
-    set) and its anchor offsets are rounded with :func:`snap`."""
-
-    def __init__(self, text: str = "", x: float = 0.0, y: float = 0.0, z: float = 0.0,
-                 **kw):
-        super().__init__(text, x=snap(x), y=snap(y), z=z, **kw)
-
-    def _set_x(self, x: float) -> None:
-        super()._set_x(snap(x))
-
-    def _set_y(self, y: float) -> None:
-        super()._set_y(snap(y))
-
-    def _set_position(self, position) -> None:
-        x, y, z = position
-        super()._set_position((snap(x), snap(y), z))
-
-    def _get_left_anchor(self):
-        return snap(super()._get_left_anchor())
-
-    def _get_top_anchor(self):
-        return snap(super()._get_top_anchor())
-
-    def _get_bottom_anchor(self):
-        return snap(super()._get_bottom_anchor())
+PixelLabel = pixel_label_class()  # text on whole pixels (common.window)
 
 
 def label(text: str, x: float, y: float, batch, group, size: float = 10,
@@ -300,28 +269,6 @@ def label(text: str, x: float, y: float, batch, group, size: float = 10,
     if width is not None:
         fit(lbl, width, size, min_size)
     return lbl
-
-
-def fit(lbl, width: float, size: float, min_size: float | None = None) -> None:
-    """Make ``lbl``'s text fully visible within ``width`` pixels: at font ``size`` when it
-    fits, else at a smaller size (half points, not below ``min_size``, default
-    ``max(7, size - 3)``), else wrapped into several lines at the smallest size (they grow
-    away from the label's ``anchor_y``)."""
-    min_size = max(7.0, size - 3.0) if min_size is None else min(min_size, size)
-    # (each change lays the text out again at once: content_width must be current)
-    if lbl.multiline:
-        lbl.multiline = False
-        lbl.width = None
-    if lbl.font_size != size:
-        lbl.font_size = size
-    if lbl.content_width > width:
-        guess = math.floor(2 * size * width / max(lbl.content_width, 1)) / 2
-        lbl.font_size = max(min_size, min(size - 0.5, guess))
-        while lbl.content_width > width and lbl.font_size - 0.5 >= min_size:
-            lbl.font_size -= 0.5
-        if lbl.content_width > width:
-            lbl.width = int(width)
-            lbl.multiline = True
 
 
 class TextSetter:

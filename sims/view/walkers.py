@@ -8,6 +8,8 @@ import numpy as np
 from pyglet import gl
 
 from sims.view.draw import (
+    LEADER,
+    LEADER_OUTLINE,
     Camera,
     Layer,
     Mesh,
@@ -26,8 +28,6 @@ GROUND = (92, 78, 58)
 GROUND_EDGE = (170, 150, 110)
 MARK = (200, 200, 210)
 START = (120, 220, 255)
-LEADER = (80, 220, 255)
-LEADER_OUTLINE = (255, 255, 255)
 DIM_ALPHA = 80
 VIEW_HEIGHT = 6.0  # m of world shown vertically
 GROUND_AT = 0.28  # fraction of the viewport height where y = 0 sits
