@@ -6,7 +6,7 @@ fitness is the negative cross-entropy on a mini-batch drawn afresh each generati
 for the whole population with one ``forward_population`` call.  Every method gets the same
 training data and the same budget of training seconds (test evaluations pause the clock).
 
-Cars: GA vs ES vs random search, best fitness per generation and per second.
+Cars: GA, OpenAI-ES, CMA-ES and random search, best fitness per generation and per second.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class CompareConfig:
 
 
 METHODS = ("backprop-sgd", "backprop-adam", "ga", "es")
-CAR_METHODS = ("ga", "es", "random")
+CAR_METHODS = ("ga", "es", "random", "cmaes")
 
 
 def _make_net(n_in: int, n_out: int, cfg: CompareConfig, seed: int) -> Network:
@@ -184,6 +184,8 @@ def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: N
     s = evolve_cfg.strategy
     settings = getattr(s, method)
     pop = evolve_cfg.population + (evolve_cfg.population % 2 if method == "es" else 0)
+    if method == "cmaes":
+        pop = max(pop, 2)  # CMA-ES recombines the best pop // 2
     strategy = STRATEGIES[method](net.num_params, pop, settings,
                                   init_params=net.get_params(), init_scale=s.init_scale)
     curve = {"seconds": [], "generation": [], "best": []}
@@ -347,7 +349,7 @@ def write_report(out: Path, task: str, rows, target, budget, seeds, cfg) -> None
 
 
 def write_cars_report(out: Path, results, budget, seeds) -> None:
-    lines = ["# Cars: GA vs ES vs random search", "",
+    lines = ["# Cars: GA, ES, CMA-ES and random search", "",
              f"Budget: {budget:g} s per method and seed; {seeds} seed(s).", "",
              "| method | best fitness (laps, mean over seeds) | generations | first lap at "
              "generation |", "|---|---:|---:|---:|"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from evo.backends import BACKENDS
+from evo.cmaes import CMAESSettings
 from evo.es import ESSettings
 from evo.ga import GASettings
 from evo.random_search import RandomSettings
@@ -18,10 +19,14 @@ from evo.tasks import TASKS, CarsConfig, WalkersConfig
 
 @dataclass(frozen=True)
 class StrategyConfig:
-    name: str = "ga"  # ga (genetic algorithm), es (OpenAI-ES) or random (random search)
-    init_scale: float = 0.5  # spread of the first population around the initial network
+    # ga (genetic algorithm), es (OpenAI-ES), cmaes (CMA-ES) or random (random search)
+    name: str = "ga"
+    # ga: spread of the first population around the initial network (es, cmaes and random
+    # use their own sigma)
+    init_scale: float = 0.5
     ga: GASettings = field(default_factory=GASettings)
     es: ESSettings = field(default_factory=ESSettings)
+    cmaes: CMAESSettings = field(default_factory=CMAESSettings)
     random: RandomSettings = field(default_factory=RandomSettings)
 
     def validate(self):
@@ -81,6 +86,8 @@ class EvolveConfig:
         if self.strategy.name == "es" and self.strategy.es.antithetic and \
                 self.population % 2:
             bad.append(("population", "must be even for es with antithetic sampling"))
+        if self.strategy.name == "cmaes" and self.population < 2:
+            bad.append(("population", "must be >= 2 for cmaes"))
         if self.strategy.name == "ga" and self.strategy.ga.elite > self.population:
             bad.append(("population", "must be >= strategy.ga.elite"))
         return bad

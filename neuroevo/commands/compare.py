@@ -77,8 +77,8 @@ def add_commands(sub) -> None:
     c = sub.add_parser("compare", help="evolution vs gradient descent on the same network",
                        description="Train the same network by backprop (SGD, Adam), a genetic "
                        "algorithm and evolution strategies with the same wall-clock budget, and "
-                       "write compare.png, report.md and results.json. For cars: GA vs ES vs "
-                       "random search.")
+                       "write compare.png, report.md and results.json. For cars: GA, ES, CMA-ES "
+                       "and random search.")
     c.add_argument("task", choices=list(TASKS), help="what to learn: a dataset, or cars")
     c.add_argument("--budget-seconds", type=float, default=30.0, metavar="N",
                    help="training seconds per method and seed (default 30)")

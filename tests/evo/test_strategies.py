@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from evo.config import StrategyConfig
 from evo.es import OpenAIES, centered_ranks
 from evo.ga import GASettings, SimpleGA
 from evo.random_search import RandomSearch
@@ -73,6 +74,14 @@ def test_same_seed_same_populations(name):
         run(s, lambda p: sphere(p, 0.5), 4, seed=3)
         out.append(s.ask(np.random.default_rng(4)))
     np.testing.assert_array_equal(out[0], out[1])
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_strategy_has_a_config_section_with_valid_defaults(name):
+    cfg = StrategyConfig(name=name)
+    assert cfg.validate() == []
+    assert type(cfg.settings) is STRATEGIES[name].Settings
+    assert cfg.settings.validate() == []
 
 
 def test_elitism_keeps_the_best_unchanged():
