@@ -1,14 +1,37 @@
-"""Trainer callbacks that write files: metrics and timings as CSV, rewritten atomically."""
+"""Trainer callbacks that write files: metrics and timings as CSV, and the checkpoint that
+lets an interrupted (or killed) run continue, all rewritten atomically after every epoch.
+
+``train-checkpoint.npz`` holds arrays only (``np.load(..., allow_pickle=False)`` reads it):
+the arrays of :meth:`nn.train.Trainer.state_dict` (parameters, input standardisation,
+``optimizer/...``, ``history``, ``trainer``) and ``meta``, a 0-d JSON string::
+
+    {"format": "neuroevo-train-checkpoint", "version": 1, "epoch": 12,
+     "status": "running", "message": "", "config": "<the resolved config as YAML>", ...}
+
+``status`` is "running" while training goes on, then "completed", "interrupted" or
+"diverged" (with ``message``, one line).  The arrays are always those of the last finished
+epoch: a run interrupted or diverged mid-epoch keeps the state that epoch started from.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import math
+import os
+import zipfile
 from pathlib import Path
 
-from common.files import atomic_write_text
+import numpy as np
+
+from common.files import atomic_write, atomic_write_text
+from nn.errors import ModelFileError
 from nn.train import METRIC_COLUMNS, TIMING_COLUMNS, Callback
+
+CHECKPOINT = "train-checkpoint.npz"
+CHECKPOINT_FORMAT = "neuroevo-train-checkpoint"
+CHECKPOINT_VERSION = 1
 
 
 def _fmt(v) -> str:
@@ -28,13 +51,105 @@ def write_csv(path: Path, columns, rows) -> None:
 
 class MetricsCSV(Callback):
     """``metrics.csv`` (deterministic columns only) and ``timing.csv`` (wall time),
-    rewritten after every epoch."""
+    rewritten after every epoch.  A resumed trainer's finished epochs are written again at
+    the start (a kill may have left the tables an epoch ahead of the checkpoint)."""
 
     def __init__(self, out_dir: str | Path):
         self.out_dir = Path(out_dir)
         self.rows: list[dict] = []
 
+    def on_train_begin(self, trainer):
+        self.rows = list(trainer.history)
+        if self.rows:
+            self._write()
+
     def on_epoch_end(self, trainer, record):
         self.rows.append(record)
+        self._write()
+
+    def _write(self):
         write_csv(self.out_dir / "metrics.csv", METRIC_COLUMNS, self.rows)
         write_csv(self.out_dir / "timing.csv", TIMING_COLUMNS, self.rows)
+
+
+def write_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray],
+                     meta: dict) -> None:
+    """``arrays`` and the JSON ``meta`` (format and version added) into ``path``,
+    atomically."""
+    meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **meta}
+    full = {**arrays, "meta": np.array(json.dumps(meta))}
+    atomic_write(path, lambda f: np.savez(f, **full))
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
+    """``(arrays, meta)`` of a training checkpoint; :class:`ModelFileError` (one line) for
+    a missing, damaged, foreign or other-version file.  Never unpickles anything."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such checkpoint")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+        if magic != b"PK\x03\x04":  # every .npz is a zip archive
+            raise ModelFileError(f"{path}: not a training checkpoint (not an .npz archive)")
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}  # reads (and CRC-checks) every array
+    except ModelFileError:
+        raise
+    except ValueError as e:
+        if "pickle" in str(e):  # an object array: never unpickled
+            raise ModelFileError(f"{path}: not a training checkpoint (it holds Python "
+                                 f"objects, which are never loaded)") from None
+        raise ModelFileError(f"{path}: unreadable checkpoint (truncated or corrupt: "
+                             f"{_first_line(e)})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
+        raise ModelFileError(f"{path}: unreadable checkpoint (truncated or corrupt: "
+                             f"{_first_line(e)})") from None
+    if "meta" not in arrays:
+        raise ModelFileError(f"{path}: not a training checkpoint (no metadata)")
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except (ValueError, TypeError):
+        raise ModelFileError(f"{path}: checkpoint metadata is not valid JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        raise ModelFileError(f"{path}: not a training checkpoint of neuroevo train")
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise ModelFileError(f"{path}: checkpoint version {meta.get('version')!r} is not "
+                             f"supported (this neuroevo reads version {CHECKPOINT_VERSION})")
+    for key, kind in (("epoch", int), ("status", str), ("config", str)):
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            raise ModelFileError(f"{path}: checkpoint metadata lacks a valid {key!r}")
+    return arrays, meta
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+class TrainCheckpoint(Callback):
+    """``train-checkpoint.npz``: the trainer's state when training starts and after every
+    finished epoch (list it after :class:`MetricsCSV`: the checkpoint commits the epoch);
+    at the end the same state again with the run's status.  ``info``: JSON metadata stored
+    with it (the resolved config, the dataset...)."""
+
+    def __init__(self, path: str | os.PathLike, info: dict):
+        self.path = Path(path)
+        self.info = dict(info)
+        self._arrays: dict[str, np.ndarray] | None = None
+        self._epoch = 0
+
+    def _save(self, status: str, message: str = "") -> None:
+        write_checkpoint(self.path, self._arrays, {**self.info, "epoch": self._epoch,
+                                                   "status": status, "message": message})
+
+    def on_train_begin(self, trainer):
+        self._arrays, self._epoch = trainer.state_dict(), trainer.epoch
+        self._save("running")
+
+    def on_epoch_end(self, trainer, record):
+        self._arrays, self._epoch = trainer.state_dict(), trainer.epoch
+        self._save("running")
+
+    def on_train_end(self, trainer, result):
+        if self._arrays is not None:  # the last finished epoch's state, with the outcome
+            self._save(result.status, result.message)

@@ -49,17 +49,68 @@ class Optimizer:
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         raise NotImplementedError
 
+    # -- checkpoints --------------------------------------------------------------------------
+    _BUFFERS: tuple[str, ...] = ()  # the arrays a subclass keeps between steps
+    _COUNTERS: tuple[str, ...] = ("epoch",)  # the integers it keeps
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Everything that changes while training, as arrays (copies): the counters as 0-d
+        integer arrays and the buffers (absent before the first step).  Together with the
+        settings it was built with, this continues training bit for bit."""
+        state = {k: np.array(getattr(self, k), np.int64) for k in self._COUNTERS}
+        for k in self._BUFFERS:
+            buf = getattr(self, k)
+            if buf is not None:
+                state[k] = buf.copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` returned; ``ValueError`` for a state of another
+        optimizer or a damaged one."""
+        known = set(self._COUNTERS) | set(self._BUFFERS)
+        unknown = sorted(set(state) - known)
+        if unknown:
+            raise ValueError(f"not a {type(self).__name__} state (unknown entries "
+                             f"{', '.join(unknown)})")
+        missing = [k for k in self._COUNTERS if k not in state]
+        if missing:
+            raise ValueError(f"{type(self).__name__} state lacks {', '.join(missing)}")
+        present = [k for k in self._BUFFERS if k in state]
+        if present and len(present) != len(self._BUFFERS):
+            raise ValueError(f"{type(self).__name__} state has {', '.join(present)} but not "
+                             f"all of {', '.join(self._BUFFERS)}")
+        counters = {}
+        for k in self._COUNTERS:
+            v = np.asarray(state[k])
+            if v.shape != () or v.dtype.kind not in "iu" or int(v) < 0:
+                raise ValueError(f"{type(self).__name__} state: {k} must be an integer >= 0")
+            counters[k] = int(v)
+        buffers = {}
+        for k in present:
+            v = np.asarray(state[k])
+            if v.ndim != 1 or v.dtype.kind != "f" or v.shape != np.shape(state[present[0]]):
+                raise ValueError(f"{type(self).__name__} state: {k} must be a flat float "
+                                 f"vector like the others")
+            buffers[k] = np.array(v)  # a private, writable copy
+        for k, v in counters.items():
+            setattr(self, k, v)
+        for k in self._BUFFERS:
+            setattr(self, k, buffers.get(k))
+        self._tmp = np.empty_like(buffers[present[0]]) if present else None
+
+    # the names of the first version of this interface
     def state(self) -> dict[str, np.ndarray]:
-        """Arrays to checkpoint."""
-        return {}
+        return self.state_dict()
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
-        pass
+        self.load_state_dict(state)
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum:
     ``v = momentum * v - lr * grad;  theta = shrink(theta) + v``."""
+
+    _BUFFERS = ("v",)  # the momentum (velocity)
 
     def __init__(self, lr: float = 0.05, momentum: float = 0.9, **kw):
         super().__init__(lr, **kw)
@@ -80,17 +131,12 @@ class SGD(Optimizer):
         self._shrink(theta, lr)
         theta += v
 
-    def state(self):
-        return {} if self.v is None else {"v": self.v}
-
-    def load_state(self, state):
-        if "v" in state:
-            self.v = np.array(state["v"])
-            self._tmp = np.empty_like(self.v)
-
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba) with bias correction; weight decay is decoupled (AdamW)."""
+
+    _BUFFERS = ("m", "s")  # first and second moment estimates
+    _COUNTERS = ("epoch", "t")  # t: steps taken (the bias corrections)
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, **kw):
@@ -132,17 +178,6 @@ class Adam(Optimizer):
             np.divide(m, tmp, out=tmp)
             tmp *= step
             theta[lo:hi] -= tmp
-
-    def state(self):
-        if self.m is None:
-            return {}
-        return {"m": self.m, "s": self.s, "t": np.array(self.t)}
-
-    def load_state(self, state):
-        if "m" in state:
-            self.m, self.s = np.array(state["m"]), np.array(state["s"])
-            self._tmp = np.empty_like(self.m)
-            self.t = int(state["t"])
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -4,10 +4,17 @@ The :class:`Trainer` shuffles with a seeded generator, runs mini-batches through
 ``Network.loss_and_backward`` and an optimizer, records per-epoch train/validation loss and
 accuracy, stops on divergence (keeping the last good parameters) and on Ctrl-C (finishing
 the current batch first).  Files and plots are written by callbacks.
+
+:meth:`Trainer.state_dict` holds everything that changes while training (parameters,
+optimizer buffers and counters, the generator's state, the finished epochs and their
+records), so a trainer restored from it with :meth:`Trainer.load_state_dict` continues
+exactly as the uninterrupted one would: same shuffles, dropout masks, augmentations and
+learning rates, bit for bit.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -123,6 +130,15 @@ class TrainResult:
 
 METRIC_COLUMNS = ("epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
 TIMING_COLUMNS = ("epoch", "seconds", "samples_per_second")
+# what a record holds (the rows of both tables), in the order a checkpoint stores it
+HISTORY_COLUMNS = (*METRIC_COLUMNS, *TIMING_COLUMNS[1:])
+
+
+def _record(row: np.ndarray) -> dict:
+    """A history row of floats back into the record :class:`Trainer` made (epoch an int)."""
+    rec = {c: float(v) for c, v in zip(HISTORY_COLUMNS, row)}
+    rec["epoch"] = int(rec["epoch"])
+    return rec
 
 
 class Trainer:
@@ -137,6 +153,84 @@ class Trainer:
         self.optimizer = make_optimizer(cfg, net)
         self.rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(2)[1])
         self.stop = StopRequest()  # Ctrl-C: finish the batch, then stop cleanly
+        # Where training stands: ``fit`` continues from here (a fresh trainer from epoch 0,
+        # one restored by :meth:`load_state_dict` from its checkpoint).
+        self.epoch = 0  # finished epochs
+        self.history: list[dict] = []  # one record per finished epoch
+        self.first_loss: float | None = None  # the first batch's loss (divergence check)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Everything a later :meth:`fit` needs to continue exactly where this one stands,
+        as arrays (copies; ``np.load(allow_pickle=False)`` reads them back): ``theta``, the
+        input standardisation (``in_shift``, ``in_scale``), ``optimizer/NAME`` entries,
+        ``history`` (one row of :data:`HISTORY_COLUMNS` per finished epoch) and ``trainer``,
+        a 0-d JSON string with the finished epochs, the first batch loss and the random
+        generator's state (the shuffles, dropout masks and augmentations still to come)."""
+        net = self.net
+        arrays = {"theta": net.get_params()}
+        if net.in_shift is not None:
+            arrays["in_shift"] = np.array(net.in_shift)
+            arrays["in_scale"] = np.array(net.in_scale)
+        for k, v in self.optimizer.state_dict().items():
+            arrays[f"optimizer/{k}"] = v
+        arrays["history"] = np.array(
+            [[float(r[c]) for c in HISTORY_COLUMNS] for r in self.history],
+            np.float64).reshape(len(self.history), len(HISTORY_COLUMNS))
+        state = {"epoch": self.epoch, "first_loss": self.first_loss,
+                 "optimizer": self.cfg.optimizer, "history_columns": list(HISTORY_COLUMNS),
+                 "rng": self.rng.bit_generator.state}  # PCG64's integers exceed 64 bits: JSON
+        arrays["trainer"] = np.array(json.dumps(state))
+        return arrays
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray]) -> None:
+        """Continue from what :meth:`state_dict` returned (for the same network, config and
+        data).  ``ValueError`` for a state that does not fit this trainer or is damaged;
+        nothing is changed then."""
+        net = self.net
+        try:
+            state = json.loads(str(arrays["trainer"]))
+            epoch, first_loss = state["epoch"], state["first_loss"]
+            optimizer, columns, rng_state = (state["optimizer"], state["history_columns"],
+                                             state["rng"])
+            theta, history = arrays["theta"], arrays["history"]
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"not a trainer state ({type(e).__name__}: {e})") from None
+        if optimizer != self.cfg.optimizer:
+            raise ValueError(f"the state is of optimizer {optimizer!r}, the config says "
+                             f"{self.cfg.optimizer!r}")
+        if theta.shape != net.theta.shape or theta.dtype != net.dtype:
+            raise ValueError(f"{theta.shape[0] if theta.ndim == 1 else theta.shape} "
+                             f"{theta.dtype} parameters stored, the network has "
+                             f"{net.num_params} {net.dtype}")
+        if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+            raise ValueError(f"finished epochs {epoch!r} is not a count")
+        if first_loss is not None and not isinstance(first_loss, (int, float)):
+            raise ValueError(f"first loss {first_loss!r} is not a number")
+        if list(columns) != list(HISTORY_COLUMNS) or history.shape != (epoch,
+                                                                      len(HISTORY_COLUMNS)):
+            raise ValueError(f"the history has shape {history.shape}, expected {epoch} rows "
+                             f"of {', '.join(HISTORY_COLUMNS)}")
+        has_norm = "in_shift" in arrays and "in_scale" in arrays
+        rng = np.random.default_rng()  # the kind of generator __init__ makes (PCG64)
+        try:
+            rng.bit_generator.state = rng_state  # checks the generator's kind and fields
+        except (TypeError, ValueError, KeyError, OverflowError) as e:
+            raise ValueError(f"random generator state unreadable ({e})") from None
+        opt_state = {k[len("optimizer/"):]: v for k, v in arrays.items()
+                     if k.startswith("optimizer/")}
+        optim = make_optimizer(self.cfg, net)
+        optim.load_state_dict(opt_state)  # ValueError for another optimizer's state
+        if has_norm:
+            net.set_input_norm(arrays["in_shift"], arrays["in_scale"])
+        else:
+            net.set_input_norm(None, None)
+        net.set_params(theta)
+        self.optimizer = optim
+        self.rng = rng
+        self.epoch = epoch
+        self.first_loss = None if first_loss is None else float(first_loss)
+        self.history = [_record(row) for row in history]
 
     def fit(self, x: np.ndarray, y: np.ndarray, x_val: np.ndarray | None = None,
             y_val: np.ndarray | None = None) -> TrainResult:
@@ -149,18 +243,18 @@ class Trainer:
     def _fit(self, x, y, x_val, y_val) -> TrainResult:
         net, cfg, opt = self.net, self.cfg, self.optimizer
         n, n_classes = len(x), net.n_outputs
-        result = TrainResult()
-        first_loss: float | None = None
+        result = TrainResult(history=self.history)  # the same list: restored rows too
         last_good = net.get_params()
         targets = np.zeros((cfg.batch_size, n_classes), net.dtype)
         try:
             for cb in self.callbacks:
                 cb.on_train_begin(self)
             n_batches = -(-n // cfg.batch_size)
-            epochs_bar = tqdm(total=cfg.epochs, desc="training", unit="epoch",
-                              disable=not self.progress, mininterval=0.5)
+            epochs_bar = tqdm(total=cfg.epochs, initial=min(self.epoch, cfg.epochs),
+                              desc="training", unit="epoch", disable=not self.progress,
+                              mininterval=0.5)
             self._bars = [epochs_bar]
-            for epoch in range(cfg.epochs):
+            for epoch in range(self.epoch, cfg.epochs):
                 opt.epoch = epoch
                 t0 = time.perf_counter()
                 perm = self.rng.permutation(n)
@@ -177,9 +271,9 @@ class Trainer:
                         xb = self.augment(xb, self.rng)
                     tb = one_hot(yb, n_classes, out=targets[:len(idx)])
                     loss, a = net.loss_and_backward(xb, tb, cfg.dropout, self.rng)
-                    if first_loss is None:
-                        first_loss = max(loss, 1e-8)
-                    if not math.isfinite(loss) or loss > cfg.diverge_factor * first_loss:
+                    if self.first_loss is None:
+                        self.first_loss = max(loss, 1e-8)
+                    if not math.isfinite(loss) or loss > cfg.diverge_factor * self.first_loss:
                         net.set_params(last_good)
                         result.status = "diverged"
                         result.message = (
@@ -214,7 +308,8 @@ class Trainer:
                           "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
                           "val_loss": val_loss, "val_accuracy": val_acc,
                           "seconds": seconds, "samples_per_second": seen / seconds}
-                result.history.append(record)
+                self.history.append(record)
+                self.epoch = epoch + 1
                 last_good = net.get_params()
                 epochs_bar.set_postfix(loss=f"{record['train_loss']:.4f}",
                                        acc=f"{record['train_accuracy']:.4f}", refresh=False)
@@ -222,6 +317,10 @@ class Trainer:
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, record)
             return result
+        except KeyboardInterrupt:  # a second Ctrl-C: the callbacks learn it stopped early
+            result.status = "interrupted"
+            result.message = f"interrupted during epoch {self.epoch + 1}"
+            raise
         finally:
             for b in getattr(self, "_bars", []):
                 b.close()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+import zlib
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import yaml
 
-from common.config import ConfigError, load_config, named_config, to_yaml
+from common.config import ConfigError, build, load_config, named_config, parse_yaml, to_yaml
 from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
 from common.files import atomic_write_text
-from neuroevo.runs import default_out
+from neuroevo.runs import new_run_dir
 from nn.config import TrainRunConfig
 from nn.data import load_dataset
 from nn.data.dataset import Dataset
@@ -68,12 +70,21 @@ def make_augmenter(cfg: TrainRunConfig, data: Dataset):
     return aug if aug.enabled else None
 
 
+# options that make a run what it is: --resume continues a run with its own
+RESUME_REFUSES = (("config", "--config"), ("set", "--set"), ("seed", "--seed"),
+                  ("out", "--out"), ("force", "--force"))
+
+
 def train(args) -> int:
-    cfg = resolve_config(args.dataset, args.config, args.set, args.epochs, args.seed)
+    if args.resume:
+        cfg, out, checkpoint = resume_config(args)
+        name = checkpoint[1].get("dataset_arg") or cfg.data.name
+    else:
+        cfg = resolve_config(args.dataset, args.config, args.set, args.epochs, args.seed)
+        name = args.dataset or cfg.data.name
+        out = new_run_dir(args.out, name, force=args.force)
+        checkpoint = None
     data = open_dataset(cfg.data.name, args.data_dir, cfg.train.seed, cfg.data.options)
-    out = Path(args.out) if args.out else default_out(args.dataset or cfg.data.name)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "config.yaml", to_yaml(cfg))
 
     net = build_network(cfg, data)
     split_rng = np.random.default_rng(np.random.SeedSequence([cfg.train.seed, 1]))
@@ -83,31 +94,132 @@ def train(args) -> int:
         from nn.data.dataset import standardization
 
         net.set_input_norm(*standardization(x_tr, data.input_shape))
-    from nn.callbacks import MetricsCSV
+    from nn.callbacks import CHECKPOINT, MetricsCSV, TrainCheckpoint
 
+    fingerprint = data_fingerprint(x_tr, y_tr, x_val, y_val)
+    info = {"dataset": cfg.data.name, "dataset_arg": name, "config": to_yaml(cfg),
+            "data": fingerprint}
     trainer = Trainer(net, cfg.train, augment=make_augmenter(cfg, data),
-                      callbacks=[MetricsCSV(out)], progress=not args.quiet)
-    print(f"training {net} on {data.name}: {len(x_tr)} train, {len(x_val)} validation, "
+                      callbacks=[MetricsCSV(out), TrainCheckpoint(out / CHECKPOINT, info)],
+                      progress=not args.quiet)
+    if checkpoint is not None:
+        restore(trainer, checkpoint, fingerprint, out / CHECKPOINT)
+        if trainer.epoch >= cfg.train.epochs:  # nothing left to train
+            print(f"neuroevo: the run in {out} has already finished its {trainer.epoch} "
+                  f"epochs (give --epochs N for a longer one); wrote its model.npz and "
+                  f"pictures again", file=sys.stderr)
+            return finish(args, cfg, out, net, data, trainer.history)
+    atomic_write_text(out / "config.yaml", to_yaml(cfg))
+    doing = (f"resuming at epoch {trainer.epoch + 1}/{cfg.train.epochs}: " if trainer.epoch
+             else "training ")
+    print(f"{doing}{net} on {data.name}: {len(x_tr)} train, {len(x_val)} validation, "
           f"{len(data.x_test)} test -> {out}", file=sys.stderr)
     result = trainer.fit(x_tr, y_tr, x_val if len(x_val) else None, y_val if len(y_val) else None)
+    if result.status == "interrupted":
+        save_run_model(out, cfg, net, data, result.history)
+        write_pictures(out, net, data, result.history)
+        print(f"neuroevo: {result.message}; saved the model so far to {out / 'model.npz'}; "
+              f"resume with --resume {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if result.status == "diverged":
+        save_run_model(out, cfg, net, data, result.history)
+        write_pictures(out, net, data, result.history)
+        print(f"neuroevo: error: {result.message} ({out / 'model.npz'})", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return finish(args, cfg, out, net, data, result.history)
 
+
+def resume_config(args):
+    """``--resume DIR``: ``(config, run folder, (checkpoint arrays, metadata))`` of the run
+    there, with ``--epochs`` as its new total; every refusal is one line."""
+    from nn.callbacks import CHECKPOINT, read_checkpoint
+
+    given = [flag for attr, flag in RESUME_REFUSES if getattr(args, attr, None)]
+    if given:
+        raise ConfigError(f"--resume continues a run with its own config: {', '.join(given)} "
+                          f"cannot be given with it (only --epochs, a new total, may change; "
+                          f"--data-dir and --quiet are allowed)")
+    out = Path(args.resume)
+    path = out / CHECKPOINT
+    if not path.is_file():
+        other = " (it holds an evolve run)" if (out / "checkpoint.npz").is_file() else ""
+        raise ConfigError(f"--resume {out}: no training run to resume there (no "
+                          f"{CHECKPOINT}){other}")
+    arrays, meta = read_checkpoint(path)
+    try:
+        raw = parse_yaml(meta["config"])
+        cfg = build(TrainRunConfig, raw, f"{path}: config")
+    except (ConfigError, yaml.YAMLError) as e:
+        raise ModelFileError(f"{path}: the checkpoint's config is not valid "
+                             f"({str(e).splitlines()[0]})") from None
+    trained = meta.get("dataset_arg") or cfg.data.name
+    if args.dataset not in (trained, cfg.data.name):
+        raise ConfigError(f"--resume {out}: that run trains on {trained}, not {args.dataset} "
+                          f"(neuroevo train {trained} --resume {out})")
+    if meta["status"] == "diverged":
+        raise ConfigError(f"--resume {out}: that run diverged and would again with the same "
+                          f"config ({meta.get('message') or 'no message'}); start a new run "
+                          f"with other settings")
+    if args.epochs is not None:
+        if args.epochs < meta["epoch"]:
+            raise ConfigError(f"--epochs {args.epochs}: the run in {out} has already finished "
+                              f"{meta['epoch']} epochs (--epochs is the new total)")
+        raw["train"] = {**(raw.get("train") or {}), "epochs": args.epochs}
+        cfg = build(TrainRunConfig, raw, f"--resume {out} --epochs {args.epochs}: ")
+    return cfg, out, (arrays, meta)
+
+
+def restore(trainer: Trainer, checkpoint, fingerprint: dict, path: Path) -> None:
+    """Put ``trainer`` where the checkpoint left it, after checking that the data are the
+    run's (same split, same numbers)."""
+    arrays, meta = checkpoint
+    if meta.get("data") != fingerprint:
+        raise ConfigError(f"{path}: the training data differ from the ones the run used "
+                          f"({describe_data(meta.get('data'))} then, "
+                          f"{describe_data(fingerprint)} now); was another --data-dir given?")
+    try:
+        trainer.load_state_dict(arrays)
+    except ValueError as e:
+        raise ModelFileError(f"{path}: the checkpoint does not fit its run "
+                             f"({str(e).splitlines()[0]})") from None
+    if trainer.epoch != meta["epoch"]:
+        raise ModelFileError(f"{path}: the checkpoint's epochs disagree ({meta['epoch']} in "
+                             f"its metadata, {trainer.epoch} in its state)")
+
+
+def data_fingerprint(x_tr, y_tr, x_val, y_val) -> dict:
+    """Sizes and a CRC of the split a run trains on: a resumed run checks it has the same."""
+    crc = 0
+    for a in (x_tr, y_tr, x_val, y_val):
+        crc = zlib.crc32(np.ascontiguousarray(a).data.cast("B"), crc)
+    return {"n_train": len(x_tr), "n_val": len(x_val), "crc32": crc}
+
+
+def describe_data(fp) -> str:
+    if not isinstance(fp, dict):
+        return "unknown"
+    return (f"{fp.get('n_train')} train + {fp.get('n_val')} validation samples, "
+            f"CRC {fp.get('crc32')}")
+
+
+def save_run_model(out: Path, cfg: TrainRunConfig, net: Network, data: Dataset,
+                   history: list[dict]) -> None:
     meta = dict(dataset=data.name, data_options=cfg.data.options,
                 input_shape=list(data.input_shape), label_names=data.label_names,
                 preprocessing=data.preprocessing, train_config=asdict(cfg.train),
-                epochs_completed=len(result.history))
+                epochs_completed=len(history))
     save_model(out / "model.npz", net, **meta)
-    write_pictures(out, net, data, result.history)
-    if result.status == "interrupted":
-        print(f"neuroevo: {result.message}; saved the model so far to {out / 'model.npz'}",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if result.status == "diverged":
-        print(f"neuroevo: error: {result.message} ({out / 'model.npz'})", file=sys.stderr)
-        return EXIT_USER_ERROR
+
+
+def finish(args, cfg: TrainRunConfig, out: Path, net: Network, data: Dataset,
+           history: list[dict]) -> int:
+    """A finished run: model.npz, the pictures, the summary and the test accuracy."""
+    save_run_model(out, cfg, net, data, history)
+    write_pictures(out, net, data, history)
     _, acc = loss_and_accuracy(net, data.x_test, data.y_test)
-    if result.history:
-        r = result.history[-1]
-        total = sum(h["seconds"] for h in result.history)
+    if history:
+        r = history[-1]
+        total = sum(h["seconds"] for h in history)
         print(f"epochs: {r['epoch']}  train loss: {r['train_loss']:.4f}  "
               f"train accuracy: {r['train_accuracy']:.4f}  "
               f"validation accuracy: {r['val_accuracy']:.4f}  time: {total:.1f} s")
@@ -223,7 +335,10 @@ def add_commands(sub) -> None:
     t = sub.add_parser("train", help="train a classifier by backpropagation",
                        description="Train a network on a dataset by backpropagation. DATASET names "
                        "a config in configs/ (fruit, fruit-curved, ...). Writes model.npz, "
-                       "metrics.csv, timing.csv, curves.png and the resolved config.yaml to --out.")
+                       "metrics.csv, timing.csv, curves.png and the resolved config.yaml to --out, "
+                       "and train-checkpoint.npz after every epoch: --resume DIR continues a run "
+                       "that was interrupted or killed, with the same results as an "
+                       "uninterrupted one.")
     t.add_argument("dataset", metavar="DATASET", help="config name, e.g. fruit-curved")
     t.add_argument("--config", metavar="FILE", help="YAML config to use instead of "
                    "configs/DATASET.yaml")
@@ -231,7 +346,12 @@ def add_commands(sub) -> None:
                    help="override a config value, e.g. --set train.lr=0.01 (repeatable)")
     t.add_argument("--epochs", type=int, metavar="N", help="shortcut for --set train.epochs=N")
     t.add_argument("--seed", type=int, metavar="N", help="shortcut for --set train.seed=N")
-    t.add_argument("--out", metavar="DIR", help="run directory (default runs/DATASET-TIME)")
+    t.add_argument("--out", metavar="DIR", help="run directory (default runs/DATASET-TIME); "
+                   "refused if it already holds a run, unless --force")
+    t.add_argument("--force", action="store_true", help="let --out name a folder that holds "
+                   "a run: its files are removed first")
+    t.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last "
+                   "finished epoch (with its own config; only --epochs, a new total, may change)")
     t.add_argument("--data-dir", metavar="DIR", help="where dataset files are (else "
                    "$NEUROEVO_DATA, then the cache)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")

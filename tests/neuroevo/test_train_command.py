@@ -13,7 +13,7 @@ import yaml
 
 from nn.io import load_model, save_model
 from nn.network import Network
-from tests.conftest import REPO, assert_user_error
+from tests.conftest import REPO, assert_user_error, run_cli
 
 
 def test_curved_fruit_default_config_reaches_97_percent(tmp_path, cli):
@@ -104,3 +104,16 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     net, meta = load_model(out / "model.npz")
     assert meta["epochs_completed"] >= 1
     assert (out / "curves.png").exists()
+    # a resumable checkpoint of the last finished epoch, and the message says how
+    assert f"resume with --resume {out}" in err
+    from nn.callbacks import CHECKPOINT, read_checkpoint
+
+    _, ckpt = read_checkpoint(out / CHECKPOINT)
+    done = meta["epochs_completed"]
+    assert ckpt["status"] == "interrupted" and ckpt["epoch"] == done
+    assert len(list(csv.DictReader(open(out / "metrics.csv")))) == done
+    res = run_cli("train", "fruit-curved", "--resume", str(out), "--epochs", str(done + 2),
+                  "--quiet")
+    assert res.returncode == 0, res.stderr
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [int(r["epoch"]) for r in rows] == list(range(1, done + 3))
