@@ -14,6 +14,7 @@ import yaml
 from common.config import ConfigError, build, load_config, named_config, parse_yaml, to_yaml
 from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
 from common.files import atomic_write_text
+from common.resources import shipped_names
 from neuroevo.runs import new_run_dir
 from nn.config import TrainRunConfig
 from nn.data import load_dataset
@@ -24,10 +25,22 @@ from nn.lague import export_lague, load_lague, orient_inputs
 from nn.network import Network
 from nn.train import Trainer, loss_and_accuracy, split_validation
 
+EVOLVED = ("cars", "walkers")  # shipped configs of `neuroevo evolve`
+NOT_TRAINING = (*EVOLVED, "compare")
+
+
+def training_configs() -> list[str]:
+    """The shipped configs `train` takes: datasets only."""
+    return [n for n in shipped_names() if n not in NOT_TRAINING]
+
 
 def resolve_config(dataset: str | None, config_file: str | None, overrides: list[str],
                    epochs: int | None = None, seed: int | None = None) -> TrainRunConfig:
-    path = Path(config_file) if config_file else named_config(dataset)
+    if config_file is None and dataset in EVOLVED:
+        raise ConfigError(f"{dataset} are evolved, not trained on a dataset: "
+                          f"neuroevo evolve {dataset}")
+    path = Path(config_file) if config_file else named_config(dataset, training_configs(),
+                                                              "dataset")
     overrides = list(overrides)
     if epochs is not None:
         overrides.append(f"train.epochs={epochs}")

@@ -9,6 +9,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import yaml
 
 from nn.io import load_model, save_model
@@ -117,3 +118,16 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(open(out / "metrics.csv")))
     assert [int(r["epoch"]) for r in rows] == list(range(1, done + 3))
+
+
+@pytest.mark.parametrize("name,fragments", [
+    ("mnsit", ["no dataset named 'mnsit'", "did you mean 'mnist'?"]),
+    ("cars", ["cars are evolved", "neuroevo evolve cars"]),
+    ("walkers", ["walkers are evolved", "neuroevo evolve walkers"]),
+    ("compare", ["no dataset named 'compare'"]),
+])
+def test_unknown_datasets_get_a_suggestion_and_only_datasets_are_listed(cli, name, fragments):
+    line = assert_user_error(cli("train", name), *fragments)
+    if "known:" in line:
+        known = line.split("known: ")[1].rstrip(")").split(", ")
+        assert "mnist" in known and not {"cars", "walkers", "compare"} & set(known)
