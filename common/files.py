@@ -30,3 +30,65 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+# -- archives of arrays with JSON metadata (models, checkpoints) ---------------------------
+NPZ_MAGIC = b"PK\x03\x04"  # every .npz is a zip archive
+
+
+def write_npz(path: str | os.PathLike, arrays: dict, meta: dict) -> None:
+    """``arrays`` plus the JSON object ``meta`` (as the 0-d array ``"meta"``) into the
+    ``.npz`` archive ``path``, atomically."""
+    import json
+
+    import numpy as np
+
+    full = {**arrays, "meta": np.array(json.dumps(meta))}
+    atomic_write(path, lambda f: np.savez(f, **full))
+
+
+def read_npz(path: str | os.PathLike, what: str, expected: str,
+             error: type[Exception]) -> tuple[dict, dict | None]:
+    """``(arrays, meta)`` of an archive :func:`write_npz` wrote: every array read (and
+    CRC-checked), ``meta`` the JSON object or None when there is none.  Never unpickles:
+    a missing, foreign, truncated or corrupt file, or one holding Python objects, raises
+    ``error`` with one line naming ``path`` and ``what`` it should be (``expected``: what
+    such a file is, for the user)."""
+    import json
+    import zipfile
+
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such {what}")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise error(f"{path}: cannot read the {what} ({e.strerror or e})") from None
+    if magic != NPZ_MAGIC:
+        raise error(f"{path}: not a {what} ({expected})")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "pickle" in str(e):  # an object array: never unpickled
+            raise error(f"{path}: not a {what} (it holds Python objects, which are never "
+                        f"loaded)") from None
+        raise error(f"{path}: unreadable {what} (truncated or corrupt: {_line(e)})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
+        raise error(f"{path}: unreadable {what} (truncated or corrupt: {_line(e)})") from None
+    if "meta" not in arrays:
+        return arrays, None
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except (ValueError, TypeError):
+        raise error(f"{path}: the {what}'s metadata is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise error(f"{path}: the {what}'s metadata is not a JSON object")
+    return arrays, meta
+
+
+def _line(e: BaseException) -> str:
+    return str(e).splitlines()[0] if str(e) else type(e).__name__

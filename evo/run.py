@@ -16,14 +16,13 @@ last row's ``generation`` equals ``run.generation``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from common.config import ConfigError, build, parse_yaml, to_yaml
-from common.files import atomic_write, atomic_write_text
+from common.files import atomic_write_text, read_npz, write_npz
 from common.interrupt import StopRequest
 from evo.backends import make_backend
 from evo.config import EvolveConfig
@@ -122,8 +121,7 @@ class EvolutionRun:
                                   np.float64).reshape(len(self.rows), len(self.columns))
         arrays["timing"] = np.array([[r[c] for c in TIMING_COLUMNS] for r in self.timing],
                                     np.float64).reshape(len(self.timing), len(TIMING_COLUMNS))
-        arrays["meta"] = np.array(json.dumps(meta))
-        atomic_write(self.out / CHECKPOINT, lambda f: np.savez(f, **arrays))
+        write_npz(self.out / CHECKPOINT, arrays, meta)
 
     @classmethod
     def resume(cls, out: str | Path, generations: int | None = None,
@@ -136,12 +134,10 @@ class EvolutionRun:
         path = out / CHECKPOINT
         if not path.is_file():
             raise ConfigError(f"--resume {out}: no run to resume there (no {CHECKPOINT})")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-            meta = json.loads(str(arrays.pop("meta")))
-        except Exception as e:  # noqa: BLE001 - any damage means the same to the user
-            raise ConfigError(f"{path}: unreadable checkpoint ({type(e).__name__})") from None
+        arrays, meta = read_npz(path, "checkpoint", "a checkpoint.npz written by neuroevo "
+                                "evolve is expected", ConfigError)
+        if meta is None or "rows" not in arrays:
+            raise ConfigError(f"{path}: not a checkpoint of neuroevo evolve")
         if meta.get("version") not in READABLE_VERSIONS:
             raise ConfigError(f"{path}: checkpoint version {meta.get('version')!r} not supported")
         raw = parse_yaml(meta["config"])

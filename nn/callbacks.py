@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from common.files import atomic_write, atomic_write_text
+from common.files import atomic_write_text, read_npz, write_npz
 from nn.errors import ModelFileError
 from nn.train import METRIC_COLUMNS, TIMING_COLUMNS, Callback
 
@@ -76,42 +74,17 @@ def write_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray],
                      meta: dict) -> None:
     """``arrays`` and the JSON ``meta`` (format and version added) into ``path``,
     atomically."""
-    meta = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **meta}
-    full = {**arrays, "meta": np.array(json.dumps(meta))}
-    atomic_write(path, lambda f: np.savez(f, **full))
+    write_npz(path, arrays, {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+                             **meta})
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     """``(arrays, meta)`` of a training checkpoint; :class:`ModelFileError` (one line) for
     a missing, damaged, foreign or other-version file.  Never unpickles anything."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such checkpoint")
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-        if magic != b"PK\x03\x04":  # every .npz is a zip archive
-            raise ModelFileError(f"{path}: not a training checkpoint (not an .npz archive)")
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}  # reads (and CRC-checks) every array
-    except ModelFileError:
-        raise
-    except ValueError as e:
-        if "pickle" in str(e):  # an object array: never unpickled
-            raise ModelFileError(f"{path}: not a training checkpoint (it holds Python "
-                                 f"objects, which are never loaded)") from None
-        raise ModelFileError(f"{path}: unreadable checkpoint (truncated or corrupt: "
-                             f"{_first_line(e)})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
-        raise ModelFileError(f"{path}: unreadable checkpoint (truncated or corrupt: "
-                             f"{_first_line(e)})") from None
-    if "meta" not in arrays:
-        raise ModelFileError(f"{path}: not a training checkpoint (no metadata)")
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except (ValueError, TypeError):
-        raise ModelFileError(f"{path}: checkpoint metadata is not valid JSON") from None
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+    arrays, meta = read_npz(path, "training checkpoint",
+                            "an .npz archive written by neuroevo train is expected",
+                            ModelFileError)
+    if meta is None or meta.get("format") != CHECKPOINT_FORMAT:
         raise ModelFileError(f"{path}: not a training checkpoint of neuroevo train")
     if meta.get("version") != CHECKPOINT_VERSION:
         raise ModelFileError(f"{path}: checkpoint version {meta.get('version')!r} is not "
@@ -120,10 +93,6 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
             raise ModelFileError(f"{path}: checkpoint metadata lacks a valid {key!r}")
     return arrays, meta
-
-
-def _first_line(e: BaseException) -> str:
-    return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
 class TrainCheckpoint(Callback):

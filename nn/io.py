@@ -16,14 +16,11 @@ Files are written to a temporary file in the target folder and renamed into plac
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
-from pathlib import Path
 
 import numpy as np
 
-from common.files import atomic_write
+from common.files import read_npz, write_npz
 from nn.errors import ModelFileError
 from nn.network import Network
 
@@ -45,57 +42,24 @@ def save_model(path: str | os.PathLike, net: Network, **meta) -> None:
     """Write ``net`` and its metadata (``input_shape``, ``label_names``,
     ``preprocessing``, ``dataset``... as keyword arguments) atomically."""
     full = model_metadata(net, **meta)
-    text = json.dumps(full)
-
-    arrays = {"theta": net.theta, "meta": np.array(text)}
+    arrays = {"theta": net.theta}
     if net.in_shift is not None:
         arrays.update(in_shift=net.in_shift, in_scale=net.in_scale)
-
-    def write(f):
-        np.savez(f, **arrays)
-
-    atomic_write(path, write)
+    write_npz(path, arrays, full)
 
 
 def read_model_file(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     """Read and validate ``(theta, meta)`` without building a network; the optional input
     standardisation arrays come back in ``meta["_input_norm"]``."""
-    path = Path(path)
     where = str(path)
-    if not path.is_file():
-        raise ModelFileError(f"{where}: no such model file")
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except OSError as e:
-        raise ModelFileError(f"{where}: cannot read model file ({e.strerror or e})") from None
-    if magic != b"PK\x03\x04":  # every .npz is a zip archive
-        raise ModelFileError(f"{where}: not a model file (a model.npz or best.npz written by "
-                             f"neuroevo is expected)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "theta" not in z.files or "meta" not in z.files:
-                raise ModelFileError(f"{where}: not a neuroevo model (arrays 'theta' and 'meta' "
-                                     f"expected, found {', '.join(z.files) or 'none'})")
-            theta = z["theta"]
-            meta_arr = z["meta"]
-            norm = ((z["in_shift"], z["in_scale"]) if "in_shift" in z.files
-                    and "in_scale" in z.files else None)
-    except ModelFileError:
-        raise
-    except ValueError as e:
-        if "pickle" in str(e):  # an object array: never unpickled
-            raise ModelFileError(f"{where}: not a model file (it holds Python objects, which "
-                                 f"are never loaded)") from None
-        raise ModelFileError(f"{where}: not a readable model file (truncated or corrupt: "
-                             f"{str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as e:
-        raise ModelFileError(f"{where}: not a readable model file (truncated or corrupt: "
-                             f"{str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
-    try:
-        meta = json.loads(str(meta_arr))
-    except (ValueError, TypeError):
-        raise ModelFileError(f"{where}: model metadata is not valid JSON") from None
+    arrays, meta = read_npz(path, "model file", "a model.npz or best.npz written by neuroevo "
+                            "is expected", ModelFileError)
+    if "theta" not in arrays or meta is None:
+        raise ModelFileError(f"{where}: not a neuroevo model (arrays 'theta' and 'meta' "
+                             f"expected, found {', '.join(arrays) or 'none'})")
+    theta = arrays["theta"]
+    norm = ((arrays["in_shift"], arrays["in_scale"]) if "in_shift" in arrays
+            and "in_scale" in arrays else None)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{where}: not a neuroevo model file")
     if meta.get("version") != VERSION:

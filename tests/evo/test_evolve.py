@@ -424,5 +424,7 @@ def test_a_damaged_checkpoint_is_one_line_and_left_alone(tmp_path, cli, damage):
         np.savez(path, **arrays)
     before = path.read_bytes()
     proc = cli("evolve", "cars", "--resume", str(out), "--headless", "--quiet")
-    assert_user_error(proc, str(path), "version 99" if damage == "version" else "unreadable")
+    expected = {"garbage": "not a checkpoint", "truncated": "unreadable checkpoint",
+                "version": "version 99"}[damage]
+    assert_user_error(proc, str(path), expected)
     assert path.read_bytes() == before

@@ -179,7 +179,7 @@ def test_bad_checkpoints_are_one_line_exit_2(tmp_path, cli):
         return d
 
     cases = [(broken("junk", b"not a checkpoint at all"), "not a training checkpoint"),
-             (broken("truncated", content[: len(content) // 2]), "unreadable checkpoint"),
+             (broken("truncated", content[: len(content) // 2]), "unreadable training checkpoint"),
              (broken("empty", b""), "not a training checkpoint")]
     d = broken("version")
     _rewrite(d / CHECKPOINT, version=99)
