@@ -32,6 +32,26 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
+def write_csv(path: str | os.PathLike, columns, rows) -> None:
+    """A table (``rows``: mappings with every one of ``columns``), atomically; floats are
+    written exactly (``repr``), so equal numbers give equal files."""
+    import csv
+    import io
+    import math
+
+    def cell(v) -> str:
+        if isinstance(v, float):
+            return "nan" if math.isnan(v) else repr(v)
+        return str(v)
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([cell(row[c]) for c in columns])
+    atomic_write_text(path, buf.getvalue())
+
+
 # -- archives of arrays with JSON metadata (models, checkpoints) ---------------------------
 NPZ_MAGIC = b"PK\x03\x04"  # every .npz is a zip archive
 

@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from common.config import ConfigError, build, parse_yaml, to_yaml
-from common.files import atomic_write_text, read_npz, write_npz
+from common.files import atomic_write_text, read_npz, write_csv, write_npz
 from common.interrupt import StopRequest
 from evo.backends import make_backend
 from evo.config import EvolveConfig
 from evo.registry import STRATEGIES
 from evo.tasks import TaskSpec
-from nn.callbacks import write_csv
 from nn.io import save_model
 
 CHECKPOINT = "checkpoint.npz"

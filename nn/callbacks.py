@@ -15,36 +15,18 @@ epoch: a run interrupted or diverged mid-epoch keeps the state that epoch starte
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import os
 from pathlib import Path
 
 import numpy as np
 
-from common.files import atomic_write_text, read_npz, write_npz
+from common.files import read_npz, write_csv, write_npz
 from nn.errors import ModelFileError
 from nn.train import METRIC_COLUMNS, TIMING_COLUMNS, Callback
 
 CHECKPOINT = "train-checkpoint.npz"
 CHECKPOINT_FORMAT = "neuroevo-train-checkpoint"
 CHECKPOINT_VERSION = 1
-
-
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return "nan" if math.isnan(v) else repr(v)
-    return str(v)
-
-
-def write_csv(path: Path, columns, rows) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for row in rows:
-        w.writerow([_fmt(row[c]) for c in columns])
-    atomic_write_text(path, buf.getvalue())
 
 
 class MetricsCSV(Callback):
