@@ -41,20 +41,33 @@ def holds_run(folder: str | Path) -> bool:
     return folder.is_dir() and any((folder / f).exists() for f in RUN_FILES)
 
 
-def new_run_dir(out: str | Path | None, name: str, *, force: bool = False,
-                resumable: bool = True) -> Path:
-    """The folder a new run writes to: ``out``, or ``runs/NAME-TIME``.  Refuses a folder
-    that holds a run (one line naming ``--resume`` where the command has it, and
-    ``--force``); with ``force`` the old run's files are removed first."""
+def run_dir(out: str | Path | None, name: str, *, force: bool = False,
+            resumable: bool = True) -> Path:
+    """The folder a new run will write to: ``out``, or ``runs/NAME-TIME``.  Refuses a
+    folder that holds a run (one line naming ``--resume`` where the command has it, and
+    ``--force``) unless ``force``.  Writes nothing: call :func:`claim_run_dir` once
+    everything that can fail before the run starts has passed."""
     path = Path(out) if out else default_out(name)
-    if holds_run(path):
-        if not force:
-            how = f"continue it with --resume {path}, or " if resumable else ""
-            raise RunExists(f"{path} already holds a run: {how}pass --force to replace it "
-                            f"(or choose another --out)")
-        for f in RUN_FILES:
-            (path / f).unlink(missing_ok=True)
     if path.exists() and not path.is_dir():
         raise RunExists(f"--out {path}: exists and is not a folder")
+    if holds_run(path) and not force:
+        how = f"continue it with --resume {path}, or " if resumable else ""
+        raise RunExists(f"{path} already holds a run: {how}pass --force to replace it "
+                        f"(or choose another --out)")
+    return path
+
+
+def claim_run_dir(path: Path) -> Path:
+    """Make ``path`` the new run's folder: the files of a run it held (``--force``) are
+    removed, so nothing of the old run is mistaken for the new one."""
+    for f in RUN_FILES:
+        (path / f).unlink(missing_ok=True)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def new_run_dir(out: str | Path | None, name: str, *, force: bool = False,
+                resumable: bool = True) -> Path:
+    """:func:`run_dir` and :func:`claim_run_dir` at once (for a command with nothing to
+    check in between)."""
+    return claim_run_dir(run_dir(out, name, force=force, resumable=resumable))

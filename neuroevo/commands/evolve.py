@@ -14,7 +14,7 @@ from common.errors import EXIT_INTERRUPTED
 from evo.config import EvolveConfig
 from evo.rollout import PolicyConfig, episode, make_policy, run_episode
 from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
-from neuroevo.runs import new_run_dir
+from neuroevo.runs import claim_run_dir, run_dir
 from nn.errors import ModelFileError
 from nn.io import load_model
 
@@ -65,7 +65,9 @@ def evolve(args) -> int:
                                   task=args.task)
     else:
         cfg = resolve(args)
-        run = EvolutionRun(cfg, new_run_dir(args.out, args.task, force=args.force), reporters)
+        out = run_dir(args.out, args.task, force=args.force)
+        run = EvolutionRun(cfg, out, reporters)  # checks the track or creature files
+        claim_run_dir(out)
     watch = open_watch(run.task, args, f"neuroevo: evolve {run.cfg.task}", run.out, "evolving")
     try:
         return _evolve(run, watch, args)

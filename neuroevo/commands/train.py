@@ -15,7 +15,7 @@ from common.config import ConfigError, build, load_config, named_config, parse_y
 from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
 from common.files import atomic_write_text
 from common.resources import shipped_names
-from neuroevo.runs import new_run_dir
+from neuroevo.runs import claim_run_dir, run_dir
 from nn.config import TrainRunConfig
 from nn.data import load_dataset
 from nn.data.dataset import Dataset
@@ -95,9 +95,12 @@ def train(args) -> int:
     else:
         cfg = resolve_config(args.dataset, args.config, args.set, args.epochs, args.seed)
         name = args.dataset or cfg.data.name
-        out = new_run_dir(args.out, name, force=args.force)
+        out = run_dir(args.out, name, force=args.force)  # refused before any work
         checkpoint = None
     data = open_dataset(cfg.data.name, args.data_dir, cfg.train.seed, cfg.data.options)
+    augment = make_augmenter(cfg, data)
+    if checkpoint is None:  # everything that can fail before training has passed
+        claim_run_dir(out)
 
     net = build_network(cfg, data)
     split_rng = np.random.default_rng(np.random.SeedSequence([cfg.train.seed, 1]))
@@ -112,7 +115,7 @@ def train(args) -> int:
     fingerprint = data_fingerprint(x_tr, y_tr, x_val, y_val)
     info = {"dataset": cfg.data.name, "dataset_arg": name, "config": to_yaml(cfg),
             "data": fingerprint}
-    trainer = Trainer(net, cfg.train, augment=make_augmenter(cfg, data),
+    trainer = Trainer(net, cfg.train, augment=augment,
                       callbacks=[MetricsCSV(out), TrainCheckpoint(out / CHECKPOINT, info)],
                       progress=not args.quiet)
     if checkpoint is not None:

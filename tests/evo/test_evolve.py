@@ -384,6 +384,11 @@ def test_a_folder_that_holds_a_run_is_never_overwritten(tmp_path, cli):
     again = cli("evolve", "cars", *small_args(tmp_path, "--out", str(out), "--seed", "6"))
     assert_user_error(again, "already holds a run", f"--resume {out}", "--force")
     assert {f.name: f.read_bytes() for f in out.iterdir()} == before  # nothing lost
+    # --force with a run that cannot start (a missing track) loses nothing either
+    bad = cli("evolve", "cars", *small_args(tmp_path, "--out", str(out), "--force",
+                                            "--track", str(tmp_path / "nosuch.yaml")))
+    assert_user_error(bad, "nosuch.yaml")
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
     forced = cli("evolve", "cars", *small_args(tmp_path, "--out", str(out), "--seed", "6",
                                                "--force"))
     assert forced.returncode == 0, forced.stderr
