@@ -182,9 +182,10 @@ class EvolutionRun:
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.out / "config.yaml", to_yaml(cfg))
-        # The files agree with the checkpoint before anything else happens: a new run
-        # starts resumable (generation 0), and a resumed one rewrites the tables and
-        # best.npz from its checkpoint (a crash may have left them a generation ahead).
+        # The files agree with the checkpoint before anything else happens: a new run is
+        # resumable from the start (a checkpoint before its first generation), and a resumed
+        # one rewrites the tables and best.npz from its checkpoint (a crash may have left
+        # them a generation ahead).
         self.write_tables()
         if self.generation:
             self.save_best()
