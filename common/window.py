@@ -29,7 +29,12 @@ HEADLESS_ENV = "NEUROEVO_HEADLESS"  # "1": render off screen (EGL) even with a d
 
 
 class NoDisplay(UserError):
-    """No window can be opened here; the message is one line for the user."""
+    """No window can be opened here; the message is one line for the user.  ``reason``:
+    the same without the advice (for a command that carries on without a window)."""
+
+    def __init__(self, reason: str, hint: str = ""):
+        super().__init__(f"{reason}: {hint}" if hint else reason)
+        self.reason = reason
 
 
 def forced_headless() -> bool:
@@ -92,8 +97,8 @@ def window_mode(offscreen: bool = False) -> str:
     hint = ("run it under xvfb-run, or pass --screenshot FILE to render a picture off "
             "screen")
     if not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
-        raise NoDisplay(f"no display to open a window on (DISPLAY is not set): {hint}")
-    raise NoDisplay(f"cannot open display {os.environ.get('DISPLAY', '')!r}: {hint}")
+        raise NoDisplay("no display to open a window on (DISPLAY is not set)", hint)
+    raise NoDisplay(f"cannot open display {os.environ.get('DISPLAY', '')!r}", hint)
 
 
 def open_window(width: int, height: int, caption: str = "neuroevo", *,

@@ -155,7 +155,7 @@ def open_watch(task, args, title: str, shots_dir, doing: str, net=None):
         if args.screenshot is not None:
             raise ConfigError(f"--screenshot {args.screenshot}: {e}") from None
         if not getattr(args, "quiet", False):
-            print(f"neuroevo: {e}: {doing} headless", file=sys.stderr)
+            print(f"neuroevo: {e.reason}: {doing} headless", file=sys.stderr)
         return None
 
 
