@@ -149,13 +149,16 @@ class EvolutionRun:
             raw["evaluation"].update(evaluation)
         cfg = build(EvolveConfig, raw, f"{path}: ")
         run = cls(cfg, out, reporters)
-        if tuple(meta["columns"]) != run.columns:
+        saved = tuple(meta["columns"])
+        if not set(saved) <= set(run.columns):
             raise ConfigError(f"{path}: checkpoint columns do not match this task")
         run.strategy.load_state_dict({k[len("strategy/"):]: v for k, v in arrays.items()
                                       if k.startswith("strategy/")})
         run.generation = int(meta["generation"])
         shift = 1 if meta["version"] == 1 else 0  # version 1 counted generations from 0
-        run.rows = [_typed(run.columns, r, shift) for r in arrays["rows"]]
+        # a column added since the checkpoint was written (e.g. lap_time) reads as NaN
+        rows = [_typed(saved, r, shift) for r in arrays["rows"]]
+        run.rows = [{c: row.get(c, float("nan")) for c in run.columns} for row in rows]
         run.timing = [_typed(TIMING_COLUMNS, r, shift) for r in arrays["timing"]]
         return run
 

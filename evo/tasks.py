@@ -47,6 +47,7 @@ class Task:
 
     name = ""
     columns: tuple[str, ...] = ()  # extra per-generation statistics of the best member
+    sources: dict[str, str] = {}  # column -> the episode info key it comes from (default: same)
 
     def __init__(self, policy: PolicyConfig):
         self.policy = policy
@@ -92,7 +93,7 @@ class Task:
         "agent_steps": ()}``."""
         out = {"fitness": self.fitness(info)}
         for col in self.columns:
-            out[col] = np.asarray(info[col], np.float64)
+            out[col] = np.asarray(info[self.sources.get(col, col)], np.float64)
         out["agent_steps"] = np.array(agent_steps)
         return out
 
@@ -102,7 +103,8 @@ class CarTask(Task):
     bonus of up to ``time_bonus`` (default 0) for finishing the configured laps early."""
 
     name = "cars"
-    columns = ("laps", "progress", "crashed", "time_alive")
+    columns = ("laps", "progress", "crashed", "time_alive", "lap_time")
+    sources = {"lap_time": "best_lap_time"}  # the fastest lap of the episode, NaN if none
 
     def __init__(self, cfg: CarsConfig, policy: PolicyConfig):
         super().__init__(policy)

@@ -168,6 +168,7 @@ class CarWorld:
         self.terminated = np.zeros(n, dtype=bool)
         self.truncated = np.zeros(n, dtype=bool)
         self.lap_time = np.full(n, np.nan)  # duration of the last completed lap
+        self.best_lap_time = np.full(n, np.nan)  # the fastest completed lap of the episode
         self._end_time = np.full(n, np.inf)  # when each car became done
         self._lap_start = np.zeros(n)
         self._laps = np.zeros(n, dtype=np.int64)
@@ -202,6 +203,9 @@ class CarWorld:
         self._set_active(np.ones(n, dtype=bool))
         self._laps = np.zeros(n, dtype=np.int64)
         self._next_lap = np.full(n, self.track.length)
+        self._lap_start = np.full(n, self.time)
+        self.lap_time = np.full(n, np.nan)
+        self.best_lap_time = np.full(n, np.nan)
         self._stall_since = np.full(n, self.time)
         position = np.asarray(position, dtype=np.float64).reshape(self.n_agents, 2)
         heading = np.asarray(heading, dtype=np.float64).reshape(self.n_agents)
@@ -317,6 +321,8 @@ class CarWorld:
         laps = self.progress.laps
         new_lap = (laps > self._laps) & active
         self.lap_time = np.where(new_lap, self.time - self._lap_start, self.lap_time)
+        self.best_lap_time = np.where(new_lap, np.fmin(self.best_lap_time, self.lap_time),
+                                      self.best_lap_time)
         self._lap_start = np.where(new_lap, self.time, self._lap_start)
         self._laps = np.where(active, laps, self._laps)
         self._next_lap = (self._laps + 1) * self.track.length
@@ -393,8 +399,13 @@ class CarWorld:
             "stalled": self.stalled,
             "time_alive": np.minimum(self._end_time, self.time),  # s until done
             "lap_time": self.lap_time,  # s of the last completed lap, NaN if none
+            "best_lap_time": self.best_lap_time,  # s of the fastest completed lap, NaN if none
             "speed": self.speed,  # m/s forward
         }
+
+    def lap_clock(self) -> np.ndarray:
+        """(N,) s into each car's current lap (stopped when the car is done)."""
+        return np.minimum(self._end_time, self.time) - self._lap_start
 
     # ------------------------------------------------------------------ for renderers
     def car_polygons(self) -> np.ndarray:

@@ -225,13 +225,16 @@ def replay(args) -> int:
 
 def _print_replay(meta, info, as_json: bool) -> None:
     if meta["task"] == "cars":
+        lap = float(info["best_lap_time"][0])
         result = {"progress": float(info["progress"][0]), "laps": int(info["laps"][0]),
-                  "crashed": bool(info["crashed"][0]), "time": float(info["time_alive"][0])}
+                  "crashed": bool(info["crashed"][0]), "time": float(info["time_alive"][0]),
+                  "lap_time": lap if np.isfinite(lap) else None}  # the fastest lap, s
         if as_json:
             print(json.dumps(result))
         else:
+            laps = f" lap time: {lap:.2f} s" if np.isfinite(lap) else ""
             print(f"progress: {result['progress']:.4f} laps: {result['laps']} crashed: "
-                  f"{'yes' if result['crashed'] else 'no'} time: {result['time']:.2f} s")
+                  f"{'yes' if result['crashed'] else 'no'} time: {result['time']:.2f} s{laps}")
     else:
         result = {"distance": float(info["distance"][0]), "fallen": bool(info["fallen"][0]),
                   "time": float(info["time_alive"][0])}

@@ -239,6 +239,11 @@ def generations(path):
     return [int(r["generation"]) for r in csv.DictReader(open(path))]
 
 
+def same_rows(a: list[dict], b: list[dict]) -> bool:
+    """Rows equal number for number (NaN equal to NaN: a generation without a lap)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
 def test_generations_count_from_1_in_tables_checkpoint_and_plot(tmp_path):
     run = EvolutionRun(small_cfg(generations=3), tmp_path / "r")
     assert run.run() == "completed"
@@ -246,7 +251,7 @@ def test_generations_count_from_1_in_tables_checkpoint_and_plot(tmp_path):
     assert generations(tmp_path / "r" / "timing.csv") == [1, 2, 3]
     assert run.generation == 3 == run.rows[-1]["generation"]  # finished = the last one's
     resumed = EvolutionRun.resume(tmp_path / "r")  # the checkpoint holds the same rows
-    assert resumed.rows == run.rows and resumed.timing == run.timing
+    assert same_rows(resumed.rows, run.rows) and resumed.timing == run.timing
     fig = run.fitness_figure()
     ax = fig.axes[0]
     assert [list(line.get_xdata()) for line in ax.lines] == [[1, 2, 3]] * 3
@@ -298,6 +303,16 @@ def test_until_lap_names_the_generation_as_fitness_csv_does(tmp_path, cli):
     assert [int(r["generation"]) for r in rows] == list(range(1, len(rows) + 1))
     assert int(lap.group(1)) == int(done.group(1)) == len(rows) > 1
     assert float(rows[-1]["best_laps"]) >= 1 > max(float(r["best_laps"]) for r in rows[:-1])
+    # the lap time is recorded: NaN until a car laps, then the best car's fastest lap,
+    # which a replay of best.npz drives again
+    assert all(r["best_lap_time"] == "nan" for r in rows[:-1])
+    lap_time = float(rows[-1]["best_lap_time"])
+    assert 10.0 < lap_time < 60.0
+    rep = cli("replay", str(out / "best.npz"), "--headless", "--json")
+    assert rep.returncode == 0, rep.stderr
+    assert json.loads(rep.stdout)["lap_time"] == pytest.approx(lap_time)
+    text = cli("replay", str(out / "best.npz"), "--headless").stdout
+    assert text.rstrip().endswith(f"lap time: {lap_time:.2f} s")
 
 
 def test_replay_prints_the_contract_line(tmp_path, cli):
@@ -307,8 +322,8 @@ def test_replay_prints_the_contract_line(tmp_path, cli):
     assert proc.returncode == 0, proc.stderr
     import re
 
-    m = re.fullmatch(r"progress: (\S+) laps: (\d+) crashed: (yes|no) time: (\S+) s\n",
-                     proc.stdout)
+    m = re.fullmatch(r"progress: (\S+) laps: (\d+) crashed: (yes|no) time: (\S+) s"
+                     r"( lap time: \S+ s)?\n", proc.stdout)
     assert m, proc.stdout
     assert float(m.group(1)) == pytest.approx(run.rows[0]["best_progress"], abs=1e-4)
 

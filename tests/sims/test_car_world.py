@@ -129,6 +129,27 @@ def test_steering_rule_completes_a_lap_of_the_default_track(default_track, start
     assert np.allclose(reward_sum, default_track.length, rtol=0.01)
 
 
+def test_two_laps_record_the_fastest_and_the_clock_restarts(default_track) -> None:
+    world = CarWorld(default_track, 1, CarWorldConfig(laps=2, max_time=200.0))
+    obs = world.reset(seed=0)
+    laps_seen, clock_at_lap = 0, []
+    while not world.done.all():
+        action = steer_to_open_side(obs, world.n_rays, 0.0)
+        action[:, 0] = 0.5
+        before = world.lap_clock()[0]
+        obs, _, _, _, info = world.step(action)
+        if info["laps"][0] > laps_seen:  # a lap ended: its clock starts again from 0
+            laps_seen = int(info["laps"][0])
+            clock_at_lap.append(before + world.config.dt)
+            assert world.lap_clock()[0] == pytest.approx(0.0, abs=1e-9) or world.done[0]
+    assert laps_seen == 2 and info["finished"][0]
+    # the first lap starts standing, the second flying: it is the faster one
+    first, second = clock_at_lap
+    assert second < first
+    assert info["lap_time"][0] == pytest.approx(second)
+    assert info["best_lap_time"][0] == pytest.approx(min(first, second))
+
+
 def test_cars_never_touch_each_other(default_track) -> None:
     # all cars start on the same spot; identical inputs give identical motion
     world = CarWorld(default_track, 6)
