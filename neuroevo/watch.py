@@ -3,12 +3,20 @@
 :class:`Watch` owns the window: a world renderer from :mod:`sims.view` (cars from above,
 walkers from the side with a camera on the leader), and a panel with the generation, agents
 alive, best and mean fitness, a fitness-history graph and the leader's network with live
-activations (or, for ``neuroevo replay``, the replay panel: the model file, its track or
+activations; for cars also the leader's lap clock, the best lap so far and a lap-time graph
+(or, for ``neuroevo replay``, the replay panel: the model file, its track or
 creature, laps and progress or distance, time, and its network).  :class:`WindowBackend`
 plugs it into :meth:`evo.run.EvolutionRun.run`: it advances the same
 :func:`evo.rollout.episode` generator the serial backend runs to the end, a few physics
 steps per frame, so the fitness it returns is the serial backend's, bit for bit.  The
 window only reads the world between steps.
+
+Speed: by default (:func:`auto_speed`) a whole episode, up to its time limit, plays in about
+:data:`GENERATION_SECONDS` seconds (cars: x10, ten physics steps per frame at 60 fps); when
+frames come slower than ``fps``, each frame takes more steps (up to :data:`CATCH_UP` times
+as many) so that the simulation keeps its pace.  The ghost (cars): the best genome so far
+drives the generation's episode again in a world of its own, stepped in lockstep with the
+population's and drawn translucent; it never touches the population's world.
 
 Keys (also shown in the window): space pause, F fast-forward to the next generation, R replay
 the best-ever genome, +/- simulation speed, S screenshot, Esc quit (the run's checkpoint is
@@ -30,7 +38,11 @@ from evo.run import EvaluationAborted
 
 KEYS_HELP = ("space pause    F fast-forward    R replay best",
              "+/- speed    S screenshot    Esc quit")
-SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # physics steps per frame
+SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # physics steps per frame (+/-)
+GENERATION_SECONDS = 6.0  # the default speed plays an episode's whole time limit in this long
+NOMINAL_FPS = 60.0  # the frame rate the default speed is computed for
+CATCH_UP = 4.0  # at most this many times the speed's steps in one (late) frame
+LAP_COLOR = (255, 150, 90)  # the lap-time graph
 PANEL_WIDTH = 330
 PANELS = ("evolve", "replay")  # what the side panel shows (Watch.set_panel)
 FF_DRAW_EVERY = 0.25  # s between frames while fast-forwarding
@@ -42,6 +54,32 @@ class WindowClosed(EvaluationAborted):
 
 class ScreenshotTaken(EvaluationAborted):
     """``--screenshot FILE --frames N``: the picture is saved, stop."""
+
+
+def auto_speed(world, seconds: float = GENERATION_SECONDS, fps: float = NOMINAL_FPS) -> float:
+    """Physics steps per frame that play ``world``'s whole episode (its ``max_time``) in
+    about ``seconds`` at ``fps`` frames per second: a whole number from 2 (twice real time,
+    for short episodes) to 64."""
+    steps = float(world.config.max_time) / float(world.dt)
+    return float(np.clip(np.ceil(steps / (seconds * fps) - 1e-9), 2, SPEEDS[-1]))
+
+
+def _faster(a, b):
+    """Of two ``(lap time, generation)``, the faster (a NaN time: no lap; ties keep ``a``)."""
+    return b if np.isfinite(b[0]) and not b[0] >= a[0] else a
+
+
+def _fmt_lap(t) -> str:
+    return f"{t:6.2f} s" if t is not None and np.isfinite(t) else "     - "
+
+
+class _Ghost:
+    """The ghost's own one-car world and its episode generator (None once it ended)."""
+
+    __slots__ = ("world", "gen")
+
+    def __init__(self, world, gen):
+        self.world, self.gen = world, gen
 
 
 def leader_activations(net, theta: np.ndarray, obs: np.ndarray):
@@ -60,18 +98,20 @@ class Watch:
     """The window, its renderer and panel, and the keyboard state.
 
     ``task``: an :class:`evo.tasks.Task` (its ``name`` picks the renderer).  ``fps``: frames
-    per second to hold (``None``: as fast as possible).  ``speed``: physics steps per frame
-    to start with (1 at 60 fps is real time).  ``screenshot``/``frames``: save a PNG after
+    per second to hold (``None``: as fast as possible, and no catching up).  ``speed``:
+    physics steps per frame to start with (1 at 60 fps is real time; ``None``:
+    :func:`auto_speed`).  ``ghost``: show the best genome so far as a ghost car (cars; see
+    :attr:`ghost`).  ``screenshot``/``frames``: save a PNG after
     that many frames, then raise :class:`ScreenshotTaken`.  ``offscreen``: allow an EGL
     surface where no display exists (for pictures).  ``panel``: what the side panel shows
     (see :meth:`set_panel`); ``model``: the replayed model's file name.  Raises
     :class:`common.window.NoDisplay` when no window can be made."""
 
     def __init__(self, task, *, title: str = "neuroevo", size=(1280, 720),
-                 fps: float | None = 60.0, speed: float = 1.0, screenshot=None,
+                 fps: float | None = 60.0, speed: float | None = None, screenshot=None,
                  frames: int | None = None, offscreen: bool = False,
                  shots_dir: str | Path = ".", net=None, panel: str = "evolve",
-                 model: str | None = None):
+                 model: str | None = None, ghost: bool = True):
         from common.window import open_window
 
         if panel not in PANELS:
@@ -89,7 +129,6 @@ class Watch:
         self.task = task
         self.net = net if net is not None else task.network()
         self.fps = fps
-        self.speed_index = int(np.argmin(np.abs(np.array(SPEEDS) - speed)))
         self.screenshot = Path(screenshot) if screenshot is not None else None
         self.frames = int(frames) if frames is not None else 120
         self.shots_dir = Path(shots_dir)
@@ -105,9 +144,23 @@ class Watch:
         self.heading = title
         self.history: list[dict] = []
         self.best_ever = None  # (params (D,), fitness) or None
+        # the ghost's genome: (params (D,), fitness) or None; set by WindowBackend when
+        # ``ghost_enabled`` and the renderer can draw one
+        self.ghost_enabled = bool(ghost)
+        self.ghost = None
+        self._ghost: _Ghost | None = None  # the ghost driving now
+        self._ghost_worlds: dict = {}  # episode variant -> a one-car world of its own
+        self.leader = 0
+        self.generation = None  # the generation under way, from 1 (set by WindowBackend)
+        self.lap_now = float("nan")  # the leader's lap clock, s (cars)
+        # (s, generation from 1): the fastest lap so far, of the history's rows
+        # (best_lap_time) or driven in this window by any car; NaN before the first lap
+        self.best_lap = (float("nan"), 0)
+        self._lap_record = (float("nan"), 0)  # the fastest lap driven in this window
         self.replay_seed = 0
         self.mode = "evolve"  # or "replay", "done"
         self._acc = 0.0
+        self._last_tick = None  # when the last frame advanced the simulation
         self._next_frame = time.perf_counter()
         self._fps_times: list[float] = []
         self._flash_until = 0.0
@@ -127,10 +180,17 @@ class Watch:
         self.renderer = Renderer(self.window, self.batch, world_vp, order=0)
         world1 = task.world(1)
         self.noun = "cars" if task.name == "cars" else "walkers"
+        self._speed = float(speed) if speed is not None else auto_speed(world1)
+        if not self._speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self.ghost_enabled = self.ghost_enabled and hasattr(self.renderer, "update_ghost")
 
         self.flash_text = draw.TextSetter(
             draw.label("", 12, fb_h - 22, self.batch, draw.Layer(self.window, 41), size=11,
                        color=(255, 255, 255)), width=world_vp[2] - 24)
+        self.ghost_text = draw.TextSetter(  # what the ghost is, while one drives
+            draw.label("", 12, 10, self.batch, draw.Layer(self.window, 41), size=10,
+                       color=(235, 120, 255)), width=world_vp[2] - 24)
         self._world1 = world1
         self._panel_items: list = []  # what the panel draws (deleted when it is rebuilt)
         self.panel = ""
@@ -167,17 +227,28 @@ class Watch:
                                  fill=(16, 18, 24), outline=None))
         self.title_text = draw.TextSetter(lbl("", x0, fb_h - 28, batch, text, size=14,
                                               bold=True), width=inner, min_size=7)
-        n_lines = 6 if panel == "replay" else 5
+        laps = panel == "evolve" and self.task.name == "cars"  # lap line and lap graph
+        n_lines = 6 if panel == "replay" or laps else 5
         self.lines = [draw.TextSetter(lbl("", x0, fb_h - 54 - 19 * i, batch, text, size=10,
                                           font="DejaVu Sans Mono"), width=inner, min_size=7)
                       for i in range(n_lines)]
         top = fb_h - 54 - 19 * n_lines - 24
-        self.graph = None
+        self.graph = self.lap_graph = None
         if panel == "evolve":
             graph_h = 110
-            self.graph = widgets.HistoryGraph(
-                self.window, batch, 21, (x0, top - graph_h, inner, graph_h),
-                "fitness by generation: best (yellow), mean (cyan)")
+            if laps:  # fitness and lap times side by side, one point per generation
+                gw = (inner - 12) // 2
+                self.graph = widgets.HistoryGraph(
+                    self.window, batch, 21, (x0, top - graph_h, gw, graph_h),
+                    "fitness: best, mean")
+                self.lap_graph = widgets.HistoryGraph(
+                    self.window, batch, 21, (x0 + inner - gw, top - graph_h, gw, graph_h),
+                    "lap time (best car)", markers=True, missing="no lap")
+                items.append(self.lap_graph)
+            else:
+                self.graph = widgets.HistoryGraph(
+                    self.window, batch, 21, (x0, top - graph_h, inner, graph_h),
+                    "fitness by generation: best (yellow), mean (cyan)")
             items.append(self.graph)
             top -= graph_h + 28
         net_rect = (x0, 56, inner, top - 56)
@@ -197,7 +268,12 @@ class Watch:
     # -- keys ------------------------------------------------------------------------------
     @property
     def speed(self) -> float:
-        return SPEEDS[self.speed_index]
+        """Physics steps per frame (at ``fps``: times real time / 60 * fps)."""
+        return self._speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self._speed = float(value)
 
     def on_key_press(self, symbol, modifiers):
         key = self._key
@@ -208,10 +284,10 @@ class Watch:
             self.paused = False
         elif symbol == key.R:
             self.replay_requested = True
-        elif symbol in (key.PLUS, key.EQUAL, key.NUM_ADD):
-            self.speed_index = min(self.speed_index + 1, len(SPEEDS) - 1)
+        elif symbol in (key.PLUS, key.EQUAL, key.NUM_ADD):  # the next speed of the ladder
+            self._speed = min([v for v in SPEEDS if v > self._speed + 1e-9] or [SPEEDS[-1]])
         elif symbol in (key.MINUS, key.UNDERSCORE, key.NUM_SUBTRACT):
-            self.speed_index = max(self.speed_index - 1, 0)
+            self._speed = max([v for v in SPEEDS if v < self._speed - 1e-9] or [SPEEDS[0]])
         elif symbol == key.S:
             self._capture_path = self._next_shot_name()
         elif symbol in (key.ESCAPE, key.Q):
@@ -255,16 +331,29 @@ class Watch:
         if self.graph is not None:
             self.graph.set([([r["best"] for r in self.history], (250, 210, 60)),
                             ([r["mean"] for r in self.history], (90, 200, 255))])
+        laps = np.array([r.get("best_lap_time", np.nan) for r in self.history], np.float64)
+        done = np.flatnonzero(np.isfinite(laps))
+        best = ((float(laps[done].min()), int(done[np.argmin(laps[done])]) + 1)
+                if len(done) else (float("nan"), 0))
+        self.best_lap = _faster(best, self._lap_record)
+        if self.lap_graph is not None:
+            self.lap_graph.set([(laps, LAP_COLOR)], unit=" s")
         self._acc = 0.0
+        self._last_tick = None
 
-    def play(self, gen, world, thetas, *, nested_replay: bool = True):
+    def play(self, gen, world, thetas, *, nested_replay: bool = True, seed=None):
         """Advance the episode generator ``gen`` over ``world`` to its end, drawing as it
         goes; returns the generator's value ``(info, agent_steps)``.  With
-        ``nested_replay``, R interrupts to replay the best-ever genome, then carries on."""
+        ``nested_replay``, R interrupts to replay the best-ever genome, then carries on.
+        ``seed``: the episode's seed, which the ghost (when :attr:`ghost` is set) drives
+        too, one physics step for each of ``gen``'s."""
         try:  # the world resets on the first step: take it before anything is drawn
             next(gen)
         except StopIteration as stop:
             return stop.value
+        self._ghost = None
+        if seed is not None and self.ghost is not None and self.ghost_enabled:
+            self._ghost = self._start_ghost(seed)
         self.attach(world, thetas)
         while True:
             self.poll()
@@ -277,16 +366,19 @@ class Watch:
                     self.attach(world, thetas)
             if self.fast:
                 done = self._fast_forward(gen)
+                self._last_tick = None
             else:
                 steps = 0
                 if not self.paused:
-                    self._acc += self.speed
+                    self._acc += self.speed * self._catch_up()
                     steps = int(self._acc)
                     self._acc -= steps
+                else:
+                    self._last_tick = None
                 done = None
                 for _ in range(steps):
                     try:
-                        next(gen)
+                        self._step(gen)
                     except StopIteration as stop:
                         done = stop
                         break
@@ -294,13 +386,51 @@ class Watch:
             if done is not None:
                 return done.value
 
+    def _catch_up(self) -> float:
+        """How many frames' worth of steps this frame takes: 1 while frames come at
+        ``fps``, more (up to :data:`CATCH_UP`) when they come late, so the simulation keeps
+        its pace on a slow renderer.  Always 1 without ``fps`` or with ``--screenshot``
+        (frames then count steps exactly)."""
+        now = time.perf_counter()
+        last, self._last_tick = self._last_tick, now
+        if not self.fps or self.screenshot is not None or last is None:
+            return 1.0
+        return float(min(max((now - last) * self.fps, 1.0), CATCH_UP))
+
+    def _step(self, gen) -> None:
+        """One physics step of ``gen`` (StopIteration at its end), and one of the ghost's."""
+        next(gen)
+        ghost = self._ghost
+        if ghost is not None and ghost.gen is not None:
+            try:
+                next(ghost.gen)
+            except StopIteration:
+                ghost.gen = None  # it crashed or finished: it stays where it is
+
+    def _start_ghost(self, seed) -> _Ghost:
+        """The ghost for the episode ``seed``: the best genome so far in a one-car world of
+        its own (the same track and start), reset and stepped once, as the population's
+        world is when drawing starts."""
+        variant = self.task.variant(seed)
+        world = self._ghost_worlds.get(variant)
+        if world is None:
+            world = self._ghost_worlds[variant] = self.task.make_world(1, variant)
+        params = np.asarray(self.ghost[0], np.float64)[None, :]
+        gen = episode(world, self.net, params, seed)
+        ghost = _Ghost(world, gen)
+        try:
+            next(gen)
+        except StopIteration:
+            ghost.gen = None
+        return ghost
+
     def _fast_forward(self, gen):
         """Simulate without drawing (a frame every ``FF_DRAW_EVERY`` s to stay responsive)
         until the episode ends, F is pressed again or another key needs the loop."""
         t_next = time.perf_counter() + FF_DRAW_EVERY
         while True:
             try:
-                next(gen)
+                self._step(gen)
             except StopIteration as stop:
                 self.fast = False
                 return stop
@@ -318,13 +448,13 @@ class Watch:
         world = self._replay_world
         thetas = np.asarray(params, np.float64)[None, :]
         gen = episode(world, self.net, thetas, self.replay_seed)
-        saved = self.mode, self.heading, self.fast
-        self.mode, self.fast = "replay", False
+        saved = self.mode, self.heading, self.fast, self._ghost
+        self.mode, self.fast, self._ghost = "replay", False, None
         self.heading = f"replay: best ever ({fitness:.3f})"
         try:
             self.play(gen, world, thetas, nested_replay=False)
         finally:
-            self.mode, self.heading, self.fast = saved
+            self.mode, self.heading, self.fast, self._ghost = saved
             self.replay_requested = False
 
     # -- drawing -----------------------------------------------------------------------------
@@ -342,6 +472,14 @@ class Watch:
         self.renderer.focus(world, leader)
         self.renderer.update(world, fitness, leader)
         self.leader = leader
+        ghost = self._ghost
+        if self.ghost_enabled:
+            self.renderer.update_ghost(ghost.world if ghost is not None else None)
+        if ghost is not None and self.ghost is not None:
+            self.ghost_text(f"ghost: the best so far ({self.ghost[1]:.3f}) drives this "
+                            f"episode again")
+        else:
+            self.ghost_text("")
         weights, acts = leader_activations(self.net, thetas[leader], world.obs[leader])
         self.network.update(weights, acts)
         # panel text
@@ -349,14 +487,14 @@ class Watch:
         if self.panel == "replay":
             lines = self._replay_lines(world, info)
         else:
-            lines = self._evolve_lines(world, fitness, n_alive)
+            lines = self._evolve_lines(world, fitness, n_alive, info, leader)
         for setter, text in zip(self.lines, lines):
             setter(text)
         if self._flash_until and time.perf_counter() > self._flash_until:
             self.flash_text("")
             self._flash_until = 0.0
 
-    def _evolve_lines(self, world, fitness, n_alive: int) -> list[str]:
+    def _evolve_lines(self, world, fitness, n_alive: int, info, leader: int) -> list[str]:
         unit = "" if self.task.name == "cars" else " m"
         lines = [f"{self.noun} alive {n_alive:>4} / {world.n_agents}",
                  f"now   best {fitness.max():7.3f}{unit}  mean {fitness.mean():7.3f}{unit}"]
@@ -369,8 +507,24 @@ class Watch:
             lines.append(f"best ever  {self.best_ever[1]:.3f}{unit}")
         else:
             lines.append("best ever  -")
+        if self.lap_graph is not None:
+            lines.append(self._lap_line(world, info, leader))
         lines.append(self._status_line(world))
         return lines
+
+    def _lap_line(self, world, info, leader: int) -> str:
+        """The leader's lap clock and the fastest lap so far: of the finished generations
+        (``best_lap_time`` of their rows) or driven by any car in this window, the first
+        the moment it is done."""
+        self.lap_now = float(world.lap_clock()[leader])
+        live = np.asarray(info["best_lap_time"], np.float64)
+        if self.mode != "replay" and np.isfinite(live).any():  # (a replay is no new lap)
+            gen = self.generation if self.generation is not None else len(self.history) + 1
+            self._lap_record = _faster(self._lap_record, (float(np.nanmin(live)), gen))
+            self.best_lap = _faster(self.best_lap, self._lap_record)
+        best, gen = self.best_lap
+        where = f" (gen {gen})" if np.isfinite(best) else ""
+        return f"lap  now {_fmt_lap(self.lap_now)}  best {_fmt_lap(best)}{where}"
 
     def _replay_lines(self, world, info) -> list[str]:
         """The replay panel: one agent (the first) of ``world``."""
@@ -480,6 +634,8 @@ class Watch:
         """After the last generation: keep the window until Esc; R replays the best."""
         self.mode = "done"
         self.heading = f"{self.heading} (finished)"
+        if self._world is not None:  # the graphs get the last generation too
+            self.attach(self._world, self._thetas)
         try:
             while True:
                 self.poll()
@@ -525,6 +681,8 @@ class WindowBackend:
         watch.history = run.rows
         if np.isfinite(run.strategy.best_fitness):
             watch.best_ever = (run.strategy.best_params.copy(), run.strategy.best_fitness)
+            watch.ghost = watch.best_ever if watch.ghost_enabled else None
+        watch.generation = run.generation + 1
         heading = f"{task.name}: generation {run.generation + 1} / {run.cfg.generations}"
         seeds = as_seeds(seed)
         results = []
@@ -533,7 +691,7 @@ class WindowBackend:
                                        if len(seeds) > 1 else "")
             world = task.world(len(thetas), s)
             gen = episode(world, task.network(), thetas, s)
-            info, steps = watch.play(gen, world, thetas)
+            info, steps = watch.play(gen, world, thetas, seed=s)
             results.append(task.result(info, steps))
         return combine(results)
 

@@ -131,6 +131,9 @@ def _evolve(run, watch, args) -> int:
 
 
 def check_window_args(args) -> None:
+    speed = getattr(args, "speed", None)
+    if speed is not None and not 0 < speed <= 64:
+        raise ConfigError(f"--speed must be > 0 and <= 64 physics steps per frame, got {speed}")
     if args.frames is not None and args.screenshot is None:
         raise ConfigError("--frames N needs --screenshot FILE")
     if args.frames is not None and args.frames < 1:
@@ -139,10 +142,12 @@ def check_window_args(args) -> None:
         raise ConfigError(f"--screenshot {args.screenshot}: the file name must end in .png")
 
 
-def open_watch(task, args, title: str, shots_dir, doing: str, net=None):
+def open_watch(task, args, title: str, shots_dir, doing: str, net=None, speed=None):
     """The live window (:class:`neuroevo.watch.Watch`) unless ``--headless``; ``None`` after one
     line on stderr where no display can be opened.  ``--screenshot`` always renders (off
-    screen where there is no display) and is a user error where nothing can render."""
+    screen where there is no display) and is a user error where nothing can render.
+    ``speed``: physics steps per frame unless ``--speed`` is given (``None``: the window's
+    default, :func:`neuroevo.watch.auto_speed`)."""
     if args.headless and args.screenshot is None:
         return None
     from common.window import NoDisplay
@@ -150,7 +155,9 @@ def open_watch(task, args, title: str, shots_dir, doing: str, net=None):
 
     try:
         return Watch(task, title=title, screenshot=args.screenshot, frames=args.frames,
-                     shots_dir=shots_dir, net=net)
+                     shots_dir=shots_dir, net=net,
+                     speed=speed if getattr(args, "speed", None) is None else args.speed,
+                     ghost=not getattr(args, "no_ghost", False))
     except NoDisplay as e:
         if args.screenshot is not None:
             raise ConfigError(f"--screenshot {args.screenshot}: {e}") from None
@@ -193,7 +200,7 @@ def replay(args) -> int:
     policy.set_params(net.theta)
     thetas = policy.theta[None, :].astype(np.float64)
     watch = open_watch(task, args, f"neuroevo: replay {Path(args.model).name}", Path("."),
-                       "replaying", net=policy)
+                       "replaying", net=policy, speed=1.0)
     try:
         if watch is None:
             info, _ = run_episode(world, policy, thetas, seed=0)
@@ -269,7 +276,12 @@ def add_commands(sub) -> None:
                    help="cars: stop after the first generation whose best car completes a lap")
     v.add_argument("--headless", action="store_true",
                    help="no window (the default where there is no display)")
-    add_window_options(v)
+    add_window_options(v, speed_help="physics steps per frame to start the window at "
+                       "(+/- change it; 1 at 60 fps is real time; default: a whole episode "
+                       "in about 6 s, x10 for cars)")
+    v.add_argument("--no-ghost", action="store_true",
+                   help="cars: no ghost (the best genome so far, driving each episode again "
+                   "as a translucent car beside the population)")
     v.add_argument("--out", metavar="DIR", help="run directory (default runs/TASK-TIME)")
     v.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
     v.add_argument("--force", action="store_true",
@@ -284,14 +296,16 @@ def add_commands(sub) -> None:
     r.add_argument("--track", metavar="FILE|procedural:SEED", help="another track (cars)")
     r.add_argument("--headless", action="store_true",
                    help="no window (the default where there is no display)")
-    add_window_options(r)
+    add_window_options(r, speed_help="physics steps per frame (+/- change it; default 1: "
+                       "real time at 60 fps)")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func="neuroevo.commands.evolve:replay")
 
 
-def add_window_options(p) -> None:
+def add_window_options(p, speed_help: str) -> None:
     p.add_argument("--screenshot", metavar="FILE",
                    help="render --frames frames (off screen where there is no display), "
                    "save them as a PNG and exit")
     p.add_argument("--frames", type=int, metavar="N",
                    help="frames to render before --screenshot (default 120)")
+    p.add_argument("--speed", type=float, metavar="X", help=speed_help)

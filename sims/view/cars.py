@@ -1,5 +1,7 @@
 """Top-down renderer of a :class:`~sims.car_world.CarWorld`: the track, every car (coloured
-by fitness, done cars dimmed), the leader highlighted with its sensor rays."""
+by fitness, done cars dimmed), the leader highlighted with its sensor rays, and optionally a
+ghost: one car of another world (the previous best driving the same episode), drawn
+translucent over the others."""
 
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ START = (250, 250, 250)
 RAY_FAR = (120, 255, 160)
 RAY_NEAR = (255, 70, 70)
 DIM_ALPHA = 90
+GHOST = (235, 120, 255)  # the ghost car: a translucent body inside an opaque outline
+GHOST_ALPHA = 110  # its body while it drives
+GHOST_DONE_ALPHA = 45  # its body once it crashed, stalled or finished
 
 
 def sparse_samples(curvature: np.ndarray, half_width: float, spacing: float,
@@ -45,20 +50,27 @@ class CarRenderer:
 
     ``attach(world)`` once per world (cheap when the track is unchanged), then
     ``update(world, fitness, leader)`` every frame: fitness ``(N,)`` colours the cars,
-    ``leader`` (an index or None) is highlighted with its rays."""
+    ``leader`` (an index or None) is highlighted with its rays.  ``update_ghost(world)``
+    draws the first car of another world (on the same track) as a ghost, ``None`` hides
+    it."""
 
     background = GRASS
 
     def __init__(self, window, batch, viewport, order: int = 0):
         self.window, self.batch, self.viewport = window, batch, tuple(viewport)
         self.camera = Camera()
-        layer = [Layer(window, order + k, self.camera) for k in range(5)]
+        layer = [Layer(window, order + k, self.camera) for k in range(6)]
         self.road = Mesh(batch, layer[0], gl.GL_TRIANGLES)
         self.walls = Mesh(batch, layer[1], gl.GL_LINES)
         self.rays = Mesh(batch, layer[2], gl.GL_LINES)
         self.cars = Mesh(batch, layer[3], gl.GL_TRIANGLES)
         self.leader = Mesh(batch, layer[4], gl.GL_TRIANGLES)
         self.leader_outline = Mesh(batch, layer[4], gl.GL_LINES)
+        # above the leader: the ghost is often exactly on a car (an elite drives its genome)
+        self.ghost = Mesh(batch, layer[5], gl.GL_TRIANGLES, 6)
+        self.ghost_outline = Mesh(batch, layer[5], gl.GL_LINES, 8)
+        self.ghost.hide()
+        self.ghost_outline.hide()
         self.track = None
         self.n = 0
         self.car_colors = np.zeros((0, 4), np.uint8)  # (N, 4) colours of the last update
@@ -128,6 +140,18 @@ class CarRenderer:
         col[:, 3] = 200
         self.rays.set(seg, np.repeat(col, 2, axis=0))
 
+    def update_ghost(self, world=None) -> None:
+        """Draw the first car of ``world`` as the ghost (``None``: no ghost)."""
+        if world is None:
+            self.ghost.hide()
+            self.ghost_outline.hide()
+            return
+        quad = world.car_polygons()[0]
+        done = bool(world.done[0])
+        self.ghost.set(quads_to_triangles(quad),
+                       rgba(GHOST, GHOST_DONE_ALPHA if done else GHOST_ALPHA))
+        self.ghost_outline.set(quad_outlines(quad), rgba(GHOST, 140 if done else 255))
+
     def focus(self, world, leader: int | None) -> None:
         """Cars: the whole track stays in view (nothing to follow)."""
 
@@ -146,5 +170,6 @@ class CarRenderer:
         return ["throttle", "steer"]
 
     def delete(self) -> None:
-        for m in (self.road, self.walls, self.rays, self.cars, self.leader, self.leader_outline):
+        for m in (self.road, self.walls, self.rays, self.cars, self.leader, self.leader_outline,
+                  self.ghost, self.ghost_outline):
             m.delete()

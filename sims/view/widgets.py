@@ -46,11 +46,23 @@ class Box:
 
 class HistoryGraph:
     """Lines of per-generation values in ``rect (x, y, w, h)`` with the value range and
-    generation count as text.  ``set([(values, rgb), ...])`` redraws it."""
+    generation count as text.  ``set([(values, rgb), ...])`` redraws it.
 
-    def __init__(self, window, batch, order: int, rect, title: str = ""):
+    NaN values (a generation without the quantity, e.g. no lap) are left out: the line
+    joins the finite points around them.  With ``markers``, every point also gets a small
+    cross (so that a single point shows).  :attr:`points` holds what is drawn: per series
+    ``(K, 2)`` of (generation counted from 1, value).  ``missing`` is what the count says
+    while no value is finite (e.g. "no lap")."""
+
+    MARK = 2.5  # px, half the size of a point's cross
+
+    def __init__(self, window, batch, order: int, rect, title: str = "",
+                 markers: bool = False, missing: str = "no value"):
         self.rect = tuple(rect)
         x, y, w, h = self.rect
+        self.markers = markers
+        self.missing = missing  # what the count says while every value is NaN
+        self.points: list[np.ndarray] = []
         base = Layer(window, order)
         self.box = Box(batch, base, rect, fill=(22, 24, 32))
         self.lines = Mesh(batch, Layer(window, order + 1, scissor=rect), gl.GL_LINES)
@@ -75,31 +87,42 @@ class HistoryGraph:
         x, y, w, h = self.rect
         values = [np.asarray(v, np.float64) for v, _ in series]
         g = max((len(v) for v in values), default=0)
-        if g == 0:
+        finite = [np.flatnonzero(np.isfinite(v)) for v in values]
+        self.points = [np.stack([k + 1.0, v[k]], 1) for k, v in zip(finite, values)]
+        if not any(len(k) for k in finite):
             self.lines.resize(0)
             self.top("")
             self.bottom("")
-            self.count("no generation yet")
+            self.count("no generation yet" if g == 0 else
+                       f"{self.missing} in {g} generation{'s' if g != 1 else ''}")
             return
-        allv = np.concatenate([v[np.isfinite(v)] for v in values] or [np.zeros(1)])
-        lo, hi = (float(allv.min()), float(allv.max())) if allv.size else (0.0, 1.0)
+        allv = np.concatenate([v[k] for v, k in zip(values, finite)])
+        lo, hi = float(allv.min()), float(allv.max())
         if hi - lo < 1e-9:
             lo, hi = lo - 0.5, hi + 0.5
         pos, col = [], []
-        for v, rgb in zip(values, (c for _, c in series)):
-            if len(v) == 0:
+        for pts, (_, rgb) in zip(self.points, series):
+            if len(pts) == 0:
                 continue
-            px = x + 6 + (w - 12) * (np.arange(len(v)) / max(g - 1, 1))
-            py = y + 16 + (h - 30) * (np.nan_to_num(v, nan=lo) - lo) / (hi - lo)
-            pts = np.stack([px, py], 1)
-            seg = polyline_segments(pts) if len(v) > 1 else np.repeat(pts, 2, 0) + [[0, 0],
-                                                                                   [3, 0]]
+            px = x + 6 + (w - 12) * ((pts[:, 0] - 1) / max(g - 1, 1))
+            py = y + 16 + (h - 30) * (pts[:, 1] - lo) / (hi - lo)
+            xy = np.stack([px, py], 1)
+            seg = [polyline_segments(xy)] if len(xy) > 1 else []
+            if self.markers or len(xy) == 1:
+                m = self.MARK
+                seg.append((xy[:, None, :] + [[-m, -m], [m, m], [-m, m], [m, -m]])
+                           .reshape(-1, 2))
+            seg = np.vstack(seg)
             pos.append(seg)
             col.append(np.repeat(rgba(rgb)[None], len(seg), 0))
         self.lines.set(np.vstack(pos), np.vstack(col))
         self.top(f"{hi:.3g}{unit}")
         self.bottom(f"{lo:.3g}{unit}")
-        self.count(f"{g} generation{'s' if g != 1 else ''}")
+        n = max(len(k) for k in finite)
+        if n == g:
+            self.count(f"{g} generation{'s' if g != 1 else ''}")
+        else:
+            self.count(f"{n} of {g} gens")
 
 
 class NetworkDiagram:

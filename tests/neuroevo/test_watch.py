@@ -215,9 +215,9 @@ def panel_labels(watch) -> list:
     net = watch.network
     found = [watch.title_text.label, *(s.label for s in watch.lines), *net.in_labels,
              *(t.label for t in net.out_text)]
-    if getattr(watch, "graph", None) is not None:
-        g = watch.graph
-        found += [g.title, g.top.label, g.bottom.label, g.count.label]
+    for g in (getattr(watch, "graph", None), getattr(watch, "lap_graph", None)):
+        if g is not None:
+            found += [g.title, g.top.label, g.bottom.label, g.count.label]
     found += [i for i in getattr(watch, "_panel_items", []) if isinstance(i, pyglet.text.Label)]
     unique = {id(lb): lb for lb in found}
     return list(unique.values())
@@ -377,6 +377,8 @@ def test_without_a_display_evolve_says_so_in_one_line_and_runs_headless(tmp_path
     (["--frames", "10"], "--frames N needs --screenshot"),
     (["--screenshot", "x.png", "--frames", "0"], "--frames must be >= 1"),
     (["--screenshot", "x.jpg"], "must end in .png"),
+    (["--speed", "0"], "--speed must be > 0"),
+    (["--speed", "100"], "<= 64"),
 ])
 def test_bad_window_options_are_user_errors(args, fragment):
     assert_user_error(run_cli("evolve", "cars", "--headless", *args), fragment)
