@@ -174,9 +174,11 @@ def generalise(args) -> None:
     from evo.config import EvolveConfig
     from evo.run import EvolutionRun
 
-    tracks = [f"procedural:{100 + i}" for i in range(args.tracks)]
-    print(f"| training seed | generations | {' | '.join(t.split(':')[1] for t in tracks)} | "
-          "lapped |")
+    tracks = [f"procedural:{100 + i}" + (f":{args.difficulty:g}" if args.difficulty != 0.5
+                                         else "") for i in range(args.tracks)]
+    tracks += args.also  # e.g. the shipped tracks: oval default sbends hairpins technical
+    names = [t.split(":")[1] if ":" in t else t for t in tracks]
+    print(f"| training seed | generations | {' | '.join(names)} | lapped |")
     print("|---:|---:|" + "---:|" * len(tracks) + "---:|")
     counts = []
     for seed in range(args.seeds):
@@ -241,7 +243,9 @@ def main() -> None:
     c = sub.add_parser("generalise")
     c.add_argument("--seeds", type=int, default=3)
     c.add_argument("--generations", type=int, default=30)
-    c.add_argument("--tracks", type=int, default=10)
+    c.add_argument("--tracks", type=int, default=10, help="unseen procedural tracks 100...")
+    c.add_argument("--difficulty", type=float, default=0.5, help="of the unseen tracks")
+    c.add_argument("--also", nargs="*", default=[], help="more tracks to replay on")
     c.add_argument("--out", default="bench/results/generalise")
     c.add_argument("--set", action="append", default=[])
     d = sub.add_parser("walkers")
