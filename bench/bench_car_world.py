@@ -9,6 +9,16 @@ For each car count it times, on the default track with 5 rays:
   * pyrays  - the same cars' 5 rays done the slow way, one pymunk segment_query_first per ray,
               plus the physics part (what the numpy sensors replace).
 Prints medians over repeats and the ratios world/physics and world/pyrays as a markdown table.
+
+    .venv/bin/python bench/bench_car_world.py --multi [--cars 100] [--tracks default ...]
+
+Several tracks at once: N cars on each of K tracks (default: the default track and
+procedural:100..102) stepped as one several-track world, against the same K worlds stepped
+one after the other, and against N cars on the first track alone; prints the medians and
+their ratios to one track. Then the same for whole evaluations (`evo.tasks.CarTask`, policy
+network included): a population of N hand-made "steer toward the longer side ray" networks
+(throttles 0.35-0.7, weights jittered) driving one episode on each track, together
+(`evaluate_episodes`, what the backends run) or one episode after another (`evaluate`).
 """
 
 from __future__ import annotations
@@ -35,7 +45,8 @@ def driver(obs: np.ndarray, throttle: np.ndarray, n_rays: int) -> np.ndarray:
 
 def time_world(world: CarWorld, steps: int, state: dict) -> float:
     """Seconds for `steps` world steps (resetting when every car is done)."""
-    throttle = np.linspace(0.35, 0.7, world.n_agents)
+    n_each = [g.stop - g.start for g in world.groups]
+    throttle = np.concatenate([np.linspace(0.35, 0.7, n) for n in n_each])
     obs = state.get("obs")
     if obs is None:
         obs = world.reset(seed=0)
@@ -47,6 +58,98 @@ def time_world(world: CarWorld, steps: int, state: dict) -> float:
     elapsed = time.perf_counter() - t0
     state["obs"] = obs
     return elapsed
+
+
+def driver_population(net, n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, D) genomes of the 5-ray, 8-tanh policy that steer like `driver`."""
+    (w1, b1), (w2, b2) = net.layer_slices()
+    theta = np.zeros(net.num_params)
+    w = np.zeros((6, 8))
+    w[[4, 0, 3, 1], 0] = [0.4, -0.4, 0.2, -0.2]  # h0 ~ 0.2 (2 (o4 - o0) + (o3 - o1))
+    theta[w1] = w.ravel()
+    theta[b1.start + 1] = 1.0  # h1 = tanh(1)
+    out = np.zeros((8, 2))
+    out[0, 1] = 5.0  # steer ~ tanh(5 h0)
+    theta[w2] = out.ravel()
+    pop = np.repeat(theta[None], n, axis=0) + rng.normal(0, 0.02, (n, net.num_params))
+    throttle = np.linspace(0.35, 0.7, n)
+    pop[:, w2.start + 1 * 2 + 0] = np.arctanh(throttle) / np.tanh(1.0)  # h1 -> throttle
+    return pop
+
+
+def task_evaluations(args) -> None:
+    """Whole evaluations of a population on K tracks: together, one by one, one track."""
+    from evo.rollout import PolicyConfig
+    from evo.tasks import CarsConfig, CarTask
+
+    world = CarWorldConfig(max_time=args.episode_time, stall_time=5.0)
+    task = CarTask(CarsConfig(tracks=list(args.tracks), world=world), PolicyConfig())
+    one = CarTask(CarsConfig(track=args.tracks[0], world=world), PolicyConfig())
+    k = len(args.tracks)
+    seeds = list(range(k))  # seed s drives training track s % K: every track once
+    for n in args.cars:
+        pop = driver_population(task.network(), n, np.random.default_rng(0))
+        runs = {"together": lambda pop=pop: task.evaluate_episodes(pop, seeds),
+                "one by one": lambda pop=pop: [task.evaluate(pop, s) for s in seeds],
+                "one track": lambda pop=pop: one.evaluate(pop, 0)}
+        for f in runs.values():  # warm up (builds the worlds)
+            f()
+        times = {name: [] for name in runs}
+        for _ in range(args.repeats):
+            for name, f in runs.items():
+                t0 = time.perf_counter()
+                f()
+                times[name].append(time.perf_counter() - t0)
+        med = {name: statistics.median(t) for name, t in times.items()}
+        res = task.evaluate_episodes(pop, seeds)
+        laps = [float(np.mean(r["progress"])) for r in res]
+        print(f"whole evaluations, population {n}, {args.episode_time:g}-s episodes, mean "
+              f"progress per track {', '.join(f'{x:.2f}' for x in laps)} laps; median of "
+              f"{args.repeats}")
+        print()
+        print("| evaluation | seconds | x one track |")
+        print("|---|---:|---:|")
+        print(f"| 1 track | {med['one track']:.3f} | 1.00 |")
+        print(f"| {k} tracks, one world (batched) | {med['together']:.3f} | "
+              f"{med['together'] / med['one track']:.2f} |")
+        print(f"| {k} tracks, one episode after another | {med['one by one']:.3f} | "
+              f"{med['one by one'] / med['one track']:.2f} |")
+        print()
+
+
+def multi_track(args) -> None:
+    """N cars on each of K tracks: one several-track world, K worlds, one track."""
+    tracks = [load_track(t) for t in args.tracks]
+    cfg = CarWorldConfig(max_time=120.0)
+    for n in args.cars:
+        multi = CarWorld(tracks, [n] * len(tracks), cfg)
+        separate = [CarWorld(t, n, cfg) for t in tracks]
+        one = CarWorld(tracks[0], n, cfg)
+        states = [{} for _ in range(len(tracks) + 2)]
+        time_world(multi, 50, states[0])  # warm up
+        for w, st in zip(separate + [one], states[1:]):
+            time_world(w, 50, st)
+        m_t, s_t, o_t = [], [], []
+        for _ in range(args.repeats):  # interleaved
+            m_t.append(time_world(multi, args.steps, states[0]))
+            s_t.append(sum(time_world(w, args.steps, st)
+                           for w, st in zip(separate, states[1:])))
+            o_t.append(time_world(one, args.steps, states[-1]))
+        m, sep, o = (statistics.median(t) / args.steps * 1e3 for t in (m_t, s_t, o_t))
+        k = len(tracks)
+        print(f"`python {' '.join(sys.argv)}` ({platform.python_version()}, numpy "
+              f"{np.__version__}, pymunk {pymunk.version}); {n} cars per track, tracks "
+              f"{', '.join(args.tracks)}; median of {args.repeats} x {args.steps} steps")
+        print()
+        print("| world | ms per step | car-steps/s | x one track |")
+        print("|---|---:|---:|---:|")
+        print(f"| {n} cars, 1 track | {o:.3f} | {n / o * 1e3:,.0f} | 1.00 |")
+        print(f"| {n} cars x {k} tracks, one world | {m:.3f} | {k * n / m * 1e3:,.0f} | "
+              f"{m / o:.2f} |")
+        print(f"| {n} cars x {k} tracks, {k} worlds in turn | {sep:.3f} | "
+              f"{k * n / sep * 1e3:,.0f} | {sep / o:.2f} |")
+        print()
+    task_evaluations(args)
 
 
 def time_physics(world: CarWorld, steps: int) -> float:
@@ -98,7 +201,15 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--track", default="default")
+    ap.add_argument("--multi", action="store_true", help="several tracks at once (see above)")
+    ap.add_argument("--episode-time", type=float, default=30.0, help="--multi: s per episode")
+    ap.add_argument("--tracks", nargs="+", default=["default", "procedural:100",
+                                                    "procedural:101", "procedural:102"])
     args = ap.parse_args()
+    if args.multi:
+        if args.cars == [50, 200]:
+            args.cars = [100]
+        return multi_track(args)
     track = load_track(args.track)
     rows = []
     for n in args.cars:

@@ -77,6 +77,21 @@ def work_units(n: int, seeds: list[int], parts: int) -> list[tuple[int, slice]]:
     return [(e, s) for e in range(len(seeds)) for s in split(n, per_episode)]
 
 
+def chunk_units(n: int, seeds: list[int], parts: int) -> list[slice]:
+    """Chunks of the population for pieces of work that each run every episode (a task
+    runs a chunk's episodes together, :meth:`~evo.tasks.Task.evaluate_episodes`): at least
+    ``parts`` chunks where the population allows."""
+    return split(n, parts)
+
+
+def unpack(chunks: list[slice], per_chunk: list[list[dict]], n_episodes: int):
+    """Results of :func:`chunk_units` pieces (a list of one result per episode each) ->
+    ``(units, results)`` as :func:`assemble` takes them."""
+    units = [(e, s) for e in range(n_episodes) for s in chunks]
+    results = [per_chunk[j][e] for e in range(n_episodes) for j in range(len(chunks))]
+    return units, results
+
+
 def assemble(units, results, n_episodes: int) -> dict[str, np.ndarray]:
     """Results of :func:`work_units` pieces (same order) -> one result per genome."""
     return combine([merge([r for (e, _), r in zip(units, results) if e == k])
@@ -111,10 +126,9 @@ class SerialBackend(Backend):
     def evaluate(self, thetas, seed):
         seeds = as_seeds(seed)
         n = len(thetas)
-        parts = (-(-n // self.chunk) if self.chunk else 1) * len(seeds)
-        units = work_units(n, seeds, parts)
-        return assemble(units, [self.task.evaluate(thetas[s], seeds[e], s.start)
-                                for e, s in units], len(seeds))
+        chunks = chunk_units(n, seeds, -(-n // self.chunk) if self.chunk else 1)
+        per_chunk = [self.task.evaluate_episodes(thetas[s], seeds, s.start) for s in chunks]
+        return assemble(*unpack(chunks, per_chunk, len(seeds)), len(seeds))
 
 
 # -- process pool ------------------------------------------------------------------------
@@ -152,8 +166,9 @@ def _worker_threads() -> str:
     return os.environ.get("OPENBLAS_NUM_THREADS", "")
 
 
-def _eval_chunk(thetas: np.ndarray, seed: int, first_member: int) -> dict[str, np.ndarray]:
-    return _WORKER_TASK.evaluate(thetas, seed, first_member)
+def _eval_chunk(thetas: np.ndarray, seeds: list[int],
+                first_member: int) -> list[dict[str, np.ndarray]]:
+    return _WORKER_TASK.evaluate_episodes(thetas, seeds, first_member)
 
 
 class ProcessBackend(Backend):
@@ -179,15 +194,15 @@ class ProcessBackend(Backend):
 
     def evaluate(self, thetas, seed):
         seeds = as_seeds(seed)
-        parts = work_units(len(thetas), seeds, self.workers * self.chunks_per_worker)
-        results: dict[int, dict] = {}
+        parts = chunk_units(len(thetas), seeds, self.workers * self.chunks_per_worker)
+        results: dict[int, list] = {}
         for attempt in range(self.retries + 1):
             futures = {}
             try:
                 with _single_threaded_children():  # the pool starts workers as it needs them
                     pool = self._get_pool()
-                    futures = {i: pool.submit(_eval_chunk, thetas[s], seeds[e], s.start)
-                               for i, (e, s) in enumerate(parts) if i not in results}
+                    futures = {i: pool.submit(_eval_chunk, thetas[s], seeds, s.start)
+                               for i, s in enumerate(parts) if i not in results}
                 for i, fut in futures.items():
                     results[i] = fut.result()
                 break
@@ -202,7 +217,8 @@ class ProcessBackend(Backend):
                 if attempt == self.retries:
                     raise RuntimeError(f"worker processes died {self.retries + 1} times "
                                        f"in a row") from None
-        return assemble(parts, [results[i] for i in range(len(parts))], len(seeds))
+        per_chunk = [results[i] for i in range(len(parts))]
+        return assemble(*unpack(parts, per_chunk, len(seeds)), len(seeds))
 
     def close(self):
         if self._pool is not None:
@@ -273,12 +289,12 @@ class RayBackend(Backend):
     def evaluate(self, thetas, seed):
         ray = self._ray
         seeds = as_seeds(seed)
-        parts = work_units(len(thetas), seeds, self.workers)
-        results: dict[int, dict] = {}
+        parts = chunk_units(len(thetas), seeds, self.workers)
+        results: dict[int, list] = {}
         for attempt in range(self.retries + 1):
             pending = {i: (i % len(self._actors), self._actors[i % len(self._actors)]
-                           .evaluate.remote(thetas[s], seeds[e], s.start))
-                       for i, (e, s) in enumerate(parts) if i not in results}
+                           .evaluate_episodes.remote(thetas[s], seeds, s.start))
+                       for i, s in enumerate(parts) if i not in results}
             dead = set()
             for i, (k, ref) in pending.items():
                 try:
@@ -292,7 +308,8 @@ class RayBackend(Backend):
             for k in dead:  # replace the dead actors, then rerun what they had
                 self._actors[k] = self._new_actor()
                 self.restarts += 1
-        return assemble(parts, [results[i] for i in range(len(parts))], len(seeds))
+        per_chunk = [results[i] for i in range(len(parts))]
+        return assemble(*unpack(parts, per_chunk, len(seeds)), len(seeds))
 
     def close(self):
         for a in getattr(self, "_actors", []):
@@ -312,6 +329,9 @@ class _RayWorker:
 
     def evaluate(self, thetas, seed, first_member=0):
         return self.task.evaluate(thetas, seed, first_member)
+
+    def evaluate_episodes(self, thetas, seeds, first_member=0):
+        return self.task.evaluate_episodes(thetas, seeds, first_member)
 
     def node(self) -> str:
         import ray

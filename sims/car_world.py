@@ -21,6 +21,7 @@ this changes nothing in the trajectories.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,24 +75,45 @@ class CarWorld:
     act_dim = 2
 
     def __init__(
-        self, track: Track | str | Path, n_agents: int, config: CarWorldConfig | None = None
+        self, track: Track | str | Path | Sequence[Track | str | Path],
+        n_agents: int | Sequence[int], config: CarWorldConfig | None = None
     ) -> None:
-        """`track`: a Track, or a spec for :func:`~sims.track.load_track`."""
-        if n_agents < 1:
+        """`track`: a Track, or a spec for :func:`~sims.track.load_track`.
+
+        Several tracks at once: `track` a list of K tracks and `n_agents` a list of K car
+        counts; cars 0..n_0-1 drive track 0, the next n_1 track 1, and so on (`group` says
+        which car is on which). Each car's numbers are exactly those it would have in a
+        world of its own track, but one step advances all of them with one set of numpy
+        calls (the tracks' sensor tables, segments and centerlines are stacked; every pymunk
+        space holds one track's walls). `world.track` is then the first track."""
+        several = isinstance(track, (list, tuple))
+        tracks = list(track) if several else [track]
+        counts = [int(c) for c in n_agents] if several else [int(n_agents)]
+        if len(counts) != len(tracks) or not tracks:
+            raise SimsError("car world: give one car count per track")
+        if min(counts) < 1:
             raise SimsError(f"car world: n_agents must be >= 1, got {n_agents}")
-        self.track = track if isinstance(track, Track) else load_track(track)
+        self.tracks = [t if isinstance(t, Track) else load_track(t) for t in tracks]
+        self.track = self.tracks[0]
         self.config = config or CarWorldConfig()
         self.params = self.config.car
-        self.n_agents = int(n_agents)
+        self.n_agents = sum(counts)
         self.n_rays = self.config.sensors.n_rays
         self.obs_dim = self.n_rays + 1
         self.dt = float(self.config.dt)
-        self.sensor = RaySensor(self.track, self.config.sensors)
-        self.progress = ProgressTracker(self.track, self.params.max_speed * self.dt)
-        self._slices = [
-            slice(i, min(i + self.config.cars_per_space, self.n_agents))
-            for i in range(0, self.n_agents, self.config.cars_per_space)
-        ]
+        self.sensor = RaySensor(self.tracks, self.config.sensors)
+        self.progress = ProgressTracker(self.tracks, self.params.max_speed * self.dt)
+        bounds = np.cumsum([0] + counts)
+        self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # cars per track
+        # (N,) each car's track, None with one track (the single-track code path)
+        self.group = (np.repeat(np.arange(len(counts)), counts) if several else None)
+        self._inv_length = (1.0 / self.track.length if not several else
+                            np.repeat([1.0 / t.length for t in self.tracks], counts))
+        self._slices, self._space_track = [], []  # spaces never mix tracks
+        for g, grp in enumerate(self.groups):
+            for i in range(grp.start, grp.stop, self.config.cars_per_space):
+                self._slices.append(slice(i, min(i + self.config.cars_per_space, grp.stop)))
+                self._space_track.append(g)
         self._get_buf = [pb.Buffer() for _ in self._slices]
         self._set_buf = [pb.Buffer() for _ in self._slices]
         self._hits: list[int] = []
@@ -101,14 +123,14 @@ class CarWorld:
         self._reset_called = False
 
     # ------------------------------------------------------------------ building
-    def _make_space(self) -> pymunk.Space:
+    def _make_space(self, track: Track) -> pymunk.Space:
         space = pymunk.Space()
         space.gravity = (0.0, 0.0)
         wall_filter = pymunk.ShapeFilter(categories=WALL_CATEGORY, mask=CAR_CATEGORY)
-        for core in (self.track.left_core, self.track.right_core):
+        for core in (track.left_core, track.right_core):
             nxt = np.roll(core, -1, axis=0)
             for a, b in zip(core.tolist(), nxt.tolist()):
-                seg = pymunk.Segment(space.static_body, a, b, self.track.wall_radius)
+                seg = pymunk.Segment(space.static_body, a, b, track.wall_radius)
                 seg.filter = wall_filter
                 seg.friction = 0.0
                 seg.elasticity = 0.0
@@ -121,29 +143,40 @@ class CarWorld:
         """pymunk callback, only when a car first touches a wall: note the car."""
         self._hits.append(self._shape_index[arbiter.shapes[0]])
 
-    def reset(self, seed: int | np.random.Generator | None = None,
-              first_member: int = 0) -> np.ndarray:
+    def reset(self, seed: int | np.random.Generator | None | Sequence = None,
+              first_member: int | Sequence[int] = 0) -> np.ndarray:
         """Put all cars on the start line; returns observations (N, obs_dim).
 
         With ``start_jitter``, car i starts as member ``first_member + i`` of the episode
         ``seed`` would: member m takes draw m of the seed's stream, so a population split
-        into chunks (one world each) starts exactly as it would in one world.
+        into chunks (one world each) starts exactly as it would in one world.  With several
+        tracks, ``seed`` and ``first_member`` may be lists (one per track): each track's
+        cars then start as they would in a world of that track alone.
         """
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        k = len(self.groups)
+        seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed] * k
+        firsts = (list(first_member) if isinstance(first_member, (list, tuple))
+                  else [first_member] * k)
+        if len(seeds) != k or len(firsts) != k:
+            raise ValueError(f"reset: give one seed and first member per track ({k})")
         n = self.n_agents
-        heading0 = self.track.start_heading
         jitter = self.config.start_jitter
-        u = rng.uniform(-1.0, 1.0, (first_member + n, 2))[first_member:]  # (N, 2)
-        lateral = u[:, 0] * jitter
-        heading = heading0 + u[:, 1] * jitter * 0.05
-        pos = self.track.start_position[None, :] + lateral[:, None] * self.track.normals[0]
+        pos = np.empty((n, 2))
+        heading = np.empty(n)
+        for grp, track, sd, first in zip(self.groups, self.tracks, seeds, firsts):
+            rng = sd if isinstance(sd, np.random.Generator) else np.random.default_rng(sd)
+            m = grp.stop - grp.start
+            u = rng.uniform(-1.0, 1.0, (first + m, 2))[first:]  # (m, 2)
+            lateral = u[:, 0] * jitter
+            heading[grp] = track.start_heading + u[:, 1] * jitter * 0.05
+            pos[grp] = track.start_position[None, :] + lateral[:, None] * track.normals[0]
         self.spaces = []
         self._shape_index = {}
         self._hits = []
         self._bodies: list[pymunk.Body] = []
         self._shapes: list[pymunk.Shape] = []
-        for sl in self._slices:
-            space = self._make_space()
+        for sl, g in zip(self._slices, self._space_track):
+            space = self._make_space(self.tracks[g])
             for i in range(sl.start, sl.stop):
                 body, shape = make_car(self.params, tuple(pos[i]), float(heading[i]))
                 space.add(body, shape)
@@ -161,7 +194,7 @@ class CarWorld:
         self.velocity = np.zeros(n, dtype=np.complex128)  # (N,) vx + i vy
         self.speed = np.zeros(n)  # (N,) forward speed, m/s
         self.time = 0.0
-        self.progress.reset(self.position)
+        self.progress.reset(self.position, self.group)
         self.crashed = np.zeros(n, dtype=bool)
         self.finished = np.zeros(n, dtype=bool)
         self.stalled = np.zeros(n, dtype=bool)
@@ -172,7 +205,7 @@ class CarWorld:
         self._end_time = np.full(n, np.inf)  # when each car became done
         self._lap_start = np.zeros(n)
         self._laps = np.zeros(n, dtype=np.int64)
-        self._next_lap = np.full(n, self.track.length)  # best progress that completes a lap
+        self._next_lap = np.ones(n) * self.progress.length  # best progress that completes a lap
         self._stall_best = self.progress.best.copy()
         self._stall_since = np.zeros(n)
         self._events = False
@@ -202,7 +235,7 @@ class CarWorld:
         self._end_time = np.full(n, np.inf)
         self._set_active(np.ones(n, dtype=bool))
         self._laps = np.zeros(n, dtype=np.int64)
-        self._next_lap = np.full(n, self.track.length)
+        self._next_lap = np.ones(n) * self.progress.length
         self._lap_start = np.full(n, self.time)
         self.lap_time = np.full(n, np.nan)
         self.best_lap_time = np.full(n, np.nan)
@@ -218,7 +251,7 @@ class CarWorld:
             body.space.reindex_shapes_for_body(body)
         self.position, self.heading = position.copy(), heading.copy()
         self.velocity, self.speed = vel, speed.copy()
-        self.progress.reset(self.position)
+        self.progress.reset(self.position, self.group)
         self._stall_best = self.progress.best.copy()
         self.obs = self._observe()
         return self.obs.copy()
@@ -235,7 +268,8 @@ class CarWorld:
         others keep their last observation."""
         if active is None or 2 * self._n_active >= self.n_agents:
             dist = self.sensor.read(
-                self.position, self.heading, self.progress.nearest, self.progress.lateral
+                self.position, self.heading, self.progress.nearest, self.progress.lateral,
+                self.group,
             )  # (R, N)
             self._own_reading = False
             obs = np.empty((self.n_agents, self.obs_dim))
@@ -252,7 +286,7 @@ class CarWorld:
             self._own_reading = True
         dist = sensor.read(
             self.position[idx], self.heading[idx], self.progress.nearest[idx],
-            self.progress.lateral[idx],
+            self.progress.lateral[idx], None if self.group is None else self.group[idx],
         )  # (R, n_active)
         full[0][idx], full[1][:, idx], full[2][:, idx] = (
             sensor.last_origin, sensor.last_angle, dist)
@@ -325,7 +359,7 @@ class CarWorld:
                                       self.best_lap_time)
         self._lap_start = np.where(new_lap, self.time, self._lap_start)
         self._laps = np.where(active, laps, self._laps)
-        self._next_lap = (self._laps + 1) * self.track.length
+        self._next_lap = (self._laps + 1) * self.progress.length
         if self.config.laps:
             self.finished = self.finished | (active & (self._laps >= self.config.laps))
             self.terminated = self.terminated | self.finished
@@ -391,7 +425,7 @@ class CarWorld:
     def info(self) -> dict[str, np.ndarray]:
         """Per-car episode statistics (arrays of length N; fresh each step)."""
         return {
-            "progress": self.progress.best * (1.0 / self.track.length),  # best progress, laps
+            "progress": self.progress.best * self._inv_length,  # best progress, laps
             "distance": self.progress.best,  # m of best progress along the centerline
             "laps": self._laps,  # completed laps
             "crashed": self.crashed,

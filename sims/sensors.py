@@ -11,6 +11,7 @@ The answer is exactly that of testing every segment (see `read_all_walls`).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,30 +185,42 @@ class RaySensor:
     """
 
     def __init__(
-        self, track: Track, params: SensorParams | None = None, lanes: int = 4, bins: int = 64
+        self, track: Track | Sequence[Track], params: SensorParams | None = None,
+        lanes: int = 4, bins: int = 64,
     ) -> None:
+        """`track` may be a list of tracks: cars then drive on several at once (:meth:`read`
+        takes each car's track); the tracks' tables and segments are stacked with offsets,
+        so one gather serves every car and each reading equals its own track's exactly."""
         if bins & (bins - 1):
             raise ValueError("bins must be a power of two")
-        self.track = track
+        tracks = [track] if isinstance(track, Track) else list(track)
+        self.tracks = tracks
+        self.track = track = tracks[0]
         self.params = params or SensorParams()
         self.angles = self.params.angles  # (R,)
         self.range = float(self.params.range)
         self.lanes = lanes
         self.bins = bins
-        self.table, self.rho = candidate_table(track, self.range, lanes, bins)  # (C * B, K)
+        if len(tracks) == 1:
+            self.table, self.rho = candidate_table(track, self.range, lanes, bins)  # (C * B, K)
+            # a reading tests only as many candidates as its rays need
+            self._counts = candidate_counts(track, self.range, lanes, bins)  # (C * B,)
+        else:
+            self.table, self.rho, self._counts = self._stacked_table(tracks)
         # segment data with one degenerate padding segment (index S) that no ray can hit
-        e = track.seg_b - track.seg_a
+        seg_a = np.concatenate([t.seg_a for t in tracks])
+        e = np.concatenate([t.seg_b - t.seg_a for t in tracks])
         self.seg = np.stack(
             [
-                np.append(track.seg_a[:, 0], 1e9),
-                np.append(track.seg_a[:, 1], 1e9),
+                np.append(seg_a[:, 0], 1e9),
+                np.append(seg_a[:, 1], 1e9),
                 np.append(e[:, 0], 0.0),
                 np.append(e[:, 1], 0.0),
             ]
         )  # (4, S+1)
-        # a reading tests only as many candidates as its rays need
-        self._counts = candidate_counts(track, self.range, lanes, bins)  # (C * B,)
         self._lane_scale = lanes / track.width
+        # per track (several tracks): lanes per metre, indexed by each car's track
+        self._lane_scales = np.array([lanes / t.width for t in tracks])
         self._lane_offset = lanes / 2 + 1.0  # lane 0 is the extra one right of the track
         bin_scale = bins / (2 * np.pi)
         self._bin_scale = bin_scale
@@ -217,22 +230,44 @@ class RaySensor:
         self.last_angle = np.zeros((self.params.n_rays, 0))  # (R, N) absolute ray angles
         self.last_distance = np.zeros((self.params.n_rays, 0))  # (R, N) metres
 
+    def _stacked_table(self, tracks: list[Track]) -> tuple[np.ndarray, float, np.ndarray]:
+        """The tracks' candidate tables one after the other (rows in the order of their
+        concatenated centerline samples), segment indices shifted to the stacked segments,
+        padding pointing at the one shared padding segment; with the stacked counts."""
+        lanes, bins = self.lanes, self.bins
+        parts = [candidate_table(t, self.range, lanes, bins) for t in tracks]
+        n_seg = np.cumsum([0] + [len(t.seg_a) for t in tracks])
+        k_max = max(table.shape[1] for table, _ in parts)
+        rows = sum(len(table) for table, _ in parts)
+        stacked = np.full((rows, k_max), n_seg[-1], dtype=np.int32)
+        row = 0
+        for g, (table, _) in enumerate(parts):
+            real = table < len(tracks[g].seg_a)
+            stacked[row: row + len(table), : table.shape[1]] = np.where(
+                real, table + n_seg[g], n_seg[-1])
+            row += len(table)
+        counts = np.concatenate([candidate_counts(t, self.range, lanes, bins) for t in tracks])
+        return stacked, max(rho for _, rho in parts), counts
+
     @property
     def n_candidates(self) -> int:
         """K, the longest candidate list of any (cell, bin)."""
         return int(self.table.shape[1])
 
     def read(
-        self, position: np.ndarray, heading: np.ndarray, nearest: np.ndarray, lateral: np.ndarray
+        self, position: np.ndarray, heading: np.ndarray, nearest: np.ndarray, lateral: np.ndarray,
+        group: np.ndarray | None = None,
     ) -> np.ndarray:
         """Distances (R, N) in metres, capped at the range (ray-major).
 
         position (N, 2); heading (N,); nearest (N,) index of each car's nearest centerline
         sample and lateral (N,) its signed offset from it (both from the progress tracker);
-        together they pick the candidate wall segments of each ray.
+        together they pick the candidate wall segments of each ray. With several tracks,
+        `group` (N,) is each car's track and `nearest` indexes the concatenated samples.
         """
         ang = self.angles[:, None] + heading  # (R, N)
-        cell = (lateral * self._lane_scale + self._lane_offset).astype(np.intp)  # (N,) lane
+        scale = self._lane_scale if group is None else self._lane_scales[group]
+        cell = (lateral * scale + self._lane_offset).astype(np.intp)  # (N,) lane
         cell += nearest * (self.lanes + 2)
         cell *= self.bins
         rows = (heading * self._bin_scale + self._bin_offset).astype(np.intp)  # (R, N) bin

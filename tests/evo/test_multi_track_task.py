@@ -1,0 +1,53 @@
+"""A generation's episodes on several tracks run in one world: fitness is unchanged."""
+
+import numpy as np
+
+from common.config import build
+from evo.backends import ProcessBackend, SerialBackend, combine
+from evo.config import EvolveConfig
+from evo.tasks import TaskSpec
+
+
+def _spec(**cars):
+    raw = {"population": 10, "generations": 1, "seed": 5,
+           "cars": {"world": {"max_time": 8.0, "stall_time": 2.0, "start_jitter": 1.5},
+                    **cars}}
+    cfg = build(EvolveConfig, raw, "test: ")
+    return TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+
+
+def _thetas(task, n, seed=0):
+    return np.random.default_rng(seed).normal(0, 0.7, (n, task.network().num_params))
+
+
+def _assert_same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_episodes_together_equal_episodes_one_by_one():
+    spec = _spec(tracks=["procedural:1", "procedural:2:0.8", "oval"], start_points=2)
+    task = spec.build()
+    thetas = _thetas(task, 10)
+    seeds = [3, 4, 5, 7, 9]
+    assert len({task.variant(s) for s in seeds}) >= 3  # several tracks and starts
+    together = task.evaluate_episodes(thetas[2:], seeds, first_member=2)
+    one_by_one = [task.evaluate(thetas[2:], s, first_member=2) for s in seeds]
+    assert len(together) == len(seeds)
+    for a, b in zip(together, one_by_one):
+        _assert_same(a, b)  # fitness, every column and agent steps, bit for bit
+    assert any(r["fitness"].std() > 0 for r in together)
+
+
+def test_backends_give_the_old_fitness_with_several_tracks():
+    spec = _spec(tracks=["procedural:1", "oval", "default"])
+    task = spec.build()
+    thetas = _thetas(task, 10, seed=1)
+    seeds = [11, 12, 13, 14]
+    old = combine([task.evaluate(thetas, s) for s in seeds])  # one world per episode
+    _assert_same(SerialBackend(spec).evaluate(thetas, seeds), old)
+    _assert_same(SerialBackend(spec, chunk=3).evaluate(thetas, seeds), old)
+    with ProcessBackend(spec, workers=2) as pe:
+        _assert_same(pe.evaluate(thetas, seeds), old)
+    _assert_same(SerialBackend(spec).evaluate(thetas, seeds[0]), task.evaluate(thetas, seeds[0]))
