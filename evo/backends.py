@@ -1,8 +1,9 @@
 """Population backends: run a population's episodes serially, in a process pool, or on Ray.
 
-Every backend splits the population into chunks and each chunk runs the same episode
-(seeded by the run seed and the generation; each agent's random start by its place in the
-population), so fitness does not depend on the backend or the number of workers.  Worker
+Every backend splits the population into chunks and each chunk runs every episode of the
+generation (seeded by the run seed and the generation; each agent's random start by its
+place in the population; episodes on different tracks together in one world), so fitness
+does not depend on the backend or the number of workers.  Worker
 functions live at module scope (a process pool pickles them by name).
 """
 
@@ -70,13 +71,6 @@ def as_seeds(seed) -> list[int]:
     return [int(seed)] if np.ndim(seed) == 0 else [int(s) for s in seed]
 
 
-def work_units(n: int, seeds: list[int], parts: int) -> list[tuple[int, slice]]:
-    """``(episode, members)`` pieces of work: every episode split into enough chunks that
-    there are at least ``parts`` pieces in all (an episode is never split needlessly)."""
-    per_episode = max(1, -(-parts // len(seeds)))
-    return [(e, s) for e in range(len(seeds)) for s in split(n, per_episode)]
-
-
 def chunk_units(n: int, seeds: list[int], parts: int) -> list[slice]:
     """Chunks of the population for pieces of work that each run every episode (a task
     runs a chunk's episodes together, :meth:`~evo.tasks.Task.evaluate_episodes`): at least
@@ -93,7 +87,8 @@ def unpack(chunks: list[slice], per_chunk: list[list[dict]], n_episodes: int):
 
 
 def assemble(units, results, n_episodes: int) -> dict[str, np.ndarray]:
-    """Results of :func:`work_units` pieces (same order) -> one result per genome."""
+    """``(episode, members)`` pieces and their results (same order) -> one result per
+    genome."""
     return combine([merge([r for (e, _), r in zip(units, results) if e == k])
                     for k in range(n_episodes)])
 
