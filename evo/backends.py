@@ -71,26 +71,12 @@ def as_seeds(seed) -> list[int]:
     return [int(seed)] if np.ndim(seed) == 0 else [int(s) for s in seed]
 
 
-def chunk_units(n: int, seeds: list[int], parts: int) -> list[slice]:
-    """Chunks of the population for pieces of work that each run every episode (a task
-    runs a chunk's episodes together, :meth:`~evo.tasks.Task.evaluate_episodes`): at least
-    ``parts`` chunks where the population allows."""
-    return split(n, parts)
-
-
-def unpack(chunks: list[slice], per_chunk: list[list[dict]], n_episodes: int):
-    """Results of :func:`chunk_units` pieces (a list of one result per episode each) ->
-    ``(units, results)`` as :func:`assemble` takes them."""
-    units = [(e, s) for e in range(n_episodes) for s in chunks]
-    results = [per_chunk[j][e] for e in range(n_episodes) for j in range(len(chunks))]
-    return units, results
-
-
-def assemble(units, results, n_episodes: int) -> dict[str, np.ndarray]:
-    """``(episode, members)`` pieces and their results (same order) -> one result per
-    genome."""
-    return combine([merge([r for (e, _), r in zip(units, results) if e == k])
-                    for k in range(n_episodes)])
+def assemble(per_chunk: list[list[dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
+    """Results of the population's chunks, in population order, each a list of one result
+    per episode (what :meth:`~evo.tasks.Task.evaluate_episodes` returns) -> one result per
+    genome: the chunks of every episode merged, then the episodes averaged."""
+    return combine([merge([chunk[e] for chunk in per_chunk])
+                    for e in range(len(per_chunk[0]))])
 
 
 class Backend:
@@ -121,9 +107,9 @@ class SerialBackend(Backend):
     def evaluate(self, thetas, seed):
         seeds = as_seeds(seed)
         n = len(thetas)
-        chunks = chunk_units(n, seeds, -(-n // self.chunk) if self.chunk else 1)
-        per_chunk = [self.task.evaluate_episodes(thetas[s], seeds, s.start) for s in chunks]
-        return assemble(*unpack(chunks, per_chunk, len(seeds)), len(seeds))
+        chunks = split(n, -(-n // self.chunk) if self.chunk else 1)
+        return assemble([self.task.evaluate_episodes(thetas[s], seeds, s.start)
+                         for s in chunks])
 
 
 # -- process pool ------------------------------------------------------------------------
@@ -189,7 +175,7 @@ class ProcessBackend(Backend):
 
     def evaluate(self, thetas, seed):
         seeds = as_seeds(seed)
-        parts = chunk_units(len(thetas), seeds, self.workers * self.chunks_per_worker)
+        parts = split(len(thetas), self.workers * self.chunks_per_worker)
         results: dict[int, list] = {}
         for attempt in range(self.retries + 1):
             futures = {}
@@ -213,7 +199,7 @@ class ProcessBackend(Backend):
                     raise RuntimeError(f"worker processes died {self.retries + 1} times "
                                        f"in a row") from None
         per_chunk = [results[i] for i in range(len(parts))]
-        return assemble(*unpack(parts, per_chunk, len(seeds)), len(seeds))
+        return assemble(per_chunk)
 
     def close(self):
         if self._pool is not None:
@@ -284,7 +270,7 @@ class RayBackend(Backend):
     def evaluate(self, thetas, seed):
         ray = self._ray
         seeds = as_seeds(seed)
-        parts = chunk_units(len(thetas), seeds, self.workers)
+        parts = split(len(thetas), self.workers)
         results: dict[int, list] = {}
         for attempt in range(self.retries + 1):
             pending = {i: (i % len(self._actors), self._actors[i % len(self._actors)]
@@ -304,7 +290,7 @@ class RayBackend(Backend):
                 self._actors[k] = self._new_actor()
                 self.restarts += 1
         per_chunk = [results[i] for i in range(len(parts))]
-        return assemble(*unpack(parts, per_chunk, len(seeds)), len(seeds))
+        return assemble(per_chunk)
 
     def close(self):
         for a in getattr(self, "_actors", []):
@@ -321,9 +307,6 @@ class RayBackend(Backend):
 class _RayWorker:
     def __init__(self, spec: TaskSpec):
         self.task = spec.build()
-
-    def evaluate(self, thetas, seed, first_member=0):
-        return self.task.evaluate(thetas, seed, first_member)
 
     def evaluate_episodes(self, thetas, seeds, first_member=0):
         return self.task.evaluate_episodes(thetas, seeds, first_member)
