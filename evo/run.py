@@ -223,8 +223,7 @@ class EvolutionRun:
             t0 = time.perf_counter()
             params = self.strategy.ask(ask_rng(cfg.seed, g))
             try:
-                result = backend.evaluate(params,
-                                            generation_seeds(cfg.seed, g, cfg.episodes))
+                result = backend.evaluate(params, generation_seeds(cfg.seed, g, cfg.episodes))
             except EvaluationAborted:
                 status = "interrupted"
                 break
