@@ -83,8 +83,14 @@ def episode_seed(seed: int, generation: int) -> int:
 
 def generation_seeds(seed: int, generation: int, episodes: int = 1) -> list[int]:
     """The seeds of a generation's ``episodes`` episodes (one episode: just
-    ``episode_seed(seed, generation)``)."""
-    return [episode_seed(seed, generation * episodes + e) for e in range(episodes)]
+    ``episode_seed(seed, generation)``).  Several episodes get consecutive seeds from a
+    random first one, so a task that picks its variant as ``seed % n`` (cars: the training
+    track) gives a generation's episodes distinct variants, all ``n`` of them when
+    ``episodes`` is ``n``, starting at a different one each generation."""
+    if episodes == 1:
+        return [episode_seed(seed, generation)]
+    first = episode_seed(seed, generation * episodes) >> 1  # room for + e below 2**32
+    return [first + e for e in range(episodes)]
 
 
 def ask_rng(seed: int, generation: int) -> np.random.Generator:

@@ -155,15 +155,25 @@ class CarTask(Task):
         seeds = [int(s) for s in seeds]
         if len(seeds) == 1:
             return [self.evaluate(thetas, seeds[0], first_member)]
-        n, k = len(thetas), len(seeds)
-        key = (tuple(self.variant(s) for s in seeds), n)
-        if key not in self._multi:
-            self._multi.clear()  # the stacked sensor tables are large: keep only the last
-            self._multi[key] = CarWorld([self._track(v) for v in key[0]], [n] * k,
-                                        self.cfg.world)
-        world = self._multi[key]
+        world = self.episodes_world(len(thetas), seeds)
+        k = len(seeds)
         info, _ = run_episode(world, self.network(), np.tile(thetas, (k, 1)), seeds,
                               [first_member] * k)
+        return self.split(world, info)
+
+    def episodes_world(self, n: int, seeds: list[int]) -> CarWorld:
+        """The one world in which ``n`` genomes drive every episode of ``seeds``: a group of
+        ``n`` cars per episode on that episode's track (``world.groups``), reset with the
+        list of seeds; built once per mix of tracks (the last one is kept)."""
+        key = (tuple(self.variant(int(s)) for s in seeds), n)
+        if key not in self._multi:
+            self._multi.clear()  # the stacked sensor tables are large: keep only the last
+            self._multi[key] = CarWorld([self._track(v) for v in key[0]], [n] * len(seeds),
+                                        self.cfg.world)
+        return self._multi[key]
+
+    def split(self, world: CarWorld, info) -> list[dict[str, np.ndarray]]:
+        """An :meth:`episodes_world` episode's ``info`` -> one :meth:`result` per episode."""
         out = []
         for grp in world.groups:
             part = {name: value[grp] for name, value in info.items()}

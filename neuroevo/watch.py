@@ -37,7 +37,7 @@ from evo.rollout import episode
 from evo.run import EvaluationAborted
 
 KEYS_HELP = ("space pause    F fast-forward    R replay best",
-             "+/- speed    S screenshot    Esc quit")
+             "T track    +/- speed    S screenshot    Esc quit")
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # physics steps per frame (+/-)
 GENERATION_SECONDS = 6.0  # the default speed plays an episode's whole time limit in this long
 NOMINAL_FPS = 60.0  # the frame rate the default speed is computed for
@@ -158,6 +158,11 @@ class Watch:
         self.best_lap = (float("nan"), 0)
         self._lap_record = (float("nan"), 0)  # the fastest lap driven in this window
         self.replay_seed = 0
+        # several tracks in one world: which one is drawn (T: the next), and how many
+        self.shown = 0
+        self.n_views = 1
+        self.next_view = False
+        self._steps = 0  # physics steps of the episode being drawn
         self.mode = "evolve"  # or "replay", "done"
         self._acc = 0.0
         self._last_tick = None  # when the last frame advanced the simulation
@@ -284,6 +289,8 @@ class Watch:
             self.paused = False
         elif symbol == key.R:
             self.replay_requested = True
+        elif symbol == key.T:
+            self.next_view = True
         elif symbol in (key.PLUS, key.EQUAL, key.NUM_ADD):  # the next speed of the ladder
             self._speed = min([v for v in SPEEDS if v > self._speed + 1e-9] or [SPEEDS[-1]])
         elif symbol in (key.MINUS, key.UNDERSCORE, key.NUM_SUBTRACT):
@@ -346,24 +353,36 @@ class Watch:
         goes; returns the generator's value ``(info, agent_steps)``.  With
         ``nested_replay``, R interrupts to replay the best-ever genome, then carries on.
         ``seed``: the episode's seed, which the ghost (when :attr:`ghost` is set) drives
-        too, one physics step for each of ``gen``'s."""
+        too, one physics step for each of ``gen``'s.
+
+        Several episodes in one world (cars on several tracks): ``world`` a list of
+        :class:`sims.car_world.TrackGroup` views of the world ``gen`` steps and ``seed``
+        the list of their episodes' seeds; one view is drawn (:attr:`shown`, T the next)."""
         try:  # the world resets on the first step: take it before anything is drawn
             next(gen)
         except StopIteration as stop:
             return stop.value
-        self._ghost = None
-        if seed is not None and self.ghost is not None and self.ghost_enabled:
-            self._ghost = self._start_ghost(seed)
-        self.attach(world, thetas)
+        views = world if isinstance(world, list) else None
+        seeds = seed if views is not None else [seed]
+        self.n_views = len(views) if views is not None else 1
+        self._steps = 0
+        drawn = views[self.shown % self.n_views] if views else world
+        self._show(drawn, thetas, seeds[self.shown % self.n_views])
         while True:
             self.poll()
+            if self.next_view:
+                self.next_view = False
+                if views is not None:
+                    self.shown = (self.shown + 1) % self.n_views
+                    drawn = views[self.shown]
+                    self._show(drawn, thetas, seeds[self.shown])
             if self.replay_requested:
                 self.replay_requested = False
                 if self.mode == "replay":  # R again: back to what was interrupted
                     return None
                 if nested_replay:
                     self.replay_best()
-                    self.attach(world, thetas)
+                    self.attach(drawn, thetas)
             if self.fast:
                 done = self._fast_forward(gen)
                 self._last_tick = None
@@ -386,6 +405,14 @@ class Watch:
             if done is not None:
                 return done.value
 
+    def _show(self, world, thetas, seed) -> None:
+        """Draw ``world`` from now on, with the ghost on its episode ``seed`` (caught up
+        with the steps already taken)."""
+        self._ghost = None
+        if seed is not None and self.ghost is not None and self.ghost_enabled:
+            self._ghost = self._start_ghost(seed, self._steps)
+        self.attach(world, thetas)
+
     def _catch_up(self) -> float:
         """How many frames' worth of steps this frame takes: 1 while frames come at
         ``fps``, more (up to :data:`CATCH_UP`) when they come late, so the simulation keeps
@@ -400,6 +427,7 @@ class Watch:
     def _step(self, gen) -> None:
         """One physics step of ``gen`` (StopIteration at its end), and one of the ghost's."""
         next(gen)
+        self._steps += 1
         ghost = self._ghost
         if ghost is not None and ghost.gen is not None:
             try:
@@ -407,10 +435,10 @@ class Watch:
             except StopIteration:
                 ghost.gen = None  # it crashed or finished: it stays where it is
 
-    def _start_ghost(self, seed) -> _Ghost:
+    def _start_ghost(self, seed, steps: int = 0) -> _Ghost:
         """The ghost for the episode ``seed``: the best genome so far in a one-car world of
         its own (the same track and start), reset and stepped once, as the population's
-        world is when drawing starts."""
+        world is when drawing starts, then ``steps`` more (to join an episode under way)."""
         variant = self.task.variant(seed)
         world = self._ghost_worlds.get(variant)
         if world is None:
@@ -419,7 +447,8 @@ class Watch:
         gen = episode(world, self.net, params, seed)
         ghost = _Ghost(world, gen)
         try:
-            next(gen)
+            for _ in range(steps + 1):
+                next(gen)
         except StopIteration:
             ghost.gen = None
         return ghost
@@ -448,13 +477,13 @@ class Watch:
         world = self._replay_world
         thetas = np.asarray(params, np.float64)[None, :]
         gen = episode(world, self.net, thetas, self.replay_seed)
-        saved = self.mode, self.heading, self.fast, self._ghost
+        saved = self.mode, self.heading, self.fast, self._ghost, self.n_views, self._steps
         self.mode, self.fast, self._ghost = "replay", False, None
         self.heading = f"replay: best ever ({fitness:.3f})"
         try:
             self.play(gen, world, thetas, nested_replay=False)
         finally:
-            self.mode, self.heading, self.fast, self._ghost = saved
+            self.mode, self.heading, self.fast, self._ghost, self.n_views, self._steps = saved
             self.replay_requested = False
 
     # -- drawing -----------------------------------------------------------------------------
@@ -483,7 +512,8 @@ class Watch:
         weights, acts = leader_activations(self.net, thetas[leader], world.obs[leader])
         self.network.update(weights, acts)
         # panel text
-        self.title_text(self.heading)
+        self.title_text(self.heading + (f", track {self.shown % self.n_views + 1} of "
+                                        f"{self.n_views}" if self.n_views > 1 else ""))
         if self.panel == "replay":
             lines = self._replay_lines(world, info)
         else:
@@ -685,6 +715,17 @@ class WindowBackend:
         watch.generation = run.generation + 1
         heading = f"{task.name}: generation {run.generation + 1} / {run.cfg.generations}"
         seeds = as_seeds(seed)
+        if len(seeds) > 1 and hasattr(task, "episodes_world"):
+            # every episode's track in one world, in one pass; one track drawn (T: next)
+            from sims.car_world import TrackGroup
+
+            world = task.episodes_world(len(thetas), seeds)
+            k = len(seeds)
+            watch.heading = heading
+            gen = episode(world, task.network(), np.tile(thetas, (k, 1)), seeds, [0] * k)
+            views = [TrackGroup(world, g) for g in range(k)]
+            info, _ = watch.play(gen, views, thetas, seed=seeds)
+            return combine(task.split(world, info))
         results = []
         for k, s in enumerate(seeds):
             watch.heading = heading + (f", episode {k + 1} / {len(seeds)}"

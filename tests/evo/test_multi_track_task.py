@@ -51,3 +51,20 @@ def test_backends_give_the_old_fitness_with_several_tracks():
     with ProcessBackend(spec, workers=2) as pe:
         _assert_same(pe.evaluate(thetas, seeds), old)
     _assert_same(SerialBackend(spec).evaluate(thetas, seeds[0]), task.evaluate(thetas, seeds[0]))
+
+
+def test_a_generations_episodes_drive_distinct_training_tracks():
+    from evo.run import generation_seeds
+
+    tracks = [f"procedural:{i}" for i in range(1, 9)]
+    task = _spec(tracks=tracks).build()
+    firsts = set()
+    for g in range(6):
+        every = [task.variant(s)[0] for s in generation_seeds(5, g, 8)]
+        assert sorted(every) == sorted(tracks)  # eight episodes: each track once
+        three = [task.variant(s)[0] for s in generation_seeds(5, g, 3)]
+        assert len(set(three)) == 3  # fewer episodes: still distinct tracks...
+        firsts.add(three[0])
+    assert len(firsts) > 1  # ...not always the same ones
+    assert generation_seeds(5, 2, 8) == generation_seeds(5, 2, 8)
+    assert generation_seeds(5, 2, 8) != generation_seeds(5, 3, 8)

@@ -56,6 +56,9 @@ def test_importing_the_command_and_watch_does_not_import_pyglet():
     ("cars", {}), ("walkers", {}),
     # two differing episodes per genome, shown one after the other
     ("cars", {"episodes": 2, "cars": {"world": {**SMALL["cars"]["world"], "start_jitter": 2.0}}}),
+    # three training tracks, played in one pass
+    ("cars", {"episodes": 3, "cars": {"world": SMALL["cars"]["world"],
+                                      "tracks": ["oval", "procedural:3:1", "sbends"]}}),
 ])
 def test_a_window_run_gives_the_headless_fitness(gui, tmp_path, task, over):  # noqa: F811
     from neuroevo.watch import WindowBackend
@@ -130,6 +133,48 @@ def test_keys_pause_resume_speed_replay_and_fast_forward_leave_fitness_unchanged
     # F: the rest of the episode in a few frames, not (max_time / dt) / speed
     assert max(frames) < 26 + 20
     assert len(list(tmp_path.glob("screenshot-*.png"))) == 1
+
+
+def test_t_draws_the_next_track_with_its_ghost_and_changes_no_number(gui, tmp_path):  # noqa: F811
+    from pyglet.window import key
+
+    from neuroevo.watch import WindowBackend
+    from sims.car_world import CarWorld
+
+    tracks = ["oval", "procedural:3:1", "sbends"]
+    cfg = small_cfg("cars", episodes=3, cars={"world": SMALL["cars"]["world"],
+                                              "tracks": tracks})
+    run = EvolutionRun(cfg, tmp_path / "run")
+    thetas = run.strategy.ask(np.random.default_rng(0))
+    seeds = [30, 31, 32]  # consecutive: one episode on each track
+    expected = SerialBackend(run.spec).evaluate(thetas, seeds)
+    watch = make_watch(run.task, speed=2, ghost=True)
+    watch.ghost = (thetas[2], 0.5)
+    log = []  # (frame, drawn track, world time, ghost world time, title)
+
+    def script(w):
+        g = w._ghost
+        log.append((w.frame, w.renderer.track, w._world.time,
+                    None if g is None else g.world.time, w.title_text.label.text))
+        if w.frame in (5, 9):
+            press(w, key.T)
+
+    watch.frame_hooks.append(script)
+    try:
+        got = WindowBackend(run, watch).evaluate(thetas, seeds)
+    finally:
+        watch.close()
+    for k in expected:
+        np.testing.assert_array_equal(got[k], expected[k], err_msg=k)
+    world = run.task.episodes_world(len(thetas), seeds)
+    assert isinstance(world, CarWorld) and len(world.tracks) == 3
+    frames = {f: rest for f, *rest in log}
+    order = world.tracks  # one group per episode, in the order of the seeds
+    assert frames[5][0] is order[0] and frames[6][0] is order[1] and frames[10][0] is order[2]
+    assert "track 1 of 3" in frames[5][3] and "track 2 of 3" in frames[6][3]
+    # the ghost joins the episode under way: its clock is the population's
+    for f in (6, 8, 10, 12):
+        assert frames[f][2] == pytest.approx(frames[f][1])
 
 
 def test_esc_writes_a_checkpoint_and_stops_the_run(gui, tmp_path):  # noqa: F811
