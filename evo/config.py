@@ -11,6 +11,7 @@ from evo.backends import BACKENDS
 from evo.cmaes import CMAESSettings
 from evo.es import ESSettings
 from evo.ga import GASettings
+from evo.gym_config import GymConfig, gym_env_id
 from evo.random_search import RandomSettings
 from evo.registry import STRATEGIES
 from evo.rollout import PolicyConfig
@@ -59,11 +60,11 @@ class EvaluationConfig:
 class EvolveConfig:
     """``neuroevo evolve``: task, strategy, policy network and evaluation."""
 
-    task: str = "cars"  # cars or walkers
+    task: str = "cars"  # cars, walkers, or gym:ENV_ID (a Gymnasium environment)
     population: int = 50  # genomes per generation
     generations: int = 30  # generations to run
     seed: int = 0  # seeds the first population, mutations and episodes
-    until_lap: bool = False  # cars: stop after the first generation whose best completes a lap
+    until_lap: bool = False  # cars: stop after the first generation whose best laps every track
     # episodes per genome and generation, each with its own seed (start jitter, rough
     # ground, a training track from cars.tracks); fitness is their mean
     episodes: int = 1
@@ -72,11 +73,12 @@ class EvolveConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     cars: CarsConfig = field(default_factory=CarsConfig)
     walkers: WalkersConfig = field(default_factory=WalkersConfig)
+    gym: GymConfig = field(default_factory=GymConfig)
 
     def validate(self):
         bad = []
-        if self.task not in TASKS:
-            bad.append(("task", f"must be one of {', '.join(TASKS)}"))
+        if self.task not in TASKS and not gym_env_id(self.task):
+            bad.append(("task", f"must be one of {', '.join(TASKS)} or gym:ENV_ID"))
         if self.population < 1:
             bad.append(("population", "must be >= 1"))
         if self.generations < 0:

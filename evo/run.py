@@ -102,7 +102,8 @@ class EvolutionRun:
         self.cfg = cfg
         self.out = Path(out)
         self.reporters = list(reporters)
-        self.spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy)
+        self.spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym,
+                             cfg.population)
         self.task = self.spec.build()  # also validates track / creature files
         self.net = self.task.network()
         self.net.init_params(np.random.default_rng(np.random.SeedSequence([cfg.seed, 7])))
@@ -122,6 +123,7 @@ class EvolutionRun:
         meta = {"version": CHECKPOINT_VERSION, "generation": self.generation,
                 "columns": list(self.columns), "config": to_yaml(self.cfg)}
         arrays = {f"strategy/{k}": v for k, v in self.strategy.state_dict().items()}
+        arrays.update({f"task/{k}": v for k, v in self.task.state_dict().items()})
         arrays["rows"] = np.array([[r[c] for c in self.columns] for r in self.rows],
                                   np.float64).reshape(len(self.rows), len(self.columns))
         arrays["timing"] = np.array([[r[c] for c in TIMING_COLUMNS] for r in self.timing],
@@ -160,6 +162,9 @@ class EvolutionRun:
             raise ConfigError(f"{path}: checkpoint columns do not match this task")
         run.strategy.load_state_dict({k[len("strategy/"):]: v for k, v in arrays.items()
                                       if k.startswith("strategy/")})
+        task_state = {k[len("task/"):]: v for k, v in arrays.items() if k.startswith("task/")}
+        if task_state:
+            run.task.load_state_dict(task_state)
         run.generation = int(meta["generation"])
         shift = 1 if meta["version"] == 1 else 0  # version 1 counted generations from 0
         # a column added since the checkpoint was written (e.g. lap_time) reads as NaN
@@ -176,9 +181,9 @@ class EvolutionRun:
     def save_best(self) -> None:
         net = self.net.clone()
         net.set_params(self.strategy.best_params)
-        task_cfg = self.cfg.cars if self.cfg.task == "cars" else self.cfg.walkers
         save_model(self.out / "best.npz", net, kind="policy", task=self.cfg.task,
-                   task_config=dataclasses.asdict(task_cfg),
+                   task_config=dataclasses.asdict(self.spec.task_config),
+                   **self.task.model_meta(),
                    policy=dataclasses.asdict(self.cfg.policy),
                    fitness=self.strategy.best_fitness, generation=self.generation,
                    input_shape=[net.n_inputs], label_names=[])
@@ -229,12 +234,15 @@ class EvolutionRun:
             t0 = time.perf_counter()
             params = self.strategy.ask(ask_rng(cfg.seed, g))
             try:
-                result = backend.evaluate(params, generation_seeds(cfg.seed, g, cfg.episodes))
+                result = backend.evaluate(self.task.genomes(params),
+                                          generation_seeds(cfg.seed, g, cfg.episodes))
             except EvaluationAborted:
                 status = "interrupted"
                 break
             fit = result["fitness"]
+            best_before = self.strategy.best_fitness
             self.strategy.tell(params, fit)
+            self.task.learn(result, self.strategy.best_fitness != best_before)
             seconds = time.perf_counter() - t0
             best = int(np.argmax(fit))
             row = {"generation": g + 1, "best": float(fit[best]), "mean": float(fit.mean()),
@@ -273,7 +281,8 @@ class EvolutionRun:
         for key, style in (("best", "o-"), ("median", "s-"), ("mean", "--")):
             ax.plot(g, [r[key] for r in self.rows], style, ms=3, label=key)
         ax.set_xlabel("generation")
-        ax.set_ylabel("fitness" + (" (laps)" if self.cfg.task == "cars" else " (m)"))
+        unit = {"cars": " (laps)", "walkers": " (m)"}.get(self.cfg.task, " (return)")
+        ax.set_ylabel("fitness" + unit)
         ax.set_title(f"{self.cfg.task}: {self.cfg.strategy.name}, population "
                      f"{self.cfg.population}")
         ax.grid(alpha=0.3)

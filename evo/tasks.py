@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from evo.gym_config import GymConfig, gym_env_id
 from evo.rollout import PolicyConfig, make_policy, run_episode
 from sims.car_world import CarWorld, CarWorldConfig
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
@@ -102,6 +103,25 @@ class Task:
             out[col] = np.asarray(info[self.sources.get(col, col)], np.float64)
         out["agent_steps"] = np.array(agent_steps)
         return out
+
+    # -- hooks of the generation loop (no-ops here; a gym task normalises observations) --
+    def genomes(self, params: np.ndarray) -> np.ndarray:
+        """What the backends evaluate for the strategy's ``params (P, D)``."""
+        return params
+
+    def learn(self, result: dict[str, np.ndarray], improved: bool) -> None:
+        """After a generation's evaluation (``improved``: it found a new best genome)."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Task state the checkpoint keeps (arrays)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`state_dict`."""
+
+    def model_meta(self) -> dict:
+        """Metadata ``best.npz`` keeps besides the weights."""
+        return {}
 
 
 class CarTask(Task):
@@ -216,13 +236,27 @@ class TaskSpec:
     cars: CarsConfig
     walkers: WalkersConfig
     policy: PolicyConfig
+    gym: GymConfig = field(default_factory=GymConfig)  # gym:ENV_ID tasks
+    population: int = 0  # the run's population (a gym vector environment's layout)
 
     def build(self) -> Task:
         if self.name == "cars":
             return CarTask(self.cars, self.policy)
         if self.name == "walkers":
             return WalkerTask(self.walkers, self.policy)
-        raise ValueError(f"unknown task {self.name!r} (known: cars, walkers)")
+        env_id = gym_env_id(self.name)
+        if env_id is not None:
+            from evo.gym_task import GymTask
+
+            return GymTask(env_id, self.gym, self.policy, self.population)
+        raise ValueError(f"unknown task {self.name!r} (known: cars, walkers, gym:ENV_ID)")
+
+    @property
+    def task_config(self):
+        """The config section of this task (saved with its models)."""
+        if self.name == "cars":
+            return self.cars
+        return self.walkers if self.name == "walkers" else self.gym
 
 
-TASKS = ("cars", "walkers")
+TASKS = ("cars", "walkers")  # and gym:ENV_ID (evo.gym_config)

@@ -19,7 +19,8 @@ ALLOWED = {
     "neuroevo": {"common", "nn", "sims", "evo", "neuroevo"},
 }
 # the only modules that may import pyglet (inside functions, when a window is asked for)
-WINDOW_MODULES = ("common/window.py", "nn/apps/", "sims/view/", "neuroevo/watch.py")
+WINDOW_MODULES = ("common/window.py", "nn/apps/", "sims/view/", "neuroevo/watch.py",
+                  "neuroevo/gym_view.py")
 
 
 def imports(path: Path) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import sys
@@ -12,6 +13,7 @@ import numpy as np
 from common.config import ConfigError, build, load_config, named_config
 from common.errors import EXIT_INTERRUPTED
 from evo.config import EvolveConfig
+from evo.gym_config import gym_env_id
 from evo.rollout import PolicyConfig, episode, make_policy, run_episode
 from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
 from neuroevo.runs import claim_run_dir, run_dir
@@ -21,13 +23,37 @@ from nn.io import load_model
 CARS_ONLY = (("track", "--track"), ("until_lap", "--until-lap"))  # options walkers refuse
 
 
+def task_name(value: str) -> str:
+    """The TASK argument: cars, walkers or gym:ENV_ID (the id is checked when the task is
+    built, where Gymnasium is needed)."""
+    if value in ("cars", "walkers") or (gym_env_id(value) or "").strip():
+        return value
+    # worded like argparse's own, so the parser adds its suggestion
+    raise argparse.ArgumentTypeError(
+        f"invalid choice: {value!r} (choose from cars, walkers, gym:ENV_ID)")
+
+
+def gym_config_path(task: str) -> Path:
+    """The shipped config of a gym task: ``configs/gym-ENV_ID.yaml`` where there is one,
+    else the generic ``configs/gym.yaml``."""
+    from common.resources import shipped_file
+
+    return shipped_file("", f"gym-{gym_env_id(task)}") or named_config("gym")
+
+
 def resolve(args) -> EvolveConfig:
     if args.task != "cars":
         for attr, flag in CARS_ONLY:
             if getattr(args, attr):
                 raise ConfigError(f"{flag} applies to cars, not {args.task}")
-    path = Path(args.config) if args.config else named_config(args.task)
+    gym = gym_env_id(args.task) is not None
+    if args.config:
+        path = Path(args.config)
+    else:
+        path = gym_config_path(args.task) if gym else named_config(args.task)
     overrides = list(args.set)
+    if gym and not args.config:  # the generic gym config: the command names the env
+        overrides.insert(0, f"task={args.task}")
     for flag, key in (("generations", "generations"), ("population", "population"),
                       ("seed", "seed"), ("workers", "evaluation.workers"),
                       ("backend", "evaluation.backend"), ("address", "evaluation.address")):
@@ -65,10 +91,18 @@ def evolve(args) -> int:
                                   task=args.task)
     else:
         cfg = resolve(args)
-        out = run_dir(args.out, args.task, force=args.force)
+        out = run_dir(args.out, args.task.replace(":", "-").replace("/", "-"),
+                      force=args.force)
         run = EvolutionRun(cfg, out, reporters)  # checks the track or creature files
         claim_run_dir(out)
-    watch = open_watch(run.task, args, f"neuroevo: evolve {run.cfg.task}", run.out, "evolving")
+    if gym_env_id(run.cfg.task) is None:
+        watch = open_watch(run.task, args, f"neuroevo: evolve {run.cfg.task}", run.out,
+                           "evolving")
+    else:  # the live window shows cars and walkers; a gym run is headless
+        if args.screenshot is not None:
+            raise ConfigError("--screenshot applies to cars and walkers; gym runs are headless "
+                              "(neuroevo replay MODEL --screenshot FILE shows a gym model)")
+        watch = None
     try:
         return _evolve(run, watch, args)
     except KeyboardInterrupt:  # a second Ctrl-C: the generation under way is dropped
@@ -194,6 +228,15 @@ def load_policy(path: str, track: str | None = None):
 
 def replay(args) -> int:
     check_window_args(args)
+    from neuroevo.gym_replay import is_gym_model, replay_gym
+
+    if is_gym_model(args.model):
+        if args.track is not None:
+            raise ConfigError("--track applies to cars, not gym models")
+        return replay_gym(args)
+    if args.episodes is not None:
+        raise ConfigError("--episodes applies to gym models (cars and walkers replay one "
+                          "episode)")
     task, net, meta = load_policy(args.model, args.track)
     world = task.world(1)
     policy = make_policy(*task.dims, task.policy)
@@ -253,13 +296,17 @@ def _print_replay(meta, info, as_json: bool) -> None:
 
 def add_commands(sub) -> None:
     """Register this module's subcommands with the ``neuroevo`` parser."""
-    v = sub.add_parser("evolve", help="evolve driving cars or walking creatures",
+    v = sub.add_parser("evolve", help="evolve driving cars, walking creatures or a Gymnasium "
+                       "environment's policy",
                        description="Evolve the policy network's weights with a genetic "
                        "algorithm or evolution strategies. Writes fitness.csv, timing.csv, "
                        "best.npz, checkpoint.npz (every generation), config.yaml and "
                        "fitness.png to --out.")
-    v.add_argument("task", choices=["cars", "walkers"], help="what to evolve")
-    v.add_argument("--config", metavar="FILE", help="YAML config (default configs/TASK.yaml)")
+    v.add_argument("task", type=task_name, metavar="TASK",
+                   help="what to evolve: cars, walkers, or gym:ENV_ID, any Gymnasium "
+                   "environment (e.g. gym:CartPole-v1; needs pip install -e '.[gym]')")
+    v.add_argument("--config", metavar="FILE", help="YAML config (default configs/TASK.yaml; "
+                   "gym:ENV_ID: configs/gym-ENV_ID.yaml, else configs/gym.yaml)")
     v.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                    help="override a config value, e.g. --set strategy.name=es (repeatable)")
     v.add_argument("--generations", type=int, metavar="N",
@@ -289,15 +336,20 @@ def add_commands(sub) -> None:
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(func="neuroevo.commands.evolve:evolve")
 
-    r = sub.add_parser("replay", help="run a saved policy once",
+    r = sub.add_parser("replay", help="run a saved policy",
                        description="Drive a saved car (or walk a saved creature) for one "
-                       "episode and print how it did.")
+                       "episode and print how it did; a gym model runs --episodes episodes "
+                       "and prints its mean return.")
     r.add_argument("model", metavar="MODEL", help="a best.npz written by neuroevo evolve")
     r.add_argument("--track", metavar="FILE|procedural:SEED", help="another track (cars)")
     r.add_argument("--headless", action="store_true",
                    help="no window (the default where there is no display)")
     add_window_options(r, speed_help="physics steps per frame (+/- change it; default 1: "
                        "real time at 60 fps)")
+    r.add_argument("--episodes", type=int, metavar="N",
+                   help="gym models: episodes to run (default 1); the window shows the first")
+    r.add_argument("--seed", type=int, default=0, metavar="N",
+                   help="gym models: episode i is reset with seed N + i (default 0)")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func="neuroevo.commands.evolve:replay")
 

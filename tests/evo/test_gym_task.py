@@ -1,0 +1,258 @@
+"""Evolving Gymnasium environments (``neuroevo evolve gym:ENV_ID``): rollouts against plain
+single-environment loops, chunks and backends agree, resume is exact, bad input exits 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from common.config import build
+from evo.backends import ProcessBackend, SerialBackend
+from evo.config import EvolveConfig
+from evo.gym_config import GymConfig
+from evo.registry import STRATEGIES
+from evo.rollout import PolicyConfig
+from evo.tasks import TaskSpec
+from tests.conftest import assert_user_error, run_cli
+
+
+def cli(capsys, *args):
+    """``neuroevo ARGS`` in this process (what run_cli gives, without a Python start)."""
+    from types import SimpleNamespace
+
+    from neuroevo.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+gym = pytest.importorskip("gymnasium", reason="the gym extra: pip install -e '.[gym]'")
+
+from evo.gym_task import GymTask, ObsNorm, member_seed, vector_seed  # noqa: E402
+
+
+def cartpole(population=6, **cfg) -> GymTask:
+    return GymTask("CartPole-v1", GymConfig(**cfg), PolicyConfig(hidden=[4]), population)
+
+
+def genomes(task: GymTask, n: int, seed=0, scale=1.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, scale, (n, task.network().num_params))
+
+
+def plain_episode(env, theta, task, mean, scale, state=None, seed=None):
+    """An independent reference: one environment, one genome, one forward a step."""
+    net = task.network().clone()
+    net.set_params(theta)
+    obs, _ = env.reset(seed=seed)
+    if state is not None:  # start from a given state (a vector sub-environment's)
+        env.unwrapped.state = np.array(state, np.float64)
+        obs = np.array(state, np.float32)
+    ret, steps = 0.0, 0
+    while steps < task.max_steps:
+        x = np.clip((np.asarray(obs, np.float64) - mean) * scale, -5, 5)
+        out = net.forward(x[None, :])[0]
+        obs, r, term, trunc, _ = env.step(int(np.argmax(out)))
+        ret += r
+        steps += 1
+        if term or trunc:
+            break
+    return ret, steps
+
+
+def test_vector_rollout_equals_single_environments_from_the_same_starts():
+    task = cartpole(population=6)
+    assert task.vectorized
+    params = genomes(task, 6, scale=2.0)
+    mean, scale = np.array([0.01, 0.1, -0.02, 0.3]), np.array([2.0, 1.5, 3.0, 0.8])
+    thetas = np.hstack([params, np.tile(mean, (6, 1)), np.tile(scale, (6, 1))])
+    seeds = [11, 12]
+    res = task.evaluate_episodes(thetas, seeds)
+    # the starts: the same vector environment layout, reset with the same seed
+    vec = gym.make_vec("CartPole-v1", num_envs=12, vectorization_mode="vector_entry_point")
+    starts, _ = vec.reset(seed=vector_seed(seeds, 6))
+    starts = vec.unwrapped.state.T.copy()  # (12, 4) float64
+    env = gym.make("CartPole-v1")
+    lengths = []
+    for e in range(2):
+        for m in range(6):
+            ret, steps = plain_episode(env, params[m], task, mean, scale, starts[e * 6 + m])
+            assert res[e]["fitness"][m] == ret and res[e]["steps"][m] == steps
+            lengths.append(steps)
+    assert len(set(lengths)) > 2  # the genomes do differ
+
+
+def test_loop_rollout_equals_single_environments_with_member_seeds():
+    task = cartpole(population=5, vectorize="loop", obs_norm=False)
+    assert not task.vectorized
+    params = genomes(task, 5, seed=1, scale=2.0)
+    res = task.evaluate_episodes(task.genomes(params), [7], first_member=3)[0]
+    env = gym.make("CartPole-v1")
+    for j in range(5):
+        ret, steps = plain_episode(env, params[j], task, np.zeros(4), np.ones(4),
+                                   seed=member_seed(7, 3 + j))
+        assert res["fitness"][j] == ret and res["steps"][j] == steps
+        # the observation sums: every observation the policy saw
+        assert res["obs_count"][j] == steps
+
+
+@pytest.mark.parametrize("vectorize", ["auto", "loop"])
+def test_chunks_process_pool_and_ray_agree(vectorize):
+    cfg = build(EvolveConfig, {"task": "gym:CartPole-v1", "population": 7,
+                               "gym": {"vectorize": vectorize}}, "test: ")
+    spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym, cfg.population)
+    serial = SerialBackend(spec)
+    thetas = serial.task.genomes(genomes(serial.task, 7, scale=2.0))
+    a = serial.evaluate(thetas, [3, 4])
+    b = SerialBackend(spec, chunk=3).evaluate(thetas, [3, 4])
+    with ProcessBackend(spec, workers=2) as pe:
+        c = pe.evaluate(thetas, [3, 4])
+    others = [b, c]
+    if vectorize == "auto":  # and Ray (once: a local Ray takes seconds to start)
+        pytest.importorskip("ray", reason="the ray extra: pip install -e '.[ray]'")
+        from evo.backends import RayBackend
+
+        with RayBackend(spec, workers=2) as rb:
+            others.append(rb.evaluate(thetas, [3, 4]))
+    for other in others:
+        for key in ("fitness", "steps", "obs_sum", "obs_sumsq", "obs_count"):
+            np.testing.assert_array_equal(a[key], other[key])
+
+
+def test_obs_norm_matches_mean_and_variance_of_all_data():
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(3, 2, (n, 3)) * [1, 10, 0.1] for n in (5, 40, 1, 17)]
+    norm = ObsNorm(3)
+    for b in batches:
+        norm.update(b.sum(0), (b * b).sum(0), len(b))
+    data = np.concatenate(batches)
+    np.testing.assert_allclose(norm.mean, data.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(1 / norm.scale(), data.std(0), rtol=1e-9)
+    const = ObsNorm(1)
+    const.update(np.array([6.0]), np.array([12.0]), 3)
+    assert const.scale()[0] == 0  # a constant observation: the policy sees 0
+
+
+def test_actions_fill_the_spaces():
+    pend = GymTask("Pendulum-v1", GymConfig(), PolicyConfig(), 4)  # Box(-2, 2, (1,))
+    a = pend.to_actions(np.array([[-1.0], [0.0], [1.0], [0.5]]))
+    assert a.dtype == np.float32 and a.shape == (4, 1)
+    np.testing.assert_allclose(a[:, 0], [-2, 0, 2, 1])
+    cart = cartpole()
+    np.testing.assert_array_equal(cart.to_actions(np.array([[0.1, 0.3], [0.2, -0.5]])),
+                                  [1, 0])
+    assert cart.dims == (4, 2) and pend.dims == (3, 1)
+
+
+def fitness_rows(path):
+    with open(path / "fitness.csv") as f:
+        return list(csv.reader(f))
+
+
+ARGS = ("--population", "8", "--seed", "3", "--quiet", "--headless",
+        "--set", "episodes=2", "--set", "policy.hidden=[4]")
+
+
+def test_same_seed_same_fitness_serial_process_and_resumed(tmp_path, capsys):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    assert cli(capsys, "evolve", "gym:CartPole-v1", "--generations", "4", "--out", str(a),
+               *ARGS).returncode == 0
+    p = cli(capsys, "evolve", "gym:CartPole-v1", "--generations", "4", "--out", str(b),
+            "--backend", "process", "--workers", "2", *ARGS)
+    assert p.returncode == 0, p.stderr
+    assert cli(capsys, "evolve", "gym:CartPole-v1", "--generations", "2", "--out", str(c),
+               *ARGS).returncode == 0
+    p = cli(capsys, "evolve", "gym:CartPole-v1", "--resume", str(c), "--generations", "4",
+            "--quiet", "--headless")
+    assert p.returncode == 0, p.stderr
+    rows = fitness_rows(a)
+    assert len(rows) == 5 and fitness_rows(b) == rows and fitness_rows(c) == rows
+    from common.files import read_npz
+
+    ca, _ = read_npz(a / "checkpoint.npz", "checkpoint", "", ValueError)
+    cc, _ = read_npz(c / "checkpoint.npz", "checkpoint", "", ValueError)
+    assert ca["task/obs_norm/count"] > 0
+    for key in set(ca) - {"timing"}:  # everything but the clock
+        np.testing.assert_array_equal(ca[key], cc[key], err_msg=key)
+    # the saved model carries the normaliser of its best genome; replay reads it
+    p = cli(capsys, "replay", str(a / "best.npz"), "--episodes", "3", "--json", "--headless")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["episodes"] == 3 and len(out["returns"]) == 3
+    assert out["mean_return"] == pytest.approx(np.mean(out["returns"]))
+    assert out["std_return"] == pytest.approx(np.std(out["returns"]))
+    from nn.io import load_model
+
+    _, meta = load_model(a / "best.npz")
+    assert len(meta["obs_mean"]) == 4 and len(meta["obs_scale"]) == 4
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_strategy_evolves_a_gym_environment(strategy, tmp_path):
+    from evo.run import EvolutionRun
+
+    cfg = build(EvolveConfig, {"task": "gym:CartPole-v1", "population": 6, "generations": 2,
+                               "strategy": {"name": strategy}, "policy": {"hidden": [3]}},
+                "test: ")
+    run = EvolutionRun(cfg, tmp_path)
+    assert run.run() == "completed"
+    assert len(run.rows) == 2 and run.rows[-1]["best"] >= 8  # CartPole pays 1 a step
+    assert (tmp_path / "best.npz").is_file()
+
+
+def test_continuous_actions_in_the_loop(tmp_path):
+    from evo.run import EvolutionRun
+
+    cfg = build(EvolveConfig, {"task": "gym:Pendulum-v1", "population": 4, "generations": 1,
+                               "gym": {"max_steps": 20}}, "test: ")
+    run = EvolutionRun(cfg, tmp_path)
+    run.run()
+    assert run.rows[0]["best_steps"] == 20 and run.rows[0]["best"] < 0
+
+
+def test_bad_gym_input_is_one_line(tmp_path, capsys):
+    assert_user_error(cli(capsys, "evolve", "gym:CartPol-v1", "--out", str(tmp_path / "x")),
+                      "CartPol-v1", "did you mean")
+    assert_user_error(cli(capsys, "evolve", "gymm", "--out", str(tmp_path / "y")),
+                      "gymm", "gym:ENV_ID")
+    assert_user_error(cli(capsys, "evolve", "gym:Blackjack-v1", "--out", str(tmp_path / "z")),
+                      "not supported")
+    assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--out", str(tmp_path / "w"),
+                          "--set", "gym.vectorize=fast"), "gym.vectorize")
+    assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--track", "default"),
+                      "--track")
+    assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--screenshot", "x.png"),
+                      "--screenshot")
+
+
+def test_without_the_extra_the_command_names_it(tmp_path):
+    fake = tmp_path / "site" / "gymnasium"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named gymnasium')\n")
+    import os
+
+    from tests.conftest import REPO
+
+    env = {"PYTHONPATH": f"{tmp_path / 'site'}{os.pathsep}{REPO}"}
+    assert_user_error(run_cli("evolve", "gym:CartPole-v1", "--out", str(tmp_path / "r"),
+                              env=env), "pip install -e '.[gym]'")
+
+
+def test_shipped_gym_configs_name_their_environment():
+    from common.config import load_config
+    from common.resources import shipped_dir
+    from neuroevo.commands.evolve import gym_config_path
+
+    paths = sorted(shipped_dir().glob("gym-*.yaml"))
+    assert {p.stem for p in paths} >= {"gym-CartPole-v1", "gym-LunarLander-v3",
+                                       "gym-BipedalWalker-v3"}
+    for path in paths:
+        cfg = load_config(EvolveConfig, path, [])
+        assert cfg.task == f"gym:{path.stem[4:]}"
+        assert gym_config_path(cfg.task) == path
+        gym.spec(path.stem[4:])  # a real environment id
+    assert gym_config_path("gym:Pendulum-v1").name == "gym.yaml"

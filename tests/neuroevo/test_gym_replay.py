@@ -1,0 +1,81 @@
+"""``neuroevo replay`` of gym models: --json numbers against an independent evaluation, no
+window without a display or with --headless, and the window's screenshot."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from common.config import build
+from tests.conftest import assert_user_error, run_cli
+from tests.gui import gui  # noqa: F401 - the session fixture
+
+gym = pytest.importorskip("gymnasium", reason="the gym extra: pip install -e '.[gym]'")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from evo.config import EvolveConfig
+    from evo.run import EvolutionRun
+
+    out = tmp_path_factory.mktemp("cartpole")
+    cfg = build(EvolveConfig, {"task": "gym:CartPole-v1", "population": 8, "generations": 3,
+                               "policy": {"hidden": [4]}}, "test: ")
+    EvolutionRun(cfg, out).run()
+    return out / "best.npz"
+
+
+def test_json_matches_single_environment_episodes(model):
+    p = run_cli("replay", str(model), "--episodes", "4", "--seed", "7", "--json",
+                "--headless")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert set(out) >= {"mean_return", "std_return", "episodes"} and out["episodes"] == 4
+    # the reference: the saved network and normaliser, one gymnasium env per episode
+    from nn.io import load_model
+
+    net, meta = load_model(model)
+    mean, scale = np.array(meta["obs_mean"]), np.array(meta["obs_scale"])
+    returns = []
+    for i in range(4):
+        env = gym.make("CartPole-v1")
+        obs, _ = env.reset(seed=7 + i)
+        ret, done = 0.0, False
+        while not done:
+            x = np.clip((np.asarray(obs, np.float64) - mean) * scale, -5, 5)
+            obs, r, term, trunc, _ = env.step(int(np.argmax(net.forward(x[None, :])[0])))
+            ret += r
+            done = term or trunc
+        returns.append(ret)
+    assert out["returns"] == returns
+    assert out["mean_return"] == pytest.approx(np.mean(returns))
+    assert out["std_return"] == pytest.approx(np.std(returns))
+
+
+def test_no_display_replays_headless(model):
+    env = {"DISPLAY": "", "NEUROEVO_HEADLESS": "0", "WAYLAND_DISPLAY": ""}
+    p = run_cli("replay", str(model), "--episodes", "2", env=env)
+    assert p.returncode == 0, p.stderr
+    assert "replaying headless" in p.stderr and "mean return" in p.stdout
+
+
+def test_window_screenshot(model, gui, tmp_path):  # noqa: F811
+    shot = tmp_path / "replay.png"
+    p = run_cli("replay", str(model), "--screenshot", str(shot), "--frames", "5")
+    assert p.returncode == 0, p.stderr
+    from matplotlib.image import imread
+
+    img = imread(shot)
+    h, w = img.shape[:2]
+    assert (w, h) == (1280, 720)
+    view = img[:, : w - 330, :3]
+    assert (view > 0.95).all(axis=2).mean() > 0.5  # CartPole's white frame on the left
+    assert img[:, w - 330:, :3].mean() < 0.3  # the dark panel on the right
+
+
+def test_bad_replay_input(model, tmp_path):
+    assert_user_error(run_cli("replay", str(model), "--episodes", "0"), "--episodes")
+    assert_user_error(run_cli("replay", str(model), "--track", "default"), "--track")
+    assert_user_error(run_cli("replay", str(tmp_path / "none.npz")), "none.npz")
