@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -195,6 +196,76 @@ def generalise(args) -> None:
           f"(a number is the share of the lap driven before crashing or stalling)")
 
 
+HELD_OUT = [f"procedural:{200 + i}:1" for i in range(10)]  # never used while tuning
+SHIPPED = ["oval", "default", "sbends", "hairpins", "technical"]
+
+
+def drive(best: str, track: str) -> dict:
+    """The model ``best`` alone on ``track`` for its config's episode (seed 0): laps driven
+    (progress, headroom included), whole laps, fastest lap (NaN if none)."""
+    import numpy as np
+
+    from evo.rollout import run_episode
+    from neuroevo.commands.evolve import load_policy
+
+    task, net, _ = load_policy(best, track)
+    info, _ = run_episode(task.world(1), net, net.theta[None, :].astype(np.float64), seed=0)
+    return {k: float(np.asarray(info[k])[0])
+            for k in ("progress", "laps", "best_lap_time", "crashed")}
+
+
+def lap_drop(rows) -> tuple[int, float, float]:
+    """(first generation whose best car lapped every training track, its lap time, the last
+    generation's): the ``best_lap_time`` column of ``fitness.csv``'s rows."""
+    import math
+
+    timed = [(r["generation"], r["best_lap_time"]) for r in rows
+             if math.isfinite(r.get("best_lap_time", math.nan))]
+    if not timed:
+        return 0, math.nan, math.nan
+    return timed[0][0], timed[0][1], rows[-1].get("best_lap_time", math.nan)
+
+
+def racing(args) -> None:
+    """The racing floors on the default config, per seed: training seconds, lap-time drop
+    on the training tracks, and laps on held-out tracks (never used while tuning)."""
+    import math
+
+    from common.config import load_config, named_config
+    from evo.config import EvolveConfig
+    from evo.run import EvolutionRun
+
+    tracks = HELD_OUT[:args.tracks] + SHIPPED
+    names = [t.split(":")[1] if ":" in t else t for t in tracks]
+    print(f"| seed | train s | first lap gen | lap s then | lap s last | drop | "
+          f"{' | '.join(names)} | unseen lapped | shipped lapped |")
+    print("|---:|---:|---:|---:|---:|---:|" + "---:|" * len(tracks) + "---:|---:|")
+    drops, unseen, shipped = [], [], []
+    for seed in args.seed_list or range(args.seeds):
+        cfg = load_config(EvolveConfig, named_config("cars"), [f"seed={seed}", *args.set])
+        out = os.path.join(args.out, f"seed{seed}")
+        shutil.rmtree(out, ignore_errors=True)
+        t0 = time.perf_counter()
+        run = EvolutionRun(cfg, out)
+        run.run()
+        secs = time.perf_counter() - t0
+        gen, first, last = lap_drop(run.rows)
+        drop = 1 - last / first if math.isfinite(first) else math.nan
+        drops.append(drop)
+        res = [drive(os.path.join(out, "best.npz"), t) for t in tracks]
+        lapped = [r["laps"] >= 1 for r in res]
+        unseen.append(sum(lapped[:args.tracks]))
+        shipped.append(sum(lapped[args.tracks:]))
+        cells = " | ".join("lap" if r["laps"] >= 1 else f"{r['progress']:.2f}" for r in res)
+        print(f"| {seed} | {secs:.0f} | {gen} | {first:.1f} | {last:.1f} | {drop:.0%} | "
+              f"{cells} | {unseen[-1]}/{args.tracks} | {shipped[-1]}/{len(SHIPPED)} |",
+              flush=True)
+    print(f"\nmedian lap-time drop {statistics.median(drops):.0%}; median unseen tracks lapped "
+          f"{statistics.median(unseen)} of {args.tracks}; median shipped tracks lapped "
+          f"{statistics.median(shipped)} of {len(SHIPPED)} (a number is the share of a lap "
+          f"driven before crashing or stalling)")
+
+
 def walkers(args) -> None:
     from common.config import load_config, named_config
     from evo.config import EvolveConfig
@@ -248,6 +319,12 @@ def main() -> None:
     c.add_argument("--also", nargs="*", default=[], help="more tracks to replay on")
     c.add_argument("--out", default="bench/results/generalise")
     c.add_argument("--set", action="append", default=[])
+    r = sub.add_parser("racing")
+    r.add_argument("--seeds", type=int, default=5)
+    r.add_argument("--seed-list", type=int, nargs="*", help="these seeds instead of 0..N-1")
+    r.add_argument("--tracks", type=int, default=10, help="held-out procedural tracks 200...")
+    r.add_argument("--out", default="bench/results/racing")
+    r.add_argument("--set", action="append", default=[])
     d = sub.add_parser("walkers")
     d.add_argument("--seeds", type=int, default=3)
     d.add_argument("--generations", type=int, default=100)
@@ -255,7 +332,7 @@ def main() -> None:
     d.add_argument("--set", action="append", default=[])
     args = ap.parse_args()
     {"laps": laps, "pool": pool, "split": split, "generalise": generalise,
-     "walkers": walkers}[args.what](args)
+     "walkers": walkers, "racing": racing}[args.what](args)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,12 @@ def generation_seeds(seed: int, generation: int, episodes: int = 1) -> list[int]
     return [first + e for e in range(episodes)]
 
 
+def lapped(row: dict) -> bool:
+    """Whether a generation's best car lapped every track it drove (cars): its
+    ``best_lap_time``, the mean of its fastest lap per episode, is a number."""
+    return bool(np.isfinite(row.get("best_lap_time", np.nan)))
+
+
 def ask_rng(seed: int, generation: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, generation, 1]))
 
@@ -225,7 +231,7 @@ class EvolutionRun:
     def _generations(self, backend) -> str:
         cfg = self.cfg
         status = "completed"
-        if cfg.until_lap and self.rows and self.rows[-1].get("best_laps", 0) >= 1:
+        if cfg.until_lap and self.rows and lapped(self.rows[-1]):
             status = "lap"
         while status == "completed" and self.generation < cfg.generations:
             g = self.generation  # 0-based index: the seeds; people see g + 1
@@ -261,7 +267,7 @@ class EvolutionRun:
             self.save_checkpoint()  # last: the checkpoint commits the generation
             for r in self.reporters:
                 r.post_evaluate(self, row, result)
-            if cfg.until_lap and row.get("best_laps", 0) >= 1:
+            if cfg.until_lap and lapped(row):
                 status = "lap"
             if self.stop:
                 status = "interrupted"

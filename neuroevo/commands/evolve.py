@@ -320,7 +320,8 @@ def add_commands(sub) -> None:
                    help="seeds the first population, mutations and episodes")
     v.add_argument("--track", metavar="FILE|procedural:SEED", help="track for cars")
     v.add_argument("--until-lap", action="store_true",
-                   help="cars: stop after the first generation whose best car completes a lap")
+                   help="cars: stop after the first generation whose best car completes a lap "
+                   "(on every track it drives)")
     v.add_argument("--headless", action="store_true",
                    help="no window (the default where there is no display)")
     add_window_options(v, speed_help="physics steps per frame to start the window at "

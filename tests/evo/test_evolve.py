@@ -294,7 +294,7 @@ def test_a_version_1_checkpoint_resumes_with_generations_from_1(tmp_path):
 def test_until_lap_names_the_generation_as_fitness_csv_does(tmp_path, cli):
     out = tmp_path / "lap"
     proc = cli("evolve", "cars", "--until-lap", "--seed", "1", "--headless", "--quiet",
-               "--out", str(out))
+               "--set", "cars.tracks=[]", "--set", "episodes=1", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     lap = re.search(r"^first lap completed in generation (\d+)$", proc.stdout, re.M)
     done = re.search(r"^generations: (\d+) ", proc.stdout, re.M)
@@ -307,7 +307,7 @@ def test_until_lap_names_the_generation_as_fitness_csv_does(tmp_path, cli):
     # which a replay of best.npz drives again
     assert all(r["best_lap_time"] == "nan" for r in rows[:-1])
     lap_time = float(rows[-1]["best_lap_time"])
-    assert 10.0 < lap_time < 60.0
+    assert 10.0 < lap_time < 90.0  # within the episode (cars.world.max_time)
     rep = cli("replay", str(out / "best.npz"), "--headless", "--json")
     assert rep.returncode == 0, rep.stderr
     assert json.loads(rep.stdout)["lap_time"] == pytest.approx(lap_time)

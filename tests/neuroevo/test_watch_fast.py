@@ -326,13 +326,14 @@ def test_a_lap_in_this_episode_is_the_best_lap_at_once(gui, tmp_path):  # noqa: 
 
 
 def test_a_watched_run_graphs_the_lap_of_every_generation_with_one(gui, tmp_path):  # noqa: F811
-    """The shipped cars config's first lap comes in generation 4 (seed 0): the window's run,
-    its ghost on from generation 2, records it (the headless run's fitness.csv) and its lap
-    graph has those points."""
+    """The shipped cars config on one track (the default; seed 0) laps within five
+    generations: the window's run, its ghost on from generation 2, records it (the headless run's
+    fitness.csv) and its lap graph has those points."""
     from common.config import load_config, named_config
     from neuroevo.watch import WindowBackend
 
-    c = load_config(EvolveConfig, named_config("cars"), ["generations=5"])
+    c = load_config(EvolveConfig, named_config("cars"),
+                    ["generations=5", "cars.tracks=[]", "episodes=1", "cars.world.max_time=60"])
     run = EvolutionRun(c, tmp_path / "run")
     watch = make_watch(run.task, speed=64)
     lines = []  # (lap clock of the leader, lap line)
