@@ -29,12 +29,29 @@ class ModelConfig:
     loss: str = "cross_entropy"  # cross_entropy or mse
     dtype: str = "float32"  # float32 or float64
     input_norm: str = "none"  # "standardize": zero mean, unit variance inputs (per channel)
+    # A layer list for convolutional networks (then `hidden` is not used), input to output,
+    # e.g. [{conv: 32, kernel: 5, padding: same}, {pool: 2}, {dense: 128}, {dense: 10}];
+    # kinds: conv (kernel, stride, padding, activation), pool, flatten, dropout, dense
+    # (activation).  Activations default to hidden_activation, and to output_activation
+    # for the last layer, which must be dense with one output per class.  Empty: an MLP.
+    layers: list[dict] = field(default_factory=list)
+
+    def resolved_layers(self) -> list[dict]:
+        """``layers`` with every default filled in (:func:`nn.network.normalize_layers`)."""
+        from nn.network import normalize_layers
+
+        return normalize_layers(self.layers, self.hidden_activation, self.output_activation)
 
     def validate(self):
         from nn.activations import ACTIVATIONS
         from nn.losses import LOSSES
 
         bad = []
+        if self.layers:
+            try:
+                self.resolved_layers()
+            except ValueError as e:
+                bad.append(("layers", str(e)))
         if any(h < 1 for h in self.hidden):
             bad.append(("hidden", "every hidden width must be >= 1"))
         if self.hidden_activation not in ACTIVATIONS or self.hidden_activation == "softmax":

@@ -122,7 +122,13 @@ def load_lague(path: str | os.PathLike) -> tuple[Network, dict]:
 
 
 def export_lague(path: str | os.PathLike, net: Network, meta: dict) -> None:
-    """Write ``net`` in the original project's JSON format (atomically)."""
+    """Write ``net`` in the original project's JSON format (atomically).  That format
+    knows dense layers only: a convolutional network is refused (:class:`ModelFileError`)."""
+    if not net.is_mlp:
+        other = sorted({layer.kind for layer in net.layers} - {"dense"})
+        raise ModelFileError(f"the lague-json format has dense layers only; this network "
+                             f"has {', '.join(other)} layers ({net.describe()}) and cannot "
+                             f"be exported to it")
     for name in net.activations:
         if name not in ACTIVATION_NAMES:
             raise ModelFileError(f"activation {name!r} has no equivalent in the original "

@@ -10,33 +10,54 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nn.layers import Dense
+from nn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D
 from nn.losses import Loss, get_loss
 
 RELU_LIKE = ("relu", "silu")
 
 
 class Network:
-    """A multilayer perceptron.
+    """A multilayer perceptron, or any stack of :mod:`nn.layers` over one ``theta``.
 
     ``sizes`` lists the layer widths from input to output, e.g. ``[784, 128, 10]``;
     ``activations`` has one name per weight layer (``len(sizes) - 1``).
+
+    Or, for convolutional networks, ``layers`` is a layer list (see :func:`build_layers`)
+    and ``input_shape`` the shape of one input, ``(H, W, C)`` for images (inputs still
+    arrive flat, ``(B, H*W*C)`` in channels-last order, and are viewed as images).
     """
 
-    def __init__(self, sizes: Sequence[int], activations: Sequence[str],
+    def __init__(self, sizes: Sequence[int] | None = None,
+                 activations: Sequence[str] | None = None,
                  loss: str = "cross_entropy", dtype=np.float32,
-                 rng: np.random.Generator | None = None):
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2:
-            raise ValueError(f"a network needs at least an input and an output size, got {sizes}")
-        if len(activations) != len(sizes) - 1:
-            raise ValueError(f"{len(sizes) - 1} weight layers need {len(sizes) - 1} activations, "
-                             f"got {len(activations)}")
+                 rng: np.random.Generator | None = None, *,
+                 layers: Sequence[dict] | None = None,
+                 input_shape: Sequence[int] | None = None):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, not {self.dtype}")
+        if layers is None:
+            sizes = [int(s) for s in sizes]
+            if len(sizes) < 2:
+                raise ValueError(f"a network needs at least an input and an output size, "
+                                 f"got {sizes}")
+            if len(activations) != len(sizes) - 1:
+                raise ValueError(f"{len(sizes) - 1} weight layers need {len(sizes) - 1} "
+                                 f"activations, got {len(activations)}")
+            self.layers = [Dense(a, b, act)
+                           for a, b, act in zip(sizes[:-1], sizes[1:], activations)]
+            self.input_shape = (sizes[0],)
+            self.is_mlp = True
+        else:
+            if input_shape is None:
+                raise ValueError("a layer list needs the input_shape")
+            self.input_shape = tuple(int(v) for v in input_shape)
+            self.layers = build_layers(self.input_shape, layers)
+            self.is_mlp = False
+            sizes = [int(np.prod(self.input_shape))] + [
+                int(np.prod(layer.out_shape)) for layer in self.layers
+                if not isinstance(layer, (Flatten, Dropout))]
         self.sizes = sizes
-        self.layers = [Dense(a, b, act) for a, b, act in zip(sizes[:-1], sizes[1:], activations)]
         self.loss_name = loss
         self.loss: Loss = get_loss(loss, self.layers[-1].activation.name)
         self.theta = np.zeros(self.num_params, self.dtype)
@@ -48,6 +69,15 @@ class Network:
         self._bind()
         self.init_params(rng if rng is not None else np.random.default_rng(0))
 
+    def layer_specs(self) -> list[dict]:
+        """The layer list (what :func:`build_layers` takes and a model file records)."""
+        return [layer.spec() for layer in self.layers]
+
+    @property
+    def spatial(self) -> bool:
+        """Whether inputs are viewed as images ``(H, W, C)`` before the first layer."""
+        return len(self.input_shape) == 3 and not isinstance(self.layers[0], Dense)
+
     # -- parameters -------------------------------------------------------------------
     @property
     def num_params(self) -> int:
@@ -55,7 +85,7 @@ class Network:
 
     @property
     def activations(self) -> list[str]:
-        return [layer.activation.name for layer in self.layers]
+        return [layer.activation.name for layer in self.layers if layer.activation is not None]
 
     @property
     def n_inputs(self) -> int:
@@ -72,6 +102,8 @@ class Network:
     def init_params(self, rng: np.random.Generator) -> None:
         """He initialisation for ReLU-like layers, Xavier/Glorot otherwise; zero biases."""
         for layer in self.layers:
+            if not layer.num_params:
+                continue
             if layer.activation.name in RELU_LIKE:
                 std = np.sqrt(2.0 / layer.n_in)
             else:
@@ -83,7 +115,8 @@ class Network:
         """1 for weights, 0 for biases, in ``theta`` layout (for weight decay)."""
         mask = np.zeros(self.num_params, self.dtype)
         for layer, lo in zip(self.layers, self._offsets[:-1]):
-            mask[lo:lo + layer.n_in * layer.n_out] = 1
+            if layer.num_params:
+                mask[lo:lo + layer.n_in * layer.n_out] = 1
         return mask
 
     def get_params(self) -> np.ndarray:
@@ -98,7 +131,11 @@ class Network:
         self.theta[...] = vec
 
     def clone(self) -> Network:
-        other = Network(self.sizes, self.activations, self.loss_name, self.dtype)
+        if self.is_mlp:
+            other = Network(self.sizes, self.activations, self.loss_name, self.dtype)
+        else:
+            other = Network(layers=self.layer_specs(), input_shape=self.input_shape,
+                            loss=self.loss_name, dtype=self.dtype)
         other.set_params(self.theta)
         if self.in_shift is not None:
             other.set_input_norm(self.in_shift, self.in_scale)
@@ -122,9 +159,13 @@ class Network:
         return (x - self.in_shift) * self.in_scale
 
     def layer_slices(self) -> list[tuple[slice, slice]]:
-        """For each layer, the (weights, biases) slices of ``theta``."""
+        """For each layer, the (weights, biases) slices of ``theta`` (empty for layers
+        without parameters)."""
         out = []
         for layer, lo in zip(self.layers, self._offsets[:-1]):
+            if not layer.num_params:  # pooling, flatten, dropout: empty slices
+                out.append((slice(lo, lo), slice(lo, lo)))
+                continue
             nw = layer.n_in * layer.n_out
             out.append((slice(lo, lo + nw), slice(lo + nw, lo + nw + layer.n_out)))
         return out
@@ -138,13 +179,17 @@ class Network:
             x = x.astype(self.dtype)
         return x
 
+    def _to_input_shape(self, a: np.ndarray) -> np.ndarray:
+        """Flat inputs ``(..., n_in)`` viewed as images ``(..., H, W, C)`` where needed."""
+        return a.reshape(*a.shape[:-1], *self.input_shape) if self.spatial else a
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``x (B, n_in) -> (B, n_out)``.  Caches what :meth:`backward` needs.
 
         The result is an internal buffer, overwritten by the next call with the same
         batch size: copy it to keep it (``predict`` does).
         """
-        a = self._normalize(self._check_input(x))
+        a = self._to_input_shape(self._normalize(self._check_input(x)))
         for layer in self.layers:
             a = layer.forward(a)
         return a
@@ -157,30 +202,35 @@ class Network:
         d = da
         for i in range(len(self.layers) - 1, -1, -1):
             d = self.layers[i].backward(d)
-        return d
+        return d.reshape(len(d), -1)
 
     def loss_and_backward(self, x: np.ndarray, y: np.ndarray, dropout: float = 0.0,
                           rng: np.random.Generator | None = None) -> tuple[float, np.ndarray]:
         """One forward and backward pass on a batch with one-hot (or real) targets ``y``.
 
-        ``dropout`` > 0 zeroes that share of every hidden layer's outputs at random (drawn
-        from ``rng``) and scales the rest by ``1 / (1 - dropout)`` ("inverted" dropout, so
-        nothing changes at prediction time).  Returns the mean loss and the output (an
-        internal buffer).  ``grad`` is filled.
+        ``dropout`` > 0 zeroes that share of every hidden dense layer's outputs at random
+        (drawn from ``rng``) and scales the rest by ``1 / (1 - dropout)`` ("inverted"
+        dropout, so nothing changes at prediction time); :class:`nn.layers.Dropout` layers
+        of a layer list do the same with their own rate.  Returns the mean loss and the
+        output (an internal buffer).  ``grad`` is filled.
         """
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        masks: list[np.ndarray | None] = [None] * len(self.layers)
-        if dropout > 0:
+        n = len(self.layers)
+        masks: list[np.ndarray | None] = [None] * n
+        rates = [layer.rate if isinstance(layer, Dropout)
+                 else dropout if isinstance(layer, Dense) and i < n - 1 else 0.0
+                 for i, layer in enumerate(self.layers)]
+        if any(r > 0 for r in rates):
             if rng is None:
-                raise ValueError("dropout needs a random generator")
-            a = self._normalize(self._check_input(x))
-            keep = self.dtype.type(1.0 / (1.0 - dropout))
+                raise ValueError("dropout needs a random generator (pass rng)")
+            a = self._to_input_shape(self._normalize(self._check_input(x)))
             for i, layer in enumerate(self.layers):
                 a = layer.forward(a)
-                if i < len(self.layers) - 1:
-                    mask = rng.random(a.shape, dtype=self.dtype) >= dropout
-                    masks[i] = mask * keep  # (B, n_out) of 0 or 1/(1-p)
+                if rates[i] > 0:
+                    keep = self.dtype.type(1.0 / (1.0 - rates[i]))
+                    mask = rng.random(a.shape, dtype=self.dtype) >= rates[i]
+                    masks[i] = mask * keep  # 0 or 1/(1-p), the shape of a
                     a = a * masks[i]  # a new array: the layer keeps its own output
         else:
             a = self.forward(x)
@@ -188,10 +238,10 @@ class Network:
         last = self.layers[-1]
         dz = self.loss.fused_delta(last.activation.name, a, y, out=last._buf(len(a), a.dtype)[2])
         if dz is not None:
-            d = last.backward(None, need_dx=len(self.layers) > 1, dz=dz)
+            d = last.backward(None, need_dx=n > 1, dz=dz)
         else:
-            d = last.backward(self.loss.grad(a, y), need_dx=len(self.layers) > 1)
-        for i in range(len(self.layers) - 2, -1, -1):
+            d = last.backward(self.loss.grad(a, y), need_dx=n > 1)
+        for i in range(n - 2, -1, -1):
             if masks[i] is not None:
                 d *= masks[i]
             d = self.layers[i].backward(d, need_dx=i > 0)
@@ -200,6 +250,8 @@ class Network:
     def predict_proba(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
         """Network outputs for ``x (B, n_in)``, computed in chunks; a fresh array."""
         x = self._check_input(x)
+        if not self.is_mlp:
+            chunk = min(chunk, 256)  # image layers hold patch matrices per chunk
         out = np.empty((len(x), self.n_outputs), self.dtype)
         for lo in range(0, len(x), chunk):
             out[lo:lo + chunk] = self.forward(x[lo:lo + chunk])
@@ -210,12 +262,16 @@ class Network:
         return self.predict_proba(x).argmax(axis=1)
 
     # -- population -------------------------------------------------------------------
-    def forward_population(self, x: np.ndarray, thetas: np.ndarray) -> np.ndarray:
+    def forward_population(self, x: np.ndarray, thetas: np.ndarray,
+                           max_bytes: int = 256 << 20) -> np.ndarray:
         """Run ``P`` parameter vectors at once.
 
         ``thetas`` is ``(P, D)``; ``x`` is ``(P, B, n_in)`` (each member its own inputs)
         or ``(B, n_in)`` (shared inputs).  Returns ``(P, B, n_out)``.  One batched
         matmul/einsum per layer for the whole population; ``self.theta`` is not touched.
+        With shared inputs the first convolution's patch matrix is built once and serves
+        every member.  Image layers go through the members in groups that keep the
+        activations and patch matrices under ``max_bytes``.
         """
         thetas = self._check_thetas(thetas)
         x = np.asarray(x)
@@ -228,8 +284,37 @@ class Network:
         a = x.astype(dtype, copy=False)
         if self.in_shift is not None:
             a = (a - self.in_shift.astype(dtype)) * self.in_scale.astype(dtype)
-        for layer, lo, hi in zip(self.layers, self._offsets[:-1], self._offsets[1:]):
-            a = layer.forward_population(a, thetas[:, lo:hi])
+        a = self._to_input_shape(a)
+        P = thetas.shape[0]
+        group, cols = P, None
+        if not self.is_mlp:
+            first = self.layers[0]
+            if x.ndim == 2 and isinstance(first, Conv2D):
+                cols = first.im2col(a)  # the input's patch matrix, shared by all members
+            B, item = x.shape[-2], dtype.itemsize
+            per_member = 0  # bytes one member needs, at its largest layer
+            for i, layer in enumerate(self.layers):
+                n = int(np.prod(layer.out_shape))
+                if isinstance(layer, Conv2D) and not (i == 0 and cols is not None):
+                    n += int(np.prod(layer.out_shape[:2])) * layer.n_in  # its patch matrix
+                per_member = max(per_member, 2 * n * B * item)
+            group = max(1, min(P, max_bytes // max(per_member, 1)))
+        if group < P or cols is not None:
+            out = np.empty((P, x.shape[-2], self.n_outputs), dtype)
+            for lo in range(0, P, group):
+                xs = a if x.ndim == 2 else a[lo:lo + group]
+                out[lo:lo + group] = self._population_layers(xs, thetas[lo:lo + group], cols)
+            return out
+        return self._population_layers(a, thetas)
+
+    def _population_layers(self, a: np.ndarray, thetas: np.ndarray,
+                           cols: np.ndarray | None = None) -> np.ndarray:
+        for i, (layer, lo, hi) in enumerate(zip(self.layers, self._offsets[:-1],
+                                                self._offsets[1:])):
+            if i == 0 and cols is not None:
+                a = layer.forward_population(a, thetas[:, lo:hi], cols=cols)
+            else:
+                a = layer.forward_population(a, thetas[:, lo:hi])
         return a
 
     def _check_thetas(self, thetas: np.ndarray) -> np.ndarray:
@@ -243,12 +328,20 @@ class Network:
         member (an agent each), the same numbers, with ``thetas (P, D)`` checked and split
         into layer weights once.  For a rollout, which calls it every physics step."""
         thetas = self._check_thetas(thetas)
+        P = thetas.shape[0]
+        if not self.is_mlp:
+            def forward_any(x: np.ndarray) -> np.ndarray:
+                if x.shape != (P, self.n_inputs):
+                    raise ValueError(f"expected x of shape ({P}, {self.n_inputs}), "
+                                     f"got {x.shape}")
+                return self.forward_population(x[:, None, :], thetas)[:, 0, :]
+
+            return forward_any
         dtype = np.result_type(thetas.dtype, np.float32)
         parts = [(layer, *layer.population_weights(thetas[:, lo:hi]))
                  for layer, lo, hi in zip(self.layers, self._offsets[:-1], self._offsets[1:])]
         shift = None if self.in_shift is None else self.in_shift.astype(dtype)
         scale = None if self.in_scale is None else self.in_scale.astype(dtype)
-        P = thetas.shape[0]
 
         def forward(x: np.ndarray) -> np.ndarray:
             if x.shape != (P, self.n_inputs):
@@ -262,7 +355,143 @@ class Network:
 
         return forward
 
+    def describe(self) -> str:
+        """The architecture in a few words: ``784-128-10`` for a perceptron,
+        ``conv32k5-pool2-...-dense10`` for a layer list."""
+        if self.is_mlp:
+            return "-".join(map(str, self.sizes))
+        return "-".join(_short(spec) for spec in self.layer_specs())
+
     def __repr__(self) -> str:
         acts = ",".join(self.activations)
+        if not self.is_mlp:
+            return (f"Network({'x'.join(map(str, self.input_shape))}: {self.describe()}, "
+                    f"loss={self.loss_name}, {self.dtype.name}, {self.num_params} params)")
         return (f"Network({'-'.join(map(str, self.sizes))}, {acts}, loss={self.loss_name}, "
                 f"{self.dtype.name}, {self.num_params} params)")
+
+
+def _short(spec: dict) -> str:
+    if "conv" in spec:
+        extra = f"s{spec['stride']}" if spec.get("stride", 1) != 1 else ""
+        return f"conv{spec['conv']}k{spec['kernel']}{extra}"
+    if "pool" in spec:
+        return f"pool{spec['pool']}"
+    if "dense" in spec:
+        return f"dense{spec['dense']}"
+    if "dropout" in spec:
+        return f"drop{spec['dropout']:g}"
+    return "flat"
+
+
+# -- layer lists -----------------------------------------------------------------------
+LAYER_KINDS = ("conv", "pool", "flatten", "dense", "dropout")
+# the keys each kind of layer takes besides its own (with defaults where optional)
+LAYER_OPTIONS = {"conv": {"kernel": 3, "stride": 1, "padding": 0, "activation": None},
+                 "pool": {}, "flatten": {}, "dense": {"activation": None}, "dropout": {}}
+
+
+def _int(value, what: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{what} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def normalize_layers(specs: Sequence[dict], hidden_activation: str = "relu",
+                     output_activation: str = "softmax") -> list[dict]:
+    """Check a layer list and fill in its defaults.
+
+    Each entry is a mapping with one kind key: ``{conv: FILTERS, kernel: 3, stride: 1,
+    padding: 0 | same, activation: ...}``, ``{pool: SIZE}`` (max pooling, stride = size),
+    ``{flatten: true}``, ``{dropout: RATE}`` or ``{dense: WIDTH, activation: ...}``.  The
+    last entry must be a dense layer (the output); activations default to
+    ``output_activation`` for it and to ``hidden_activation`` for the others.
+    ``ValueError`` names the entry (``layers[2]: ...``)."""
+    if not isinstance(specs, (list, tuple)) or not specs:
+        raise ValueError("layers: expected a non-empty list of layers")
+    out = []
+    for i, spec in enumerate(specs):
+        where = f"layers[{i}]"
+        if not isinstance(spec, dict):
+            raise ValueError(f"{where}: expected a mapping such as {{conv: 32, kernel: 3}}, "
+                             f"got {spec!r}")
+        kinds = [k for k in spec if k in LAYER_KINDS]
+        if len(kinds) != 1:
+            raise ValueError(f"{where}: needs exactly one of {', '.join(LAYER_KINDS)}, "
+                             f"got {', '.join(map(str, spec)) or 'nothing'}")
+        kind = kinds[0]
+        unknown = [k for k in spec if k != kind and k not in LAYER_OPTIONS[kind]]
+        if unknown:
+            known = ", ".join(LAYER_OPTIONS[kind]) or "nothing else"
+            raise ValueError(f"{where}: unknown key(s) {', '.join(map(str, unknown))} for "
+                             f"a {kind} layer (it takes {known})")
+        last = i == len(specs) - 1
+        act = spec.get("activation") or (output_activation if last else hidden_activation)
+        if not isinstance(act, str):
+            raise ValueError(f"{where}.activation: expected a name, got {act!r}")
+        from nn.activations import ACTIVATIONS
+
+        if act not in ACTIVATIONS:
+            raise ValueError(f"{where}.activation: unknown {act!r}; choose from "
+                             f"{', '.join(ACTIVATIONS)}")
+        if kind == "conv":
+            k = _int(spec.get("kernel", 3), f"{where}.kernel", 1)
+            pad = spec.get("padding", 0)
+            if pad == "same":
+                if k % 2 == 0:
+                    raise ValueError(f"{where}.padding: 'same' needs an odd kernel, got {k}")
+                pad = (k - 1) // 2
+            out.append({"conv": _int(spec["conv"], f"{where}.conv", 1), "kernel": k,
+                        "stride": _int(spec.get("stride", 1), f"{where}.stride", 1),
+                        "padding": _int(pad, f"{where}.padding", 0), "activation": act})
+        elif kind == "pool":
+            out.append({"pool": _int(spec["pool"], f"{where}.pool", 1)})
+        elif kind == "flatten":
+            if spec["flatten"] is not True:
+                raise ValueError(f"{where}.flatten: write flatten: true")
+            out.append({"flatten": True})
+        elif kind == "dropout":
+            rate = spec["dropout"]
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+                raise ValueError(f"{where}.dropout: a rate in [0, 1) expected, got {rate!r}")
+            out.append({"dropout": float(rate)})
+        else:
+            out.append({"dense": _int(spec["dense"], f"{where}.dense", 1), "activation": act})
+    if "dense" not in out[-1]:
+        raise ValueError(f"layers[{len(out) - 1}]: the last layer must be a dense layer "
+                         f"(the output), got {_short(out[-1])}")
+    return out
+
+
+def build_layers(input_shape: Sequence[int], specs: Sequence[dict]) -> list:
+    """Layer objects for a layer list (see :func:`normalize_layers`) on inputs of
+    ``input_shape``.  A dense layer after image layers gets a :class:`Flatten` in front
+    of it.  ``ValueError`` names the entry that does not fit."""
+    specs = normalize_layers(specs)
+    shape = tuple(int(v) for v in input_shape)
+    layers: list = []
+    for i, spec in enumerate(specs):
+        where = f"layers[{i}]"
+        try:
+            if "conv" in spec or "pool" in spec:
+                if len(shape) != 3:
+                    raise ValueError(f"needs image inputs (H, W, C), got shape {shape}")
+                if "conv" in spec:
+                    layer = Conv2D(shape, spec["conv"], spec["kernel"], spec["stride"],
+                                   spec["padding"], spec["activation"])
+                else:
+                    layer = MaxPool2D(shape, spec["pool"])
+            elif "flatten" in spec:
+                layer = Flatten(shape)
+            elif "dropout" in spec:
+                layer = Dropout(shape, spec["dropout"])
+            else:
+                if len(shape) != 1:
+                    layers.append(Flatten(shape))
+                    shape = layers[-1].out_shape
+                layer = Dense(shape[0], spec["dense"], spec["activation"])
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
+        layers.append(layer)
+        shape = layer.out_shape
+    return layers

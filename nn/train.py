@@ -99,9 +99,12 @@ def one_hot(labels: np.ndarray, n_classes: int, dtype=np.float32,
 
 def loss_and_accuracy(net: Network, x: np.ndarray, y: np.ndarray,
                       chunk: int = 4096) -> tuple[float, float]:
-    """Mean loss and accuracy of ``net`` on labelled data."""
+    """Mean loss and accuracy of ``net`` on labelled data (in chunks of ``chunk`` samples;
+    of at most 256 for networks with image layers, whose patch matrices grow with it)."""
     if len(x) == 0:
         return math.nan, math.nan
+    if not net.is_mlp:
+        chunk = min(chunk, 256)
     total_loss, correct = 0.0, 0
     for lo in range(0, len(x), chunk):
         xb, yb = x[lo:lo + chunk], y[lo:lo + chunk]

@@ -61,9 +61,20 @@ def open_dataset(name: str, data_dir: str | None, seed: int, options: dict) -> D
 
 def build_network(cfg: TrainRunConfig, data: Dataset) -> Network:
     m = cfg.model
+    rng = np.random.default_rng(np.random.SeedSequence(cfg.train.seed).spawn(2)[0])
+    if m.layers:
+        layers = m.resolved_layers()
+        if layers[-1]["dense"] != data.n_classes:
+            raise ConfigError(f"model.layers: the last layer has {layers[-1]['dense']} "
+                              f"outputs but dataset {data.name} has {data.n_classes} classes")
+        try:
+            return Network(layers=layers, input_shape=data.input_shape, loss=m.loss,
+                           dtype=np.dtype(m.dtype), rng=rng)
+        except ValueError as e:
+            raise ConfigError(f"model.{str(e).splitlines()[0]} (dataset {data.name}: inputs "
+                              f"of shape {'x'.join(map(str, data.input_shape))})") from None
     sizes = [data.n_inputs, *m.hidden, data.n_classes]
     acts = [m.hidden_activation] * len(m.hidden) + [m.output_activation]
-    rng = np.random.default_rng(np.random.SeedSequence(cfg.train.seed).spawn(2)[0])
     return Network(sizes, acts, loss=m.loss, dtype=np.dtype(m.dtype), rng=rng)
 
 
@@ -252,7 +263,8 @@ def write_pictures(out: Path, net: Network, data: Dataset, history: list[dict]) 
     from nn.report import confusion_matrix, plot_confusion, plot_mistakes, write_report_md
 
     if history:
-        plot_curves(history, out / "curves.png", title=f"{data.name}: {net}")
+        name = str(net) if net.is_mlp else f"{net.describe()}, {net.num_params:,} params"
+        plot_curves(history, out / "curves.png", title=f"{data.name}: {name}")
     pred = net.predict(data.x_test)
     cm = confusion_matrix(data.y_test, pred, data.n_classes)
     plot_confusion(cm, data.label_names, out / "confusion.png", title=f"{data.name} (test)")
@@ -283,6 +295,11 @@ def show_map(net: Network, data: Dataset) -> None:
 
 
 def check_fits(net: Network, meta: dict, data: Dataset, model_path: str) -> None:
+    if not net.is_mlp and len(net.input_shape) == 3 and tuple(net.input_shape) != tuple(
+            data.input_shape):
+        raise ModelFileError(f"{model_path}: the model takes {'x'.join(map(str, net.input_shape))} "
+                             f"images but dataset {data.name} has "
+                             f"{'x'.join(map(str, data.input_shape))} inputs")
     if net.n_inputs != data.n_inputs:
         raise ModelFileError(f"{model_path}: the model takes {net.n_inputs} inputs but dataset "
                              f"{data.name} has {data.n_inputs} features")
@@ -342,7 +359,7 @@ def export_cmd(args) -> int:
     if args.format != "lague-json":
         raise ConfigError(f"unknown export format {args.format!r} (known: lague-json)")
     export_lague(args.out, net, meta)
-    print(f"wrote {args.out} ({args.format}, layers {'-'.join(map(str, net.sizes))})")
+    print(f"wrote {args.out} ({args.format}, layers {net.describe()})")
     return 0
 
 
@@ -387,7 +404,8 @@ def add_commands(sub) -> None:
     x = sub.add_parser("export", help="write a model in another format",
                        description="Write a saved model in the JSON format of the original C# "
                        "project (SebLague/Neural-Network-Experiments). Image models are "
-                       "written to take bottom-row-first pixels, as that project feeds them.")
+                       "written to take bottom-row-first pixels, as that project feeds them. "
+                       "That format has dense layers only: convolutional models are refused.")
     x.add_argument("model", metavar="MODEL", help="a model.npz (or .json) to convert")
     x.add_argument("--format", default="lague-json", choices=["lague-json"],
                    help="output format (default lague-json)")

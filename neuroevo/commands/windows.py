@@ -26,7 +26,7 @@ def draw_cmd(args) -> int:
     spec = draw_spec(meta, net.n_inputs, args.model)  # one-line error for colour models
     mode = "raw canvas" if args.raw else {"mnist": "MNIST recipe",
                                            "doodle": "Quick, Draw! strokes"}[spec.style]
-    print(f"drawing for {'-'.join(map(str, net.sizes))} network "
+    print(f"drawing for {net.describe()} network "
           f"({meta.get('dataset') or 'unknown dataset'}, {spec.height}x{spec.width} input, "
           f"{mode}); keys: C clear, Z undo, R raw canvas, Esc quit", file=sys.stderr)
     from nn.apps.draw import run_draw

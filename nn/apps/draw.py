@@ -83,7 +83,7 @@ class DrawApp(AppBase):
         self.verdict = w.Text(b, px, 200, "", size=16, bold=True, group=front, width=column)
         self.verdict_note = w.Text(b, px, 178, "", size=10, color=w.DIM, group=front,
                                    width=column)
-        keep.append(w.Text(b, px, 120, f"{'-'.join(map(str, net.sizes))} network", size=9,
+        keep.append(w.Text(b, px, 120, f"{net.describe()} network", size=9,
                            color=w.DIM, group=front, width=column))
         keep.append(w.Text(b, px, 104, f"input {self.spec.height}x{self.spec.width}, "
                            f"rows {self.spec.orientation}", size=9, color=w.DIM, group=front,
