@@ -26,8 +26,48 @@ from evo.registry import STRATEGIES
 from nn.network import Network
 from nn.train import TrainConfig, loss_and_accuracy, make_optimizer, one_hot
 
-CLASSIFICATION = ("fruit", "fruit-curved", "mnist", "fashion")
+CLASSIFICATION = ("fruit", "fruit-curved", "mnist", "fashion", "mnist-cnn")
 TASKS = (*CLASSIFICATION, "cars")
+
+
+def dataset_of(task: str) -> str:
+    """The dataset a classification task learns: ``mnist-cnn`` is MNIST with a convnet."""
+    return task.removesuffix("-cnn")
+
+
+def _default_cnn_layers() -> list[dict]:
+    return [{"conv": 8, "kernel": 5, "stride": 2}, {"conv": 16, "kernel": 3, "stride": 2},
+            {"dense": 10}]
+
+
+@dataclass(frozen=True)
+class ConvCompare:
+    """The ``-cnn`` tasks (``mnist-cnn``): one small convolutional network for every method,
+    and the evolution settings that go with it (they replace the top-level ones)."""
+
+    layers: list[dict] = field(default_factory=_default_cnn_layers)  # see nn.network
+    population: int = 100  # evolution population
+    fitness_batch: int = 256  # samples per generation for evolution's fitness
+    ga: GASettings = field(default_factory=lambda: GASettings(
+        elite=5, parents=0.1, mutation_rate=0.1, mutation_sigma=0.02))
+    es: ESSettings = field(default_factory=lambda: ESSettings(
+        sigma=0.02, lr=0.01, weight_decay=0.0))
+
+    def validate(self):
+        from nn.network import normalize_layers
+
+        bad = []
+        try:
+            layers = normalize_layers(self.layers)
+            if any("dropout" in spec for spec in layers):
+                bad.append(("layers", "no dropout layers here (every method would need it)"))
+        except ValueError as e:
+            bad.append(("layers", str(e)))
+        if self.population < 2 or self.population % 2:
+            bad.append(("population", "must be even and >= 2"))
+        if self.fitness_batch < 1:
+            bad.append(("fitness_batch", "must be >= 1"))
+        return bad
 
 
 @dataclass(frozen=True)
@@ -45,6 +85,7 @@ class CompareConfig:
     es: ESSettings = field(default_factory=lambda: ESSettings(
         sigma=0.02, lr=0.01, weight_decay=0.0))
     evaluations: int = 25  # test-accuracy measurements per run, geometrically spaced in time
+    cnn: ConvCompare = field(default_factory=ConvCompare)  # the network of the -cnn tasks
     # Every method's step size (backprop's learning rate, ES's learning rate, the GA's
     # mutation strength) falls linearly over the budget to this fraction of its start:
     # the same schedule for all, in training seconds (1 = constant).
@@ -64,6 +105,15 @@ class CompareConfig:
             bad.append(("final_step_fraction", "must be in (0, 1]"))
         return bad
 
+    def for_task(self, task: str) -> CompareConfig:
+        """The settings a task runs with: a ``-cnn`` task's population, fitness batch and
+        strategy settings come from ``cnn``."""
+        if not task.endswith("-cnn"):
+            return self
+        c = self.cnn
+        return dataclasses.replace(self, population=c.population,
+                                   fitness_batch=c.fitness_batch, ga=c.ga, es=c.es)
+
     def step_factor(self, seconds: float, budget: float) -> float:
         """The step-size multiplier after ``seconds`` of a ``budget``."""
         done = min(max(seconds / budget, 0.0), 1.0)
@@ -74,10 +124,13 @@ METHODS = ("backprop-sgd", "backprop-adam", "ga", "es")
 CAR_METHODS = ("ga", "es", "random", "cmaes")
 
 
-def _make_net(n_in: int, n_out: int, cfg: CompareConfig, seed: int) -> Network:
-    sizes = [n_in, *cfg.hidden, n_out]
+def _make_net(data, cfg: CompareConfig, seed: int, convnet: bool = False) -> Network:
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
+    if convnet:
+        return Network(layers=cfg.cnn.layers, input_shape=data.input_shape, rng=rng)
+    sizes = [data.n_inputs, *cfg.hidden, data.n_classes]
     acts = [cfg.activation] * len(cfg.hidden) + ["softmax"]
-    return Network(sizes, acts, rng=np.random.default_rng(np.random.SeedSequence([seed, 11])))
+    return Network(sizes, acts, rng=rng)
 
 
 class _Clock:
@@ -98,10 +151,13 @@ class _Clock:
 
 
 def run_classification(method: str, data, cfg: CompareConfig, seed: int, budget: float,
-                       tick=lambda s: None) -> dict:
+                       tick=lambda s: None, convnet: bool = False) -> dict:
     """Train for ``budget`` seconds; returns the curve ``seconds, evaluations, accuracy``
-    and the parameter count."""
-    net = _make_net(data.n_inputs, data.n_classes, cfg, seed)
+    and the parameter count.  ``convnet``: the network is ``cfg.cnn.layers`` (evolution
+    then runs with ``cfg.cnn``'s settings)."""
+    net = _make_net(data, cfg, seed, convnet)
+    if convnet:
+        cfg = cfg.for_task("-cnn")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 12]))
     x, y = data.x_train, data.y_train
     x_test, y_test = data.x_test, data.y_test
@@ -168,8 +224,14 @@ def run_classification(method: str, data, cfg: CompareConfig, seed: int, budget:
     return {"curve": curve, "num_params": net.num_params}
 
 
-def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: None) -> dict:
-    """Evolve cars with ``method`` for ``budget`` seconds: best fitness per generation.
+UNSEEN_TRACKS = ("oval", "default", "sbends", "hairpins", "technical")  # shipped tracks
+
+
+def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: None,
+             generations: int | None = None) -> dict:
+    """Evolve cars with ``method`` for ``budget`` seconds, or for ``generations`` (the same
+    number of episodes for every method): best fitness per generation, then the best
+    driver judged on the training tracks and on unseen ones (:func:`judge_driver`).
     The curve's generations count from 1, as in ``fitness.csv``; the seeds are those of
     :class:`evo.run.EvolutionRun` (0-based index ``g``), so with the same configuration
     the best of generation N is the ``best_ever`` of ``fitness.csv``'s generation N."""
@@ -188,19 +250,49 @@ def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: N
         pop = max(pop, 2)  # CMA-ES recombines the best pop // 2
     strategy = STRATEGIES[method](net.num_params, pop, settings,
                                   init_params=net.get_params(), init_scale=s.init_scale)
-    curve = {"seconds": [], "generation": [], "best": []}
-    t0, g = time.perf_counter(), 0
-    while time.perf_counter() - t0 < budget:
+    curve = {"seconds": [], "generation": [], "best": [], "episodes": []}
+    t0, g, episodes = time.perf_counter(), 0, 0
+    while (g < generations if generations is not None
+           else time.perf_counter() - t0 < budget):
         params = strategy.ask(ask_rng(seed, g))
         fit = backend.evaluate(params, generation_seeds(seed, g, evolve_cfg.episodes))[
             "fitness"]
         strategy.tell(params, fit)
         g += 1  # generation g (counted from 1) is done
+        episodes += len(params) * evolve_cfg.episodes
         curve["seconds"].append(time.perf_counter() - t0)
         curve["generation"].append(g)
         curve["best"].append(strategy.best_fitness)
-        tick(curve["seconds"][-1])
-    return {"curve": curve, "num_params": net.num_params}
+        curve["episodes"].append(episodes)
+        tick(g if generations is not None else curve["seconds"][-1])
+    return {"curve": curve, "num_params": net.num_params,
+            "driver": judge_driver(evolve_cfg, strategy.best_params)}
+
+
+def judge_driver(evolve_cfg, params: np.ndarray) -> dict:
+    """The driver ``params`` alone, once on each training track (``cars.tracks``, or
+    ``cars.track``) and once on each shipped track it did not train on: for each set,
+    ``laps`` (mean progress in laps within the episode: how far it drives), ``lap_time``
+    (mean of its fastest lap per track, NaN unless it laps every one), ``lapped`` and
+    ``tracks`` (how many it laps, of how many)."""
+    from evo.tasks import TaskSpec
+
+    cars = evolve_cfg.cars
+    train = list(cars.tracks) or [cars.track]
+    sets = {"train": train, "unseen": [t for t in UNSEEN_TRACKS if t not in train]}
+    out = {}
+    for name, tracks in sets.items():
+        judge = dataclasses.replace(cars, tracks=tracks, start_points=1)
+        task = TaskSpec("cars", judge, evolve_cfg.walkers, evolve_cfg.policy).build()
+        # seed i drives tracks[i % len(tracks)]: each track once
+        res = task.evaluate_episodes(np.asarray(params, np.float64)[None, :],
+                                     list(range(len(tracks))))
+        progress = [float(r["progress"][0]) for r in res]
+        laps = [float(r["laps"][0]) for r in res]
+        times = [float(r["lap_time"][0]) for r in res]
+        out[name] = {"laps": float(np.mean(progress)), "lap_time": float(np.mean(times)),
+                     "lapped": int(sum(v >= 1 for v in laps)), "tracks": len(tracks)}
+    return out
 
 
 # -- reporting -------------------------------------------------------------------------------
@@ -306,10 +398,20 @@ def _seconds(t: float) -> str:
 
 
 def write_report(out: Path, task: str, rows, target, budget, seeds, cfg) -> None:
+    if task.endswith("-cnn"):
+        from nn.network import normalize_layers
+
+        shape = ", ".join(f"{next(iter(s))} {s[next(iter(s))]}"
+                          + (f" ({s['kernel']}x{s['kernel']}, stride {s['stride']})"
+                             if "kernel" in s else "")
+                          for s in normalize_layers(cfg.cnn.layers))
+        network = f"a convolutional network: {shape}; ReLU, softmax"
+    else:
+        network = f"hidden {cfg.hidden}, {cfg.activation}, softmax"
     lines = [f"# Evolution vs gradient descent: {task}", "",
              f"Budget: {budget:g} training seconds per method and seed; {seeds} seed(s). "
-             f"Network: {rows[0]['num_params']:,} parameters for every method (hidden "
-             f"{cfg.hidden}, {cfg.activation}, softmax). Step sizes (learning rates, the "
+             f"Network: {rows[0]['num_params']:,} parameters for every method "
+             f"({network}). Step sizes (learning rates, the "
              f"GA's mutation strength) fall linearly to {cfg.final_step_fraction:g} of "
              f"their start over the budget.", "",
              "| method | final test accuracy | time to 90% of best final "
@@ -348,18 +450,79 @@ def write_report(out: Path, task: str, rows, target, budget, seeds, cfg) -> None
     atomic_write_text(out / "report.md", "\n".join(lines))
 
 
-def write_cars_report(out: Path, results, budget, seeds) -> None:
-    lines = ["# Cars: GA, ES, CMA-ES and random search", "",
-             f"Budget: {budget:g} s per method and seed; {seeds} seed(s).", "",
-             "| method | best fitness (laps, mean over seeds) | generations | first lap at "
-             "generation |", "|---|---:|---:|---:|"]
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else (math.inf if a > 0 else math.nan)
+
+
+def cars_summary(results) -> dict:
+    """Per method, medians over seeds of what :func:`judge_driver` measured, and each
+    method's median ratio to random search, seed by seed: ``laps`` (how far the best driver
+    gets in an episode) on the training and the unseen tracks, and lap speed (random's lap
+    time over the method's) on the training tracks."""
+    out = {}
+    rand = results.get("random")
+    for m, runs in results.items():
+        row = {}
+        for where in ("train", "unseen"):
+            d = [r["driver"][where] for r in runs]
+            row[where] = {k: float(np.median([x[k] for x in d])) for k in
+                          ("laps", "lap_time", "lapped")}
+            row[where]["tracks"] = d[0]["tracks"]
+            if rand is not None and m != "random":
+                pairs = list(zip(d, (r["driver"][where] for r in rand)))
+                row[where]["farther"] = float(np.median(
+                    [_ratio(a["laps"], b["laps"]) for a, b in pairs]))
+                row[where]["faster"] = float(np.median(
+                    [_ratio(b["lap_time"], a["lap_time"]) for a, b in pairs]))
+        out[m] = row
+    return out
+
+
+def write_cars_report(out: Path, results, budget, seeds, generations=None) -> None:
+    runs0 = next(iter(results.values()))
+    n_train = runs0[0]["driver"]["train"]["tracks"]
+    n_unseen = runs0[0]["driver"]["unseen"]["tracks"]
+    what = (f"{generations} generations per method and seed (equal episodes)"
+            if generations is not None else f"{budget:g} s per method and seed")
+    names = {"ga": "GA", "es": "ES", "cmaes": "CMA-ES", "random": "random search"}
+    ran = [names.get(m, m) for m in results]
+    lines = [f"# Cars: {', '.join(ran[:-1])} and {ran[-1]}" if len(ran) > 1
+             else f"# Cars: {ran[0]}", "",
+             f"Budget: {what}; {seeds} seed(s). Each method's best driver then drives each of "
+             f"its {n_train} training track(s) and {n_unseen} shipped track(s) it never saw "
+             "once; medians over seeds.", "",
+             "| method | best fitness (laps) | generations | episodes | fitness 1 lap at "
+             "generation | training: laps driven | training: lap time | unseen: laps "
+             "driven | unseen: tracks lapped |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    summary = cars_summary(results)
     for m, runs in results.items():
         best = np.mean([r["curve"]["best"][-1] if r["curve"]["best"] else 0 for r in runs])
         gens = np.mean([len(r["curve"]["best"]) for r in runs])
+        eps = np.mean([r["curve"]["episodes"][-1] if r["curve"]["episodes"] else 0
+                       for r in runs])
         laps = [next((g for g, b in zip(r["curve"]["generation"], r["curve"]["best"])
                       if b >= 1.0), None) for r in runs]
         lap = ", ".join("never" if v is None else str(v) for v in laps)
-        lines.append(f"| {m} | {best:.3f} | {gens:.0f} | {lap} |")
+        tr, un = summary[m]["train"], summary[m]["unseen"]
+        lt = f"{tr['lap_time']:.1f} s" if math.isfinite(tr["lap_time"]) else "no lap"
+        lines.append(f"| {m} | {best:.3f} | {gens:.0f} | {eps:,.0f} | {lap} | "
+                     f"{tr['laps']:.2f} | {lt} | {un['laps']:.2f} | "
+                     f"{un['lapped']:g} / {un['tracks']} |")
+    if "random" in summary and len(summary) > 1:
+        lines += ["", "## Better than luck?", "",
+                  "Each method's best driver against random search's, seed by seed (median "
+                  "ratio): how much farther it drives in an episode, and how much faster it "
+                  "laps the training tracks (random lap time over its own; n/a where either "
+                  "does not lap them all).", "",
+                  "| method | training: farther | training: faster per lap | unseen: farther |",
+                  "|---|---:|---:|---:|"]
+
+        def x(v):
+            return f"{v:.2f}x" if math.isfinite(v) else "n/a"
+        for m, row in summary.items():
+            if m != "random":
+                lines.append(f"| {m} | {x(row['train']['farther'])} | "
+                             f"{x(row['train']['faster'])} | {x(row['unseen']['farther'])} |")
     lines += ["", "![comparison](compare.png)", ""]
     atomic_write_text(out / "report.md", "\n".join(lines))
 
@@ -379,9 +542,10 @@ class CompareInterrupted(KeyboardInterrupt):
 
 def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
             data=None, evolve_cfg=None, progress: bool = True,
-            methods: tuple[str, ...] | None = None) -> dict:
+            methods: tuple[str, ...] | None = None, generations: int | None = None) -> dict:
     """Run the comparison and write ``compare.png``, ``report.md`` and ``results.json``.
-    ``methods``: a subset of the task's methods (default: all of them).
+    ``methods``: a subset of the task's methods (default: all of them).  ``generations``
+    (cars): that many generations per method instead of ``budget`` seconds.
 
     Ctrl-C stops at once: the run under way is dropped, the ones that finished are written
     as usual (the report says how many), then :class:`CompareInterrupted` is raised."""
@@ -389,9 +553,11 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
 
     out.mkdir(parents=True, exist_ok=True)
     methods = methods or methods_for(task)
-    bar = tqdm(total=round(budget * len(methods) * seeds, 1), unit="s", disable=not progress,
-               mininterval=0.5,
-               desc=f"compare {task}", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s")
+    per_run = generations if generations is not None else budget
+    unit = " generations" if generations is not None else " s"
+    bar = tqdm(total=round(per_run * len(methods) * seeds, 1), disable=not progress,
+               mininterval=0.5, desc=f"compare {task}",
+               bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}" + unit)
     results: dict[str, list[dict]] = {m: [] for m in methods}
     total, finished = len(methods) * seeds, 0
     try:
@@ -400,17 +566,18 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
                 done = bar.n
 
                 def tick(s, done=done, m=m, seed=seed):
-                    bar.n = done + min(s, budget)
+                    bar.n = done + min(s, per_run)
                     bar.set_postfix(method=m, seed=seed, refresh=False)
                     bar.refresh()
 
                 if task == "cars":
-                    r = run_cars(m, evolve_cfg, seed, budget, tick)
+                    r = run_cars(m, evolve_cfg, seed, budget, tick, generations)
                 else:
-                    r = run_classification(m, data, cfg, seed, budget, tick)
+                    r = run_classification(m, data, cfg, seed, budget, tick,
+                                           convnet=task.endswith("-cnn"))
                 results[m].append(r)
                 finished += 1
-                bar.n = done + budget
+                bar.n = done + per_run
     except KeyboardInterrupt:
         pass
     finally:
@@ -418,13 +585,14 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
     results = {m: runs for m, runs in results.items() if runs}
     if results:
         write_results(task, out, budget, seeds, cfg, results,
-                      None if finished == total else (finished, total))
+                      None if finished == total else (finished, total), generations)
     if finished < total:
         raise CompareInterrupted(finished, total)
     return results
 
 
-def write_results(task, out, budget, seeds, cfg, results, partial=None) -> None:
+def write_results(task, out, budget, seeds, cfg, results, partial=None,
+                  generations=None) -> None:
     """``compare.png``, ``report.md`` and ``results.json``; ``partial``: ``(finished,
     total)`` runs when the comparison was interrupted."""
     import json
@@ -434,7 +602,7 @@ def write_results(task, out, budget, seeds, cfg, results, partial=None) -> None:
         raise RuntimeError(f"methods used different networks: {counts}")
     if task == "cars":
         plot_cars(results, out / "compare.png", f"cars: best fitness, {seeds} seed(s)")
-        write_cars_report(out, results, budget, seeds)
+        write_cars_report(out, results, budget, seeds, generations)
     else:
         rows, target = summarize_classification(results)
         plot_classification(results, out / "compare.png",
@@ -447,6 +615,7 @@ def write_results(task, out, budget, seeds, cfg, results, partial=None) -> None:
                           f"{partial[1]} method-and-seed runs finished; only they are "
                           f"reported.\n{rest}")
     atomic_write_text(out / "results.json", json.dumps(
-        {"task": task, "budget_seconds": budget, "seeds": seeds,
+        {"task": task, "budget_seconds": None if generations else budget,
+         "generations": generations, "seeds": seeds,
          "config": dataclasses.asdict(cfg), "results": results,
          "interrupted": bool(partial)}, default=float))

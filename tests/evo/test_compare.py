@@ -71,8 +71,12 @@ def car_results(seeds=2):
             n = 3 + i + s
             gens = list(range(1, n + 1))
             best = [min(1.05, 0.3 * g / (1 + i)) for g in gens]
+            driver = {w: {"laps": best[-1] * (1.2 if w == "train" else 1.0),
+                          "lap_time": 40.0 * (1 + i) + s, "lapped": 2 - i, "tracks": 3}
+                      for w in ("train", "unseen")}
             runs.append({"curve": {"seconds": [0.4 * g for g in gens], "generation": gens,
-                                   "best": best}, "num_params": 74})
+                                   "best": best, "episodes": [10 * g for g in gens]},
+                         "num_params": 74, "driver": driver})
         results[m] = runs
     return results
 
@@ -119,11 +123,48 @@ def test_cars_comparison_counts_generations_from_1_as_evolve_does(tmp_path):
     assert pairs == [(g, ever[g]) for g, _ in pairs]
     results = car_results(seeds=1)
     results["ga"][0]["curve"] = {"seconds": [1.0, 2.0, 3.0], "generation": [1, 2, 3],
-                                 "best": [0.5, 1.0, 1.0]}
+                                 "best": [0.5, 1.0, 1.0], "episodes": [8, 16, 24]}
     write_cars_report(tmp_path, results, 3, 1)
     row = next(ln for ln in (tmp_path / "report.md").read_text().splitlines()
                if ln.startswith("| ga |"))
-    assert row.split("|")[3].strip() == "3" and row.split("|")[4].strip() == "2"
+    cells = [c.strip() for c in row.split("|")]
+    assert cells[3] == "3" and cells[4] == "24" and cells[5] == "2"
+
+
+def test_equal_episodes_and_the_best_drivers_judged_against_random_search(tmp_path):
+    import numpy as np
+
+    from common.config import build
+    from evo.compare import CompareConfig, compare, judge_driver
+    from evo.config import EvolveConfig
+    from evo.rollout import run_episode
+    from evo.tasks import TaskSpec
+    from sims.car_world import CarWorld
+
+    cfg = build(EvolveConfig, {"population": 6, "episodes": 2, "seed": 1,
+                               "cars": {"tracks": ["oval", "procedural:3:1"],
+                                        "world": {"max_time": 5.0, "stall_time": 2.0}}},
+                "t: ")
+    results = compare("cars", tmp_path, 1e9, 1, CompareConfig(), evolve_cfg=cfg, progress=False,
+                      methods=("ga", "random"), generations=2)
+    for runs in results.values():  # a budget of 1e9 s, but 2 generations: equal episodes
+        assert runs[0]["curve"]["generation"] == [1, 2]
+        assert runs[0]["curve"]["episodes"] == [12, 24]
+    # the judge against each track driven alone in an independent one-car world; the
+    # shipped tracks it trained on (oval) are not "unseen"
+    params = np.random.default_rng(0).normal(0, 0.5, results["ga"][0]["num_params"])
+    got = judge_driver(cfg, params)
+    net = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy).build().network()
+    for where, tracks in (("train", ["oval", "procedural:3:1"]),
+                          ("unseen", ["default", "sbends", "hairpins", "technical"])):
+        infos = [run_episode(CarWorld(t, 1, cfg.cars.world), net, params[None, :], seed=i)[0]
+                 for i, t in enumerate(tracks)]
+        assert got[where]["tracks"] == len(tracks)
+        assert got[where]["laps"] == np.mean([i["progress"][0] for i in infos])
+        assert got[where]["lapped"] == sum(i["laps"][0] >= 1 for i in infos)
+    report = (tmp_path / "report.md").read_text()
+    assert "2 generations per method and seed (equal episodes)" in report
+    assert "| ga |" in report.split("## Better than luck?")[1]
 
 
 def test_ctrl_c_keeps_the_runs_that_finished(tmp_path):
