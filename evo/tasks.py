@@ -175,31 +175,40 @@ class CarTask(Task):
         seeds = [int(s) for s in seeds]
         if len(seeds) == 1:
             return [self.evaluate(thetas, seeds[0], first_member)]
-        world = self.episodes_world(len(thetas), seeds)
+        world, order = self.episodes_world(len(thetas), seeds)
         k = len(seeds)
-        info, _ = run_episode(world, self.network(), np.tile(thetas, (k, 1)), seeds,
-                              [first_member] * k)
-        return self.split(world, info)
+        info, _ = run_episode(world, self.network(), np.tile(thetas, (k, 1)),
+                              [seeds[i] for i in order], [first_member] * k)
+        return self.split(world, info, order)
 
-    def episodes_world(self, n: int, seeds: list[int]) -> CarWorld:
-        """The one world in which ``n`` genomes drive every episode of ``seeds``: a group of
-        ``n`` cars per episode on that episode's track (``world.groups``), reset with the
-        list of seeds; built once per mix of tracks (the last one is kept)."""
-        key = (tuple(self.variant(int(s)) for s in seeds), n)
+    def episodes_world(self, n: int, seeds: list[int]) -> tuple[CarWorld, list[int]]:
+        """The one world in which ``n`` genomes drive every episode of ``seeds``, and
+        ``order``: group ``g`` of the world (``world.groups[g]``, ``n`` cars on one track)
+        drives the episode ``seeds[order[g]]``, so the world is reset with
+        ``[seeds[i] for i in order]``.  The groups follow the training tracks' order, not
+        the seeds', so a generation whose episodes drive the same tracks in another order
+        reuses the world (built once per mix of tracks; the last one is kept)."""
+        variants = [self.variant(int(s)) for s in seeds]
+        rank = {spec: i for i, spec in enumerate(self.cfg.tracks)}
+        order = sorted(range(len(seeds)), key=lambda i: (
+            -1 if variants[i] is None else rank.get(variants[i][0], -1),
+            0 if variants[i] is None else variants[i][1], i))
+        key = (tuple(variants[i] for i in order), n)
         if key not in self._multi:
             self._multi.clear()  # the stacked sensor tables are large: keep only the last
             self._multi[key] = CarWorld([self._track(v) for v in key[0]], [n] * len(seeds),
                                         self.cfg.world)
-        return self._multi[key]
+        return self._multi[key], order
 
-    def split(self, world: CarWorld, info) -> list[dict[str, np.ndarray]]:
-        """An :meth:`episodes_world` episode's ``info`` -> one :meth:`result` per episode."""
-        out = []
-        for grp in world.groups:
+    def split(self, world: CarWorld, info, order: list[int]) -> list[dict[str, np.ndarray]]:
+        """An :meth:`episodes_world` episode's ``info`` -> one :meth:`result` per episode,
+        in the order of the seeds (``order`` as :meth:`episodes_world` gave it)."""
+        out = [None] * len(order)
+        for grp, i in zip(world.groups, order):
             part = {name: value[grp] for name, value in info.items()}
             # a car steps until it is done: time_alive is its step count times dt
             steps = int(np.rint(part["time_alive"] / world.dt).sum())
-            out.append(self.result(part, steps))
+            out[i] = self.result(part, steps)
         return out
 
     def fitness(self, info):

@@ -719,13 +719,14 @@ class WindowBackend:
             # every episode's track in one world, in one pass; one track drawn (T: next)
             from sims.car_world import TrackGroup
 
-            world = task.episodes_world(len(thetas), seeds)
+            world, order = task.episodes_world(len(thetas), seeds)
             k = len(seeds)
             watch.heading = heading
-            gen = episode(world, task.network(), np.tile(thetas, (k, 1)), seeds, [0] * k)
+            in_order = [seeds[i] for i in order]  # the groups' episodes
+            gen = episode(world, task.network(), np.tile(thetas, (k, 1)), in_order, [0] * k)
             views = [TrackGroup(world, g) for g in range(k)]
-            info, _ = watch.play(gen, views, thetas, seed=seeds)
-            return combine(task.split(world, info))
+            info, _ = watch.play(gen, views, thetas, seed=in_order)
+            return combine(task.split(world, info, order))
         results = []
         for k, s in enumerate(seeds):
             watch.heading = heading + (f", episode {k + 1} / {len(seeds)}"

@@ -68,3 +68,17 @@ def test_a_generations_episodes_drive_distinct_training_tracks():
     assert len(firsts) > 1  # ...not always the same ones
     assert generation_seeds(5, 2, 8) == generation_seeds(5, 2, 8)
     assert generation_seeds(5, 2, 8) != generation_seeds(5, 3, 8)
+
+
+def test_the_same_tracks_in_another_order_reuse_the_world_and_keep_the_seeds_order():
+    spec = _spec(tracks=["procedural:1", "oval", "procedural:2:0.8"])
+    task = spec.build()
+    thetas = _thetas(task, 6)
+    a = task.evaluate_episodes(thetas, [3, 4, 5])  # tracks 0, 1, 2
+    world_a, order_a = task.episodes_world(6, [3, 4, 5])
+    b = task.evaluate_episodes(thetas, [4, 5, 6])  # tracks 1, 2, 0
+    world_b, order_b = task.episodes_world(6, [4, 5, 6])
+    assert world_b is world_a and order_a == [0, 1, 2] and order_b == [2, 0, 1]
+    for seeds, res in (([3, 4, 5], a), ([4, 5, 6], b)):
+        for s, r in zip(seeds, res):
+            _assert_same(r, task.evaluate(thetas, s))  # each seed's own result, in order

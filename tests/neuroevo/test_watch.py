@@ -166,10 +166,11 @@ def test_t_draws_the_next_track_with_its_ghost_and_changes_no_number(gui, tmp_pa
         watch.close()
     for k in expected:
         np.testing.assert_array_equal(got[k], expected[k], err_msg=k)
-    world = run.task.episodes_world(len(thetas), seeds)
+    world, order = run.task.episodes_world(len(thetas), seeds)
     assert isinstance(world, CarWorld) and len(world.tracks) == 3
+    assert order == [0, 1, 2]  # groups follow the training tracks (seed 30 drives track 0)
     frames = {f: rest for f, *rest in log}
-    order = world.tracks  # one group per episode, in the order of the seeds
+    order = world.tracks  # one group per episode
     assert frames[5][0] is order[0] and frames[6][0] is order[1] and frames[10][0] is order[2]
     assert "track 1 of 3" in frames[5][3] and "track 2 of 3" in frames[6][3]
     # the ghost joins the episode under way: its clock is the population's
