@@ -180,9 +180,12 @@ def test_ctrl_c_keeps_the_runs_that_finished(tmp_path):
 
     out = tmp_path / "cmp"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # SIGINT as a terminal delivers it, even where this runner was started in the
+    # background (which leaves SIGINT ignored, and so in the child too)
     proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "compare", "fruit",
                              "--budget-seconds", "3", "--out", str(out)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = bytearray()
 
     def read():  # the progress bar names the method under way
