@@ -19,8 +19,8 @@ drives the generation's episode again in a world of its own, stepped in lockstep
 population's and drawn translucent; it never touches the population's world.
 
 Keys (also shown in the window): space pause, F fast-forward to the next generation, R replay
-the best-ever genome, +/- simulation speed, S screenshot, Esc quit (the run's checkpoint is
-written first; ``--resume`` continues it).
+the best-ever genome, T the next track (cars on several tracks), +/- simulation speed, S
+screenshot, Esc quit (the run's checkpoint is written first; ``--resume`` continues it).
 
 Nothing here imports pyglet at import time: the window modules load in :class:`Watch`.
 """
