@@ -9,6 +9,7 @@ import pytest
 
 from nn.layers import Conv2D, MaxPool2D
 from nn.network import Network, build_layers, normalize_layers
+from tests.nn.checks import numeric_grad
 
 
 def conv_reference(x, W, b, stride, pad):
@@ -132,18 +133,6 @@ def test_maxpool_matches_reference_with_ties(h, w, s):
     pop = layer.forward_population(np.stack([x, x + 1]), None)
     np.testing.assert_array_equal(pop, np.stack([ref, ref + 1]))
 
-
-def numeric_grad(f, theta, eps=1e-6):
-    g = np.zeros_like(theta)
-    for i in range(theta.size):
-        old = theta[i]
-        theta[i] = old + eps
-        hi = f()
-        theta[i] = old - eps
-        lo = f()
-        theta[i] = old
-        g[i] = (hi - lo) / (2 * eps)
-    return g
 
 
 NETS = {

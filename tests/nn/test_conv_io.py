@@ -13,6 +13,7 @@ from nn.errors import ModelFileError
 from nn.io import load_model, save_model
 from nn.network import Network
 from tests.conftest import assert_user_error
+from tests.nn.checks import rewrite
 
 LAYERS = [{"conv": 4, "kernel": 5, "padding": 2}, {"pool": 2},
           {"conv": 6, "kernel": 3, "stride": 2}, {"dropout": 0.2}, {"dense": 10}]
@@ -24,13 +25,6 @@ def tiny_convnet(dtype=np.float32, seed=0) -> Network:
     return Network(layers=LAYERS, input_shape=(28, 28, 1), dtype=dtype,
                    rng=np.random.default_rng(seed))
 
-
-def rewrite(path, theta=None, meta=None):
-    with np.load(path, allow_pickle=False) as z:
-        t, m = z["theta"], json.loads(str(z["meta"]))
-    if meta:
-        m.update(meta)
-    np.savez(path, theta=t if theta is None else theta, meta=np.array(json.dumps(m)))
 
 
 @pytest.fixture

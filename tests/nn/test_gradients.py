@@ -6,21 +6,10 @@ import pytest
 from nn.activations import ACTIVATIONS
 from nn.losses import CrossEntropy, get_loss
 from nn.network import Network
+from tests.nn.checks import numeric_grad
 
 ALL_ACTS = ["identity", "sigmoid", "tanh", "relu", "silu", "softmax"]
 
-
-def numeric_grad(f, theta, eps=1e-6):
-    g = np.zeros_like(theta)
-    for i in range(theta.size):
-        old = theta[i]
-        theta[i] = old + eps
-        hi = f()
-        theta[i] = old - eps
-        lo = f()
-        theta[i] = old
-        g[i] = (hi - lo) / (2 * eps)
-    return g
 
 
 def targets(kind, rng, b, n):

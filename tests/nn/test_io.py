@@ -1,6 +1,5 @@
 """Model files: round trips, and every kind of bad file refused with one clear line."""
 
-import json
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ from common.files import atomic_write
 from nn.errors import ModelFileError
 from nn.io import load_model, save_model
 from nn.network import Network
+from tests.nn.checks import rewrite
 
 
 @pytest.fixture
@@ -56,13 +56,6 @@ def test_failed_write_keeps_the_old_file(saved):
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
 
-
-def rewrite(path, theta=None, meta=None):
-    with np.load(path, allow_pickle=False) as z:
-        t, m = z["theta"], json.loads(str(z["meta"]))
-    if meta:
-        m.update(meta)
-    np.savez(path, theta=t if theta is None else theta, meta=np.array(json.dumps(m)))
 
 
 @pytest.mark.parametrize("case,fragment", [
