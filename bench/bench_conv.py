@@ -25,6 +25,8 @@ import statistics
 import sys
 import time
 
+from torch_reference import import_torch, pin_threads
+
 LENET = [{"conv": 6, "kernel": 5, "padding": 2}, {"pool": 2}, {"conv": 16, "kernel": 5},
          {"pool": 2}, {"dense": 120}, {"dense": 84}, {"dense": 10}]
 # name -> (layers or a shipped config, input shape, samples per epoch, batch)
@@ -152,21 +154,13 @@ def main() -> None:
     ap.add_argument("--worker", choices=["ours", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    want = str(args.threads)
-    if os.environ.get("OMP_NUM_THREADS") != want:
-        env = dict(os.environ, OMP_NUM_THREADS=want, OPENBLAS_NUM_THREADS=want,
-                   MKL_NUM_THREADS=want)
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    pin_threads(args.threads)
     if args.worker:
         worker(args)
         return
     import numpy as np
 
-    try:
-        import torch
-    except ImportError:
-        sys.exit("bench_conv: PyTorch is needed for the reference: "
-                 ".venv/bin/pip install torch==2.13.0")
+    torch = import_torch("bench_conv")
     from nn.network import Network
 
     layers, shape, n, batch = network_spec(args.net)

@@ -23,6 +23,8 @@ import statistics
 import sys
 import time
 
+from torch_reference import import_torch, pin_threads
+
 N, D_IN, N_OUT = 60_000, 784, 10
 
 
@@ -105,22 +107,14 @@ def main() -> None:
     ap.add_argument("--worker", choices=["ours", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    want = str(args.threads)
-    if os.environ.get("OMP_NUM_THREADS") != want:
-        env = dict(os.environ, OMP_NUM_THREADS=want, OPENBLAS_NUM_THREADS=want,
-                   MKL_NUM_THREADS=want)
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    pin_threads(args.threads)
 
     if args.worker:
         worker(args)
         return
     import numpy as np
 
-    try:
-        import torch
-    except ImportError:
-        sys.exit("bench_epoch: PyTorch is needed for the reference: "
-                 ".venv/bin/pip install torch==2.13.0")
+    torch = import_torch("bench_epoch")
     sizes = "-".join(map(str, [D_IN, *args.hidden, N_OUT]))
     print(f"numpy {np.__version__}, torch {torch.__version__}, threads {args.threads}, "
           f"{N} samples, {sizes} relu/softmax, {args.optimizer}, a fresh process per epoch")
