@@ -18,7 +18,10 @@ from nn.network import Network
 @dataclass(frozen=True)
 class PolicyConfig:
     hidden: list[int] = field(default_factory=lambda: [8])  # hidden layer widths
-    activation: str = "tanh"  # hidden activation: tanh, relu, sigmoid, silu (outputs: tanh)
+    activation: str = "tanh"  # hidden activation: tanh, relu, sigmoid, silu, identity
+    # output activation: tanh (actions in [-1, 1]), or identity (unbounded outputs: the
+    # logits of discrete actions, as `neuroevo reinforce` uses for a categorical policy)
+    output: str = "tanh"
 
     def validate(self):
         bad = []
@@ -26,14 +29,17 @@ class PolicyConfig:
             bad.append(("hidden", "every width must be >= 1"))
         if self.activation not in ("tanh", "relu", "sigmoid", "silu", "identity"):
             bad.append(("activation", "must be one of tanh, relu, sigmoid, silu, identity"))
+        if self.output not in ("tanh", "identity"):
+            bad.append(("output", "must be tanh or identity"))
         return bad
 
 
 def make_policy(obs_dim: int, act_dim: int, cfg: PolicyConfig,
                 rng: np.random.Generator | None = None) -> Network:
-    """The policy network: observations in, tanh actions in [-1, 1] out (float64)."""
+    """The policy network: observations in, actions out (float64): tanh outputs in
+    [-1, 1], or ``cfg.output`` (identity: logits)."""
     sizes = [obs_dim, *cfg.hidden, act_dim]
-    acts = [cfg.activation] * len(cfg.hidden) + ["tanh"]
+    acts = [cfg.activation] * len(cfg.hidden) + [cfg.output]
     return Network(sizes, acts, loss="mse", dtype=np.float64, rng=rng)
 
 

@@ -15,8 +15,9 @@ from common.errors import UserError
 
 RUNS_DIR = Path("runs")
 # every file that marks a folder as holding a run (the files the commands write)
-RUN_FILES = ("checkpoint.npz", "train-checkpoint.npz", "best.npz", "model.npz",
-             "fitness.csv", "metrics.csv", "timing.csv", "results.json", "report.md",
+RUN_FILES = ("checkpoint.npz", "train-checkpoint.npz", "reinforce-checkpoint.npz",
+             "best.npz", "model.npz", "fitness.csv", "metrics.csv", "timing.csv",
+             "returns.csv", "returns.png", "results.json", "report.md",
              "config.yaml", "fitness.png", "curves.png", "compare.png", "confusion.png",
              "mistakes.png", "boundary.png")
 

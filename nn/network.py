@@ -99,6 +99,19 @@ class Network:
         for layer, lo, hi in zip(self.layers, self._offsets[:-1], self._offsets[1:]):
             layer.bind(self.theta[lo:hi], self.grad[lo:hi])
 
+    def use_buffers(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        """Keep the parameters in ``theta`` and the gradient in ``grad`` (1-D arrays of
+        :attr:`num_params`, e.g. slices of a longer vector shared with other networks);
+        the current parameters are copied into ``theta``."""
+        if theta.shape != self.theta.shape or grad.shape != self.theta.shape:
+            raise ValueError(f"expected buffers of {self.num_params} values, got "
+                             f"{theta.shape} and {grad.shape}")
+        if theta.dtype != self.dtype or grad.dtype != self.dtype:
+            raise ValueError(f"expected {self.dtype} buffers, got {theta.dtype}, {grad.dtype}")
+        theta[...] = self.theta
+        self.theta, self.grad = theta, grad
+        self._bind()
+
     def init_params(self, rng: np.random.Generator) -> None:
         """He initialisation for ReLU-like layers, Xavier/Glorot otherwise; zero biases."""
         for layer in self.layers:

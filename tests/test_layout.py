@@ -16,7 +16,8 @@ ALLOWED = {
     "nn": {"common", "nn"},
     "sims": {"common", "sims"},
     "evo": {"common", "nn", "sims", "evo"},
-    "neuroevo": {"common", "nn", "sims", "evo", "neuroevo"},
+    "rl": {"common", "nn", "sims", "evo", "rl"},
+    "neuroevo": {"common", "nn", "sims", "evo", "rl", "neuroevo"},
 }
 # the only modules that may import pyglet (inside functions, when a window is asked for)
 WINDOW_MODULES = ("common/window.py", "nn/apps/", "sims/view/", "neuroevo/watch.py",

@@ -204,7 +204,7 @@ def load_policy(path: str, track: str | None = None):
     """A ``best.npz`` from ``evolve``: ``(task, network, meta)``, checked against its world."""
     net, meta = load_model(path)
     if meta.get("kind") != "policy" or meta.get("task") not in ("cars", "walkers"):
-        raise ModelFileError(f"{path}: not a policy written by neuroevo evolve")
+        raise ModelFileError(f"{path}: not a policy written by neuroevo evolve or reinforce")
     try:
         policy = build(PolicyConfig, meta.get("policy", {}), f"{path}: policy")
         if meta["task"] == "cars":
@@ -341,7 +341,8 @@ def add_commands(sub) -> None:
                        description="Drive a saved car (or walk a saved creature) for one "
                        "episode and print how it did; a gym model runs --episodes episodes "
                        "and prints its mean return.")
-    r.add_argument("model", metavar="MODEL", help="a best.npz written by neuroevo evolve")
+    r.add_argument("model", metavar="MODEL",
+                   help="a best.npz written by neuroevo evolve or reinforce")
     r.add_argument("--track", metavar="FILE|procedural:SEED", help="another track (cars)")
     r.add_argument("--headless", action="store_true",
                    help="no window (the default where there is no display)")

@@ -1,0 +1,122 @@
+"""``neuroevo reinforce``: one policy learns from its own rollouts by policy gradients."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from common.config import ConfigError, load_config, named_config
+from common.errors import EXIT_INTERRUPTED
+from evo.gym_config import gym_env_id
+from neuroevo.commands.evolve import task_name
+from neuroevo.runs import claim_run_dir, run_dir
+
+
+def config_path(task: str) -> Path:
+    """``configs/reinforce-TASK.yaml``; a gym task's ``configs/reinforce-ENV_ID.yaml`` where
+    there is one, else the generic ``configs/reinforce-gym.yaml``."""
+    from common.resources import shipped_file
+
+    env_id = gym_env_id(task)
+    if env_id is None:
+        return named_config(f"reinforce-{task}")
+    return shipped_file("", f"reinforce-{env_id}") or named_config("reinforce-gym")
+
+
+def resolve(args):
+    from rl.config import ReinforceConfig
+
+    path = Path(args.config) if args.config else config_path(args.task)
+    overrides = list(args.set)
+    if gym_env_id(args.task) is not None and not args.config:
+        overrides.insert(0, f"task={args.task}")
+    for value, key in ((args.steps, "total_steps"), (args.seed, "seed"),
+                       (args.algorithm, "pg.algorithm")):
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    cfg = load_config(ReinforceConfig, path, overrides)
+    if cfg.task != args.task:
+        raise ConfigError(f"{path}: task is {cfg.task!r}, but the command asked for {args.task!r}")
+    return cfg
+
+
+def reinforce(args) -> int:
+    from rl.run import ProgressReporter, ReinforceRun
+
+    reporters = [] if args.quiet else [ProgressReporter()]
+    if args.steps is not None and args.steps < 1:
+        raise ConfigError(f"--steps must be >= 1, got {args.steps}")
+    if args.resume:
+        fixed = [flag for flag, given in (
+            ("--config", args.config), ("--set", args.set), ("--seed", args.seed is not None),
+            ("--algorithm", args.algorithm), ("--out", args.out), ("--force", args.force))
+            if given]
+        if fixed:
+            raise ConfigError(f"--resume continues a run with its own config, so {fixed[0]} "
+                              f"does not apply; only --steps may change")
+        run = ReinforceRun.resume(args.resume, args.steps, reporters, task=args.task)
+    else:
+        cfg = resolve(args)
+        out = run_dir(args.out, f"reinforce-{args.task.replace(':', '-').replace('/', '-')}",
+                      force=args.force)
+        run = ReinforceRun(cfg, out, reporters)  # checks tracks, creatures, the environment
+        claim_run_dir(out)
+    pg = run.cfg.pg
+    print(f"learning {run.cfg.task} with {pg.algorithm}: {pg.agents} agents"
+          f"{' per track' if run.cfg.task == 'cars' and run.collector.n > pg.agents else ''}, "
+          f"{run.ac.actor.num_params} policy weights, {run.cfg.total_steps:,} steps -> "
+          f"{run.out}", file=sys.stderr)
+    if run.env_steps >= run.cfg.total_steps:
+        print(f"neuroevo: {run.out} already has its {run.env_steps:,} steps; --steps N "
+              f"continues it to N", file=sys.stderr)
+    try:
+        status = run.run()
+    except KeyboardInterrupt:  # a second Ctrl-C: the iteration under way is dropped
+        print(f"\nneuroevo: interrupted after iteration {run.iteration}; resume with "
+              f"--resume {run.out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if run.rows:
+        last = run.rows[-1]
+        extra = f"  laps: {last['laps_mean']:.3f}" if "laps_mean" in last else ""
+        print(f"iterations: {run.iteration}  steps: {run.env_steps:,}  mean return: "
+              f"{last['return_mean']:.3f}{extra}  best ({run.score_name}): "
+              f"{run.best_score:.4f}")
+        print(f"best: {run.out / 'best.npz'}")
+    if status == "interrupted":
+        print(f"neuroevo: interrupted after iteration {run.iteration}; resume with "
+              f"--resume {run.out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register ``reinforce`` with the ``neuroevo`` parser."""
+    p = sub.add_parser(
+        "reinforce", help="learn a policy by policy gradients (PPO) from its own rollouts",
+        description="Reinforcement learning: one policy network acts in many copies of the "
+        "world at once and learns from the returns of its own episodes by gradient descent "
+        "(PPO, or REINFORCE with a baseline), where `evolve` breeds a population and "
+        "`train` fits a labelled dataset. Writes returns.csv, returns.png, best.npz (replay "
+        "it with neuroevo replay), reinforce-checkpoint.npz (every iteration) and "
+        "config.yaml to --out.")
+    p.add_argument("task", type=task_name, metavar="TASK",
+                   help="cars, walkers, or gym:ENV_ID (e.g. gym:CartPole-v1; needs pip "
+                   "install -e '.[gym]')")
+    p.add_argument("--config", metavar="FILE", help="YAML config (default "
+                   "configs/reinforce-TASK.yaml; gym:ENV_ID: configs/reinforce-ENV_ID.yaml, "
+                   "else configs/reinforce-gym.yaml)")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="override a config value, e.g. --set pg.lr=0.001 (repeatable)")
+    p.add_argument("--steps", type=int, metavar="N",
+                   help="environment steps to learn for (with --resume: the new total)")
+    p.add_argument("--algorithm", choices=["ppo", "reinforce"],
+                   help="ppo (default) or reinforce (REINFORCE with a baseline)")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="seeds the networks, the action noise and the episodes")
+    p.add_argument("--out", metavar="DIR",
+                   help="run directory (default runs/reinforce-TASK-TIME)")
+    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
+    p.add_argument("--force", action="store_true",
+                   help="replace the run that --out already holds (default: refuse)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func="neuroevo.commands.reinforce:reinforce")

@@ -1,0 +1,87 @@
+"""The schema of ``neuroevo reinforce`` configs (``configs/reinforce-cars.yaml``, ...).
+
+The task sections (``cars``, ``walkers``, ``gym``) and the ``policy`` network are the ones
+``neuroevo evolve`` reads, so one task is described the same way for both commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from evo.gym_config import GymConfig, gym_env_id
+from evo.rollout import PolicyConfig
+from evo.tasks import TASKS, CarsConfig, WalkersConfig
+
+ALGORITHMS = ("ppo", "reinforce")
+
+
+@dataclass(frozen=True)
+class PGConfig:
+    """How the policy learns from its rollouts."""
+
+    # ppo: the clipped surrogate, several minibatch epochs per batch; reinforce: REINFORCE
+    # with the critic as baseline (Monte-Carlo returns, one gradient step per batch)
+    algorithm: str = "ppo"
+    agents: int = 8  # agents acting at once (cars: on each training track)
+    steps: int = 2048  # agent-steps per iteration, at least (whole episodes)
+    gamma: float = 0.99  # discount
+    lam: float = 0.95  # GAE lambda (reinforce: 1)
+    lr: float = 3e-4  # Adam's learning rate
+    anneal_lr: bool = True  # the learning rate falls linearly to 0 over total_steps
+    epochs: int = 10  # passes over each batch (ppo)
+    minibatch: int = 64  # samples per gradient step (ppo)
+    clip: float = 0.2  # PPO's ratio clipping
+    ent_coef: float = 0.0  # weight of the entropy bonus
+    vf_coef: float = 0.5  # weight of the value loss
+    max_grad_norm: float = 0.5  # clip the gradient's global norm to this (0: off)
+    target_kl: float = 0.0  # stop an update's epochs once the KL passes 1.5x this (0: off)
+    normalize_advantages: bool = True  # per minibatch
+    reward_scale: float = 1.0  # rewards are multiplied by this for learning
+    init_log_std: float = -0.5  # Gaussian policies: the first log standard deviation
+    value_hidden: list[int] = field(default_factory=lambda: [64, 64])  # the critic's widths
+
+    def validate(self):
+        bad = []
+        if self.algorithm not in ALGORITHMS:
+            bad.append(("algorithm", f"must be one of {', '.join(ALGORITHMS)}"))
+        for name in ("agents", "steps", "epochs", "minibatch"):
+            if getattr(self, name) < 1:
+                bad.append((name, "must be >= 1"))
+        if not 0 <= self.gamma <= 1:
+            bad.append(("gamma", "must be in [0, 1]"))
+        if not 0 <= self.lam <= 1:
+            bad.append(("lam", "must be in [0, 1]"))
+        if not self.lr > 0:
+            bad.append(("lr", "must be > 0"))
+        if not self.clip > 0:
+            bad.append(("clip", "must be > 0"))
+        for name in ("ent_coef", "vf_coef", "max_grad_norm", "target_kl"):
+            if getattr(self, name) < 0:
+                bad.append((name, "must be >= 0"))
+        if not self.reward_scale > 0:
+            bad.append(("reward_scale", "must be > 0"))
+        if any(h < 1 for h in self.value_hidden):
+            bad.append(("value_hidden", "every width must be >= 1"))
+        return bad
+
+
+@dataclass(frozen=True)
+class ReinforceConfig:
+    """``neuroevo reinforce``: task, length, the learner and the policy network."""
+
+    task: str = "cars"  # cars, walkers, or gym:ENV_ID (a Gymnasium environment)
+    total_steps: int = 1_000_000  # train until this many agent-steps (environment steps)
+    seed: int = 0  # seeds the networks, the action noise and every episode
+    pg: PGConfig = field(default_factory=PGConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    cars: CarsConfig = field(default_factory=CarsConfig)
+    walkers: WalkersConfig = field(default_factory=WalkersConfig)
+    gym: GymConfig = field(default_factory=GymConfig)
+
+    def validate(self):
+        bad = []
+        if self.task not in TASKS and not gym_env_id(self.task):
+            bad.append(("task", f"must be one of {', '.join(TASKS)} or gym:ENV_ID"))
+        if self.total_steps < 1:
+            bad.append(("total_steps", "must be >= 1"))
+        return bad

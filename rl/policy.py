@@ -1,0 +1,171 @@
+"""The actor-critic of ``neuroevo reinforce``: the evolution policy network as the actor,
+a value network as the critic, over ONE flat parameter vector ``[actor | log_std | critic]``.
+
+- Continuous actions: a Gaussian policy.  Its mean is the actor's tanh output (the same
+  network evolution drives with, so a saved actor replays like an evolved one); its log
+  standard deviations, one per action, are state-independent parameters in the vector.
+- Discrete actions: a categorical policy over the actor's outputs as logits (identity
+  output activation; acting greedily is the argmax, as for evolved policies).
+
+:meth:`ActorCritic.loss_and_grad` is the clipped PPO surrogate (or REINFORCE's
+``-logp * advantage``), an entropy bonus and the value loss, differentiated by hand and
+backpropagated through both networks with :meth:`nn.network.Network.backward`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from evo.rollout import PolicyConfig, make_policy
+from nn.network import Network
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+class ActorCritic:
+    """``theta = [actor | log_std (continuous only) | critic]`` and its ``grad``."""
+
+    def __init__(self, obs_dim: int, act_dim: int, discrete: bool, policy: PolicyConfig,
+                 value_hidden: list[int], init_log_std: float = -0.5,
+                 rng: np.random.Generator | None = None, output_scale: float = 0.1):
+        rng = rng if rng is not None else np.random.default_rng(0)
+        self.discrete = bool(discrete)
+        self.policy_cfg = dataclasses.replace(policy, output="identity") if discrete \
+            else policy
+        self.actor = make_policy(obs_dim, act_dim, self.policy_cfg, rng=rng)
+        acts = [policy.activation] * len(value_hidden) + ["identity"]
+        self.critic = Network([obs_dim, *value_hidden, 1], acts, loss="mse",
+                              dtype=np.float64, rng=rng)
+        # a small last actor layer: the first policy acts near the middle of its range
+        # (and near-uniformly over discrete actions), so exploration starts from the noise
+        last = self.actor.layers[-1]
+        last.W *= output_scale
+        na, nc = self.actor.num_params, self.critic.num_params
+        ns = 0 if self.discrete else act_dim
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.theta = np.zeros(na + ns + nc)
+        self.grad = np.zeros_like(self.theta)
+        self.actor.use_buffers(self.theta[:na], self.grad[:na])
+        self.critic.use_buffers(self.theta[na + ns:], self.grad[na + ns:])
+        self.log_std = self.theta[na:na + ns]
+        self.d_log_std = self.grad[na:na + ns]
+        self.log_std[...] = init_log_std
+        self.actor_slice = slice(0, na)
+
+    @property
+    def num_params(self) -> int:
+        return self.theta.shape[0]
+
+    # -- acting ------------------------------------------------------------------------
+    def act(self, obs: np.ndarray, rng: np.random.Generator,
+            deterministic: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``obs (N, obs_dim)`` -> ``(actions, logp)``: actions ``(N, act_dim)`` (Gaussian:
+        unclipped samples; the worlds clip to [-1, 1]) or ``(N,)`` indices (categorical),
+        and their log-probabilities ``(N,)``.  ``deterministic``: the mean (argmax)."""
+        out = np.array(self.actor.forward(obs))
+        n = len(out)
+        if self.discrete:
+            logp_all = log_softmax(out)
+            if deterministic:
+                a = out.argmax(axis=1)
+            else:
+                cdf = np.cumsum(np.exp(logp_all), axis=1)
+                u = rng.random((n, 1)) * cdf[:, -1:]
+                a = np.minimum((cdf < u).sum(axis=1), self.act_dim - 1)
+            return a, logp_all[np.arange(n), a]
+        std = np.exp(self.log_std)
+        eps = np.zeros_like(out) if deterministic else rng.standard_normal(out.shape)
+        a = out + std * eps
+        logp = (-0.5 * eps * eps - self.log_std - 0.5 * LOG_2PI).sum(axis=1)
+        return a, logp
+
+    def values(self, obs: np.ndarray, chunk: int = 8192) -> np.ndarray:
+        """The critic's values ``(N,)``."""
+        out = np.empty(len(obs))
+        for lo in range(0, len(obs), chunk):
+            out[lo:lo + chunk] = self.critic.forward(obs[lo:lo + chunk])[:, 0]
+        return out
+
+    # -- the loss and its gradient -------------------------------------------------------
+    def loss_and_grad(self, obs: np.ndarray, actions: np.ndarray, logp_old: np.ndarray,
+                      adv: np.ndarray, returns: np.ndarray, *, clip: float = 0.2,
+                      ent_coef: float = 0.0, vf_coef: float = 0.5,
+                      algorithm: str = "ppo") -> dict[str, float]:
+        """Fill :attr:`grad` with the gradient of the minibatch loss
+
+            L = policy_loss - ent_coef * mean(entropy) + vf_coef * 0.5 * mean((V - R)^2)
+
+        where policy_loss is PPO's ``-mean(min(r A, clip(r, 1 - clip, 1 + clip) A))``
+        (``r = exp(logp - logp_old)``) or, for ``algorithm="reinforce"``,
+        ``-mean(logp A)``.  Returns the loss and its parts, the approximate KL divergence
+        from the old policy and the share of clipped samples."""
+        b = len(obs)
+        out = self.actor.forward(obs)
+        if self.discrete:
+            logp_all = log_softmax(out)
+            p = np.exp(logp_all)
+            rows = np.arange(b)
+            logp = logp_all[rows, actions]
+            ent = -(p * logp_all).sum(axis=1)
+        else:
+            std = np.exp(self.log_std)
+            z = (actions - out) / std
+            logp = (-0.5 * z * z - self.log_std - 0.5 * LOG_2PI).sum(axis=1)
+            ent = np.full(b, float((self.log_std + 0.5 * (LOG_2PI + 1.0)).sum()))
+        log_ratio = logp - logp_old
+        ratio = np.exp(log_ratio)
+        if algorithm == "ppo":
+            clipped = np.clip(ratio, 1.0 - clip, 1.0 + clip)
+            surr = np.minimum(ratio * adv, clipped * adv)
+            # the gradient flows where the unclipped term is the smaller one
+            live = ratio * adv <= clipped * adv
+            d_logp = np.where(live, -adv * ratio, 0.0) / b
+            clip_frac = float(np.mean(np.abs(ratio - 1.0) > clip))
+        else:
+            surr = logp * adv
+            d_logp = -adv / b
+            clip_frac = 0.0
+        policy_loss = -float(surr.mean())
+        entropy = float(ent.mean())
+        # dL/d(actor output)
+        if self.discrete:
+            onehot = np.zeros_like(p)
+            onehot[rows, actions] = 1.0
+            d_out = d_logp[:, None] * (onehot - p)
+            # d(-ent_coef * mean H)/dz = ent_coef / b * p (log p + H)
+            d_out += (ent_coef / b) * p * (logp_all + ent[:, None])
+        else:
+            d_out = d_logp[:, None] * (z / std)
+        self.actor.backward(d_out)
+        if not self.discrete:
+            # dlogp/dlog_std = z^2 - 1; dH/dlog_std = 1
+            self.d_log_std[...] = (d_logp[:, None] * (z * z - 1.0)).sum(axis=0) - ent_coef
+        v = self.critic.forward(obs)[:, 0]
+        err = v - returns
+        value_loss = 0.5 * float(np.mean(err * err))
+        self.critic.backward((vf_coef / b) * err[:, None])
+        return {"loss": policy_loss - ent_coef * entropy + vf_coef * value_loss,
+                "policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy,
+                "approx_kl": float(np.mean((ratio - 1.0) - log_ratio)),
+                "clip_frac": clip_frac}
+
+    def clip_grad(self, max_norm: float) -> float:
+        """Scale :attr:`grad` to a global norm of at most ``max_norm`` (0: no clipping);
+        returns the norm before."""
+        norm = float(np.sqrt(np.dot(self.grad, self.grad)))
+        if max_norm > 0 and norm > max_norm:
+            self.grad *= max_norm / norm
+        return norm
+
+    def actor_network(self) -> Network:
+        """A copy of the actor: the policy that acts greedily (what ``best.npz`` keeps)."""
+        return self.actor.clone()
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    m = z.max(axis=1, keepdims=True)
+    s = z - m
+    return s - np.log(np.exp(s).sum(axis=1, keepdims=True))

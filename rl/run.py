@@ -1,0 +1,294 @@
+"""The iteration loop of ``neuroevo reinforce``: collect, learn, record, checkpoint.
+
+Every iteration collects whole episodes with the current policy (:mod:`rl.collect`), takes
+its gradient steps (:mod:`rl.ppo`), appends a row to ``returns.csv`` and ends with an atomic
+checkpoint (the parameters, Adam's moments, the observation normaliser, the rows, the best
+policy so far, the config).  Every draw derives from ``(seed, iteration)``, so a resumed run
+gives the same numbers as an uninterrupted one.
+
+``best.npz`` is the actor (the greedy policy: mean actions, or the argmax) of the iteration
+whose episodes scored best on average (laps for cars, metres for walkers, the return for
+gym tasks), in the format ``neuroevo evolve`` writes: ``neuroevo replay`` plays it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common.config import ConfigError, build, parse_yaml, to_yaml
+from common.files import atomic_write_text, read_npz, write_csv, write_npz
+from common.interrupt import StopRequest
+from evo.gym_config import gym_env_id
+from evo.tasks import TaskSpec
+from nn.io import save_model
+from rl.collect import make_collector
+from rl.config import ReinforceConfig
+from rl.policy import ActorCritic
+from rl.ppo import STATS, make_optimizer, update
+
+CHECKPOINT = "reinforce-checkpoint.npz"
+CHECKPOINT_VERSION = 1
+TABLE = "returns.csv"
+# the score of an iteration's episodes, per task (what best.npz maximises)
+SCORE = {"cars": "laps", "walkers": "distance"}
+
+
+class Reporter:
+    """Hooks called by :class:`ReinforceRun`; no-ops by default."""
+
+    def start(self, run: ReinforceRun) -> None: ...
+
+    def post_iteration(self, run: ReinforceRun, row: dict) -> None: ...
+
+    def end(self, run: ReinforceRun, status: str) -> None: ...
+
+
+class ProgressReporter(Reporter):
+    """A tqdm bar over environment steps with the latest mean return."""
+
+    def start(self, run):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=run.cfg.total_steps, initial=min(run.env_steps,
+                        run.cfg.total_steps), unit="step", unit_scale=True,
+                        desc=f"{run.cfg.pg.algorithm} {run.cfg.task}", mininterval=0.2)
+
+    def post_iteration(self, run, row):
+        extra = {"return": f"{row['return_mean']:.2f}"}
+        if "laps_mean" in row:
+            extra["laps"] = f"{row['laps_mean']:.2f}"
+        self.bar.set_postfix(extra, refresh=False)
+        self.bar.update(min(run.env_steps, run.cfg.total_steps) - self.bar.n)
+
+    def end(self, run, status):
+        self.bar.close()
+
+
+def rng_for(seed: int, iteration: int, purpose: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, iteration, purpose]))
+
+
+class ReinforceRun:
+    def __init__(self, cfg: ReinforceConfig, out: str | Path, reporters=()):
+        self.cfg = cfg
+        self.out = Path(out)
+        self.reporters = list(reporters)
+        self.spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym,
+                             cfg.pg.agents)
+        self.task = self.spec.build()  # also validates tracks, creatures, the environment
+        self.gym = gym_env_id(cfg.task) is not None
+        obs_dim, act_dim = self.task.dims
+        discrete = bool(getattr(self.task, "discrete", False))
+        self.ac = ActorCritic(obs_dim, act_dim, discrete, cfg.policy, cfg.pg.value_hidden,
+                              cfg.pg.init_log_std,
+                              np.random.default_rng(np.random.SeedSequence([cfg.seed, 7])))
+        self.opt = make_optimizer(cfg.pg)
+        self.collector = make_collector(self.task, cfg.pg.agents, cfg.pg.reward_scale)
+        self.norm = None
+        if self.gym:
+            from evo.gym_task import ObsNorm
+
+            self.norm = ObsNorm(obs_dim)
+        self.score_name = SCORE.get(cfg.task, "return")
+        extra = {"cars": ("laps_mean", "laps_best", "lap_time"),
+                 "walkers": ("distance_mean", "distance_best")}.get(cfg.task, ())
+        self.columns = ("iteration", "env_steps", "seconds", "episodes", "return_mean",
+                        "return_best", *extra, "best_ever", *STATS, "explained_variance")
+        self.rows: list[dict] = []
+        self.iteration = 0
+        self.env_steps = 0
+        self.seconds = 0.0
+        self.best_score = -math.inf
+        self.best_theta = self.ac.actor.get_params()
+        self.best_obs = self.obs_stats()
+        self.stop = StopRequest()
+
+    # -- observation normalisation (gym tasks) -----------------------------------------------
+    def obs_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, scale)`` the policy sees observations through this iteration."""
+        n = self.ac.obs_dim
+        if self.norm is None or not self.cfg.gym.obs_norm:
+            return np.zeros(n), np.ones(n)
+        return self.norm.mean.copy(), self.norm.scale()
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        meta = {"version": CHECKPOINT_VERSION, "iteration": self.iteration,
+                "env_steps": self.env_steps, "seconds": self.seconds,
+                "best_score": self.best_score, "columns": list(self.columns),
+                "config": to_yaml(self.cfg)}
+        arrays = {"theta": self.ac.theta, "best_theta": self.best_theta,
+                  "best_obs_mean": self.best_obs[0], "best_obs_scale": self.best_obs[1]}
+        arrays.update({f"adam/{k}": v for k, v in self.opt.state_dict().items()})
+        if self.norm is not None:
+            arrays.update({f"obs_norm/{k}": v for k, v in self.norm.state_dict().items()})
+        arrays["rows"] = np.array([[r[c] for c in self.columns] for r in self.rows],
+                                  np.float64).reshape(len(self.rows), len(self.columns))
+        write_npz(self.out / CHECKPOINT, arrays, meta)
+
+    @classmethod
+    def resume(cls, out: str | Path, total_steps: int | None = None, reporters=(),
+               task: str | None = None) -> ReinforceRun:
+        """The run in ``out`` as its checkpoint left it; ``total_steps``: a new length."""
+        out = Path(out)
+        path = out / CHECKPOINT
+        if not path.is_file():
+            raise ConfigError(f"--resume {out}: no run of neuroevo reinforce to resume there "
+                              f"(no {CHECKPOINT})")
+        arrays, meta = read_npz(path, "checkpoint", "a reinforce-checkpoint.npz written by "
+                                "neuroevo reinforce is expected", ConfigError)
+        if meta is None or "theta" not in arrays or "rows" not in arrays:
+            raise ConfigError(f"{path}: not a checkpoint of neuroevo reinforce")
+        if meta.get("version") != CHECKPOINT_VERSION:
+            raise ConfigError(f"{path}: checkpoint version {meta.get('version')!r} not supported")
+        raw = parse_yaml(meta["config"])
+        if task is not None and raw.get("task") != task:
+            raise ConfigError(f"--resume {out}: that run learns {raw.get('task')}, not {task} "
+                              f"(neuroevo reinforce {raw.get('task')} --resume {out})")
+        if total_steps is not None:
+            raw["total_steps"] = total_steps
+        cfg = build(ReinforceConfig, raw, f"{path}: ")
+        run = cls(cfg, out, reporters)
+        if tuple(meta["columns"]) != run.columns or arrays["theta"].shape != run.ac.theta.shape:
+            raise ConfigError(f"{path}: the checkpoint does not match this task's networks")
+        run.ac.theta[...] = arrays["theta"]
+        run.opt.load_state_dict({k[5:]: v for k, v in arrays.items() if k.startswith("adam/")})
+        if run.norm is not None:
+            run.norm.load_state_dict({k[9:]: v for k, v in arrays.items()
+                                      if k.startswith("obs_norm/")})
+        run.best_theta = np.array(arrays["best_theta"], np.float64)
+        run.best_obs = (np.array(arrays["best_obs_mean"], np.float64),
+                        np.array(arrays["best_obs_scale"], np.float64))
+        run.iteration = int(meta["iteration"])
+        run.env_steps = int(meta["env_steps"])
+        run.seconds = float(meta["seconds"])
+        run.best_score = float(meta["best_score"])
+        run.rows = [{c: (int(v) if c in ("iteration", "env_steps", "episodes") else float(v))
+                     for c, v in zip(run.columns, r)} for r in arrays["rows"]]
+        return run
+
+    # -- outputs ----------------------------------------------------------------------------
+    def write_table(self) -> None:
+        write_csv(self.out / TABLE, self.columns, self.rows)
+
+    def save_best(self) -> None:
+        net = self.ac.actor.clone()
+        net.set_params(self.best_theta)
+        meta = {}
+        if self.gym:
+            meta = {"obs_mean": self.best_obs[0].tolist(), "obs_scale": self.best_obs[1].tolist(),
+                    "obs_clip": self.cfg.gym.obs_clip, "max_steps": self.task.max_steps}
+        save_model(self.out / "best.npz", net, kind="policy", task=self.cfg.task,
+                   task_config=dataclasses.asdict(self.spec.task_config), **meta,
+                   policy=dataclasses.asdict(self.ac.policy_cfg), fitness=self.best_score,
+                   iteration=self.iteration, trained_by=self.cfg.pg.algorithm,
+                   input_shape=[net.n_inputs], label_names=[])
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> str:
+        """Run to ``cfg.total_steps``; returns "completed" or "interrupted"."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.out / "config.yaml", to_yaml(self.cfg))
+        self.write_table()
+        if self.iteration:
+            self.save_best()
+        if not (self.out / CHECKPOINT).is_file():
+            self.save_checkpoint()
+        status = "interrupted"
+        try:
+            for r in self.reporters:
+                r.start(self)
+            with self.stop:
+                status = "completed"
+                while self.env_steps < self.cfg.total_steps:
+                    row = self.step()
+                    for r in self.reporters:
+                        r.post_iteration(self, row)
+                    if self.stop:
+                        status = "interrupted"
+                        break
+        finally:
+            for r in self.reporters:
+                r.end(self, status)
+        if self.rows:
+            self.plot()
+        return status
+
+    def step(self) -> dict:
+        """One iteration: collect, learn, record, checkpoint.  Returns its row."""
+        cfg, it = self.cfg, self.iteration
+        t0 = time.perf_counter()
+        pg = cfg.pg
+        if pg.anneal_lr:
+            self.opt.lr = pg.lr * max(1.0 - self.env_steps / cfg.total_steps, 0.0)
+            self.opt.lr = max(self.opt.lr, 1e-12)
+        mean, scale = self.obs_stats()
+        norm = (mean, scale, cfg.gym.obs_clip) if self.gym else None
+        batch = self.collector.collect(self.ac, pg.steps, cfg.seed, it,
+                                       rng_for(cfg.seed, it, 6), norm)
+        acted = self.ac.actor.get_params()  # the policy these episodes show
+        stats = update(self.ac, self.opt, batch, pg, rng_for(cfg.seed, it, 8))
+        if self.norm is not None and batch.obs_moments is not None:
+            self.norm.update(*batch.obs_moments)
+        eps = batch.episodes
+        score = eps["fitness" if "fitness" in eps else "return"]
+        score_mean = float(np.mean(score)) if len(score) else -math.inf
+        if score_mean > self.best_score:
+            self.best_score = score_mean
+            self.best_theta = acted
+            self.best_obs = (mean, scale)
+        self.seconds += time.perf_counter() - t0
+        self.env_steps += batch.steps
+        self.iteration = it + 1
+        ret = eps["return"]
+        row = {"iteration": it + 1, "env_steps": self.env_steps, "seconds": self.seconds,
+               "episodes": len(ret), "return_mean": float(np.mean(ret)),
+               "return_best": float(np.max(ret)), "best_ever": self.best_score}
+        if cfg.task == "cars":
+            lap = eps["lap_time"]
+            row.update(laps_mean=float(np.mean(eps["fitness"])),
+                       laps_best=float(np.max(eps["fitness"])),
+                       lap_time=float(np.nanmin(lap)) if np.isfinite(lap).any() else math.nan)
+        elif cfg.task == "walkers":
+            row.update(distance_mean=float(np.mean(eps["fitness"])),
+                       distance_best=float(np.max(eps["fitness"])))
+        row.update({k: stats[k] for k in (*STATS, "explained_variance")})
+        self.rows.append(row)
+        self.write_table()
+        self.save_best()
+        self.save_checkpoint()  # last: the checkpoint commits the iteration
+        return row
+
+    def figure(self):
+        """Mean and best episode score against environment steps."""
+        from matplotlib.figure import Figure
+
+        from nn.plots import legend_outside
+
+        x = [r["env_steps"] for r in self.rows]
+        fig = Figure(figsize=(8, 4), layout="constrained")
+        ax = fig.subplots()
+        if self.cfg.task in SCORE:
+            name = SCORE[self.cfg.task]
+            ax.plot(x, [r[f"{name}_mean"] for r in self.rows], "-", label="mean")
+            ax.plot(x, [r[f"{name}_best"] for r in self.rows], "--", label="best episode")
+            ax.set_ylabel({"laps": "laps driven", "distance": "distance (m)"}[name])
+        else:
+            ax.plot(x, [r["return_mean"] for r in self.rows], "-", label="mean")
+            ax.plot(x, [r["return_best"] for r in self.rows], "--", label="best episode")
+            ax.set_ylabel("episode return")
+        ax.set_xlabel("environment steps")
+        ax.set_title(f"{self.cfg.task}: {self.cfg.pg.algorithm}, {self.cfg.pg.agents} agents")
+        ax.grid(alpha=0.3)
+        legend_outside(fig, ax)
+        return fig
+
+    def plot(self) -> None:
+        from nn.plots import save_figure
+
+        save_figure(self.figure(), self.out / "returns.png")
