@@ -129,10 +129,11 @@ def train_one(env: str, seed: int, budget: float, out: Path, sets: list[str]) ->
     seconds = time.perf_counter() - t0
     if not (out / "best.npz").is_file():
         raise SystemExit(f"seed {seed}: no best.npz ({proc.stderr.read().strip()})")
-    from neuroevo.gym_replay import evaluate_model, load_gym_policy
+    from evo.gym_task import evaluate_policy
+    from neuroevo.gym_replay import load_gym_policy
 
     task, theta, mean, scale, _ = load_gym_policy(str(out / "best.npz"))
-    returns = evaluate_model(task, theta, mean, scale, 100, EVAL_SEED)
+    returns = evaluate_policy(task, theta, mean, scale, 100, EVAL_SEED)
     rows = (out / "fitness.csv").read_text().strip().splitlines()
     return {"seed": seed, "train_s": round(seconds, 1), "stopped_by_budget": stopped,
             "generations": len(rows) - 1, "mean_return": round(float(returns.mean()), 2),

@@ -6,7 +6,10 @@ fitness is the negative cross-entropy on a mini-batch drawn afresh each generati
 for the whole population with one ``forward_population`` call.  Every method gets the same
 training data and the same budget of training seconds (test evaluations pause the clock).
 
-Cars: GA, OpenAI-ES, CMA-ES and random search, best fitness per generation and per second.
+Control tasks (cars, walkers, gym:ENV_ID): GA, OpenAI-ES, CMA-ES and random search on the
+policy network, the best score so far per generation, second and agent-step; the best policy
+judged on episodes no method trained on.  Policy-gradient learners (PPO: :mod:`rl.compare`)
+join as ``runners`` of :func:`compare`.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import numpy as np
 from common.files import atomic_write_text
 from evo.es import ESSettings
 from evo.ga import GASettings
+from evo.gym_config import gym_env_id
 from evo.registry import STRATEGIES
 from nn.network import Network
 from nn.train import TrainConfig, loss_and_accuracy, make_optimizer, one_hot
 
 CLASSIFICATION = ("fruit", "fruit-curved", "mnist", "fashion", "mnist-cnn")
-TASKS = (*CLASSIFICATION, "cars")
+TASKS = (*CLASSIFICATION, "cars", "walkers")  # and gym:ENV_ID (is_control)
 
 
 def dataset_of(task: str) -> str:
@@ -225,13 +229,20 @@ def run_classification(method: str, data, cfg: CompareConfig, seed: int, budget:
 
 
 UNSEEN_TRACKS = ("oval", "default", "sbends", "hairpins", "technical")  # shipped tracks
+CONTROL = ("cars", "walkers")  # control tasks, and gym:ENV_ID
 
 
-def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: None,
-             generations: int | None = None) -> dict:
-    """Evolve cars with ``method`` for ``budget`` seconds, or for ``generations`` (the same
-    number of episodes for every method): best fitness per generation, then the best
-    driver judged on the training tracks and on unseen ones (:func:`judge_driver`).
+def is_control(task: str) -> bool:
+    """Whether ``task`` is a control task (a policy in a world) rather than a dataset."""
+    return task in CONTROL or gym_env_id(task) is not None
+
+
+def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: None,
+                  generations: int | None = None, steps: int | None = None) -> dict:
+    """Evolve ``evolve_cfg.task`` with ``method`` for ``budget`` seconds, for
+    ``generations`` (the same number of episodes for every method) or until ``steps``
+    agent-steps: the best fitness so far per generation (with the seconds, episodes and
+    agent-steps it took), then the best policy judged (:func:`judge_policy`).
     The curve's generations count from 1, as in ``fitness.csv``; the seeds are those of
     :class:`evo.run.EvolutionRun` (0-based index ``g``), so with the same configuration
     the best of generation N is the ``best_ever`` of ``fitness.csv``'s generation N."""
@@ -239,34 +250,81 @@ def run_cars(method: str, evolve_cfg, seed: int, budget: float, tick=lambda s: N
     from evo.run import ask_rng, generation_seeds
     from evo.tasks import TaskSpec
 
-    spec = TaskSpec("cars", evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy)
-    backend = make_backend("serial", spec)
-    net = backend.task.network()
-    net.init_params(np.random.default_rng(np.random.SeedSequence([seed, 7])))
     s = evolve_cfg.strategy
     settings = getattr(s, method)
     pop = evolve_cfg.population + (evolve_cfg.population % 2 if method == "es" else 0)
     if method == "cmaes":
         pop = max(pop, 2)  # CMA-ES recombines the best pop // 2
+    spec = TaskSpec(evolve_cfg.task, evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy,
+                    evolve_cfg.gym, pop)
+    backend = make_backend("serial", spec)
+    task = backend.task
+    net = task.network()
+    net.init_params(np.random.default_rng(np.random.SeedSequence([seed, 7])))
     strategy = STRATEGIES[method](net.num_params, pop, settings,
                                   init_params=net.get_params(), init_scale=s.init_scale)
-    curve = {"seconds": [], "generation": [], "best": [], "episodes": []}
-    t0, g, episodes = time.perf_counter(), 0, 0
+    cars = evolve_cfg.task == "cars"
+    curve = {"seconds": [], "generation": [], "best": [], "episodes": [], "steps": []}
+    if cars:
+        curve["lap_time"] = []
+    t0, g, episodes, agent_steps = time.perf_counter(), 0, 0, 0
+    lap_time = math.nan
     while (g < generations if generations is not None
+           else agent_steps < steps if steps is not None
            else time.perf_counter() - t0 < budget):
         params = strategy.ask(ask_rng(seed, g))
-        fit = backend.evaluate(params, generation_seeds(seed, g, evolve_cfg.episodes))[
-            "fitness"]
+        result = backend.evaluate(task.genomes(params),
+                                  generation_seeds(seed, g, evolve_cfg.episodes))
+        fit = result["fitness"]
+        before = strategy.best_fitness
         strategy.tell(params, fit)
+        improved = strategy.best_fitness != before
+        task.learn(result, improved)
+        if cars and improved:
+            lap_time = float(result["lap_time"][int(np.argmax(fit))])
         g += 1  # generation g (counted from 1) is done
         episodes += len(params) * evolve_cfg.episodes
+        agent_steps += int(result["agent_steps"])
         curve["seconds"].append(time.perf_counter() - t0)
         curve["generation"].append(g)
         curve["best"].append(strategy.best_fitness)
         curve["episodes"].append(episodes)
-        tick(g if generations is not None else curve["seconds"][-1])
+        curve["steps"].append(agent_steps)
+        if cars:
+            curve["lap_time"].append(lap_time)
+        tick(g if generations is not None else agent_steps if steps is not None
+             else curve["seconds"][-1])
+    obs = None
+    if gym_env_id(evolve_cfg.task) is not None:  # the normaliser the best was evaluated with
+        obs = (task.best_obs_mean, task.best_obs_scale)
     return {"curve": curve, "num_params": net.num_params,
-            "driver": judge_driver(evolve_cfg, strategy.best_params)}
+            "driver": judge_policy(evolve_cfg, strategy.best_params, obs)}
+
+
+JUDGE_EPISODES = 20  # gym: episodes a policy is judged on (seeds 10,000 onwards)
+
+
+def judge_policy(evolve_cfg, params: np.ndarray, obs=None) -> dict:
+    """How good the policy ``params`` is, on episodes no method trained on: cars:
+    :func:`judge_driver`; walkers: ``{"train": {"distance": ...}}``, the mean over three
+    episodes; gym: ``{"train": {"return": ...}}``, the mean over :data:`JUDGE_EPISODES`
+    episodes, with the observation normaliser ``obs = (mean, scale)``."""
+    from evo.tasks import TaskSpec
+
+    if evolve_cfg.task == "cars":
+        return judge_driver(evolve_cfg, params)
+    spec = TaskSpec(evolve_cfg.task, evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy,
+                    evolve_cfg.gym, JUDGE_EPISODES)
+    task = spec.build()
+    theta = np.asarray(params, np.float64)[None, :]
+    if evolve_cfg.task == "walkers":
+        res = task.evaluate_episodes(theta, [10_000, 10_001, 10_002])
+        return {"train": {"distance": float(np.mean([r["fitness"][0] for r in res]))}}
+    from evo.gym_task import evaluate_policy
+
+    mean, scale = obs if obs is not None else (np.zeros(task.obs_dim), np.ones(task.obs_dim))
+    ret = evaluate_policy(task, theta[0], mean, scale, JUDGE_EPISODES, seed=10_000)
+    return {"train": {"return": float(np.mean(ret))}}
 
 
 def judge_driver(evolve_cfg, params: np.ndarray) -> dict:
@@ -274,7 +332,8 @@ def judge_driver(evolve_cfg, params: np.ndarray) -> dict:
     ``cars.track``) and once on each shipped track it did not train on: for each set,
     ``laps`` (mean progress in laps within the episode: how far it drives), ``lap_time``
     (mean of its fastest lap per track, NaN unless it laps every one), ``lapped`` and
-    ``tracks`` (how many it laps, of how many)."""
+    ``tracks`` (how many it laps, of how many); and ``default_lapped``, whether it laps the
+    shipped ``default`` track."""
     from evo.tasks import TaskSpec
 
     cars = evolve_cfg.cars
@@ -292,6 +351,8 @@ def judge_driver(evolve_cfg, params: np.ndarray) -> dict:
         times = [float(r["lap_time"][0]) for r in res]
         out[name] = {"laps": float(np.mean(progress)), "lap_time": float(np.mean(times)),
                      "lapped": int(sum(v >= 1 for v in laps)), "tracks": len(tracks)}
+        if "default" in tracks:
+            out["default_lapped"] = laps[tracks.index("default")] >= 1
     return out
 
 
@@ -359,38 +420,128 @@ def plot_classification(results, path, title):
     save_figure(classification_figure(results, title), path)
 
 
-def cars_figure(results, title):
-    """Best fitness by generation (whole-number ticks, from 1) and by second, a line per
-    method and seed; one legend, right of the axes."""
+METHOD_NAMES = {"ga": "GA", "es": "ES", "cmaes": "CMA-ES", "random": "random search",
+                "ppo": "PPO", "reinforce": "REINFORCE"}
+SCORE_LABEL = {"cars": "best fitness (laps)", "walkers": "best distance (m)"}
+
+
+def control_figure(task, results, title):
+    """The best score so far against seconds and against agent-steps (environment steps), a
+    line per method and seed; for cars a second row with the best driver's lap time.  One
+    legend, right of the axes."""
     from matplotlib.figure import Figure
 
-    from nn.plots import integer_ticks, legend_outside
+    from nn.plots import legend_outside
 
-    fig = Figure(figsize=(12, 4.2), layout="constrained")
-    ax_g, ax_s = fig.subplots(1, 2)
+    cars = task == "cars"
+    fig = Figure(figsize=(12, 7.5 if cars else 4.2), layout="constrained")
+    axes = fig.subplots(2 if cars else 1, 2, squeeze=False)
+    rows = [("best", SCORE_LABEL.get(task, "best return"))]
+    if cars:
+        rows.append(("lap_time", "its lap time (s)"))
     for m, runs in results.items():
         color = None
         for i, r in enumerate(runs):
             c = r["curve"]
             kw = {"label": m} if i == 0 else {}
-            line, = ax_g.plot(c["generation"], c["best"], color=color, alpha=0.8, **kw)
-            color = line.get_color()
-            ax_s.plot(c["seconds"], c["best"], color=color, alpha=0.8, **kw)
-    ax_g.set_xlabel("generation")
-    ax_s.set_xlabel("seconds")
-    integer_ticks(ax_g)
-    for ax in (ax_g, ax_s):
-        ax.set_ylabel("best fitness (laps)")
-        ax.grid(alpha=0.3)
-    legend_outside(fig, ax_g)
+            for (key, _), (ax_s, ax_n) in zip(rows, axes):
+                if key not in c:
+                    continue
+                line, = ax_s.plot(c["seconds"], c[key], ".-", ms=3, color=color, alpha=0.8,
+                                  **kw)
+                color = line.get_color()
+                ax_n.plot(c["steps"], c[key], ".-", ms=3, color=color, alpha=0.8)
+                kw = {}
+    for (_, label), (ax_s, ax_n) in zip(rows, axes):
+        ax_s.set_xlabel("seconds")
+        ax_n.set_xlabel("agent-steps (environment steps)")
+        for ax in (ax_s, ax_n):
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+    legend_outside(fig, axes[0][0])
     fig.suptitle(title)
     return fig
 
 
-def plot_cars(results, path, title):
+def plot_control(task, results, path, title):
     from nn.plots import save_figure
 
-    save_figure(cars_figure(results, title), path)
+    save_figure(control_figure(task, results, title), path)
+
+
+def first_reach(results, key: str = "best") -> tuple[float, dict[str, dict]]:
+    """Who got where first: the target is 90% of the best method's final ``key`` (median
+    over seeds); per method the median seconds and agent-steps its curve took to reach it
+    (inf where a seed never did)."""
+    finals = {m: float(np.median([r["curve"][key][-1] if r["curve"][key] else -math.inf
+                                  for r in runs])) for m, runs in results.items()}
+    top = max(finals.values())
+    target = 0.9 * top if top > 0 else top
+    out = {}
+    for m, runs in results.items():
+        secs, steps = [], []
+        for r in runs:
+            c = r["curve"]
+            hit = next((i for i, v in enumerate(c[key]) if v >= target), None)
+            secs.append(math.inf if hit is None else c["seconds"][hit])
+            steps.append(math.inf if hit is None else c["steps"][hit])
+        out[m] = {"final": finals[m], "seconds": float(np.median(secs)),
+                  "steps": float(np.median(steps))}
+    return target, out
+
+
+def _first_reach_lines(results, unit: str) -> list[str]:
+    target, reach = first_reach(results)
+    lines = ["", "## Who got where first", "",
+             f"The target is 90% of the best method's final score ({target:.3g} {unit}, "
+             "median over seeds); when each method's best reached it (median over seeds; "
+             "never: a seed did not).", "",
+             "| method | final best | reached the target after | agent-steps by then |",
+             "|---|---:|---:|---:|"]
+    for m, v in reach.items():
+        when = "never" if math.isinf(v["seconds"]) else _seconds(v["seconds"])
+        steps = "never" if math.isinf(v["steps"]) else f"{v['steps']:,.0f}"
+        lines.append(f"| {m} | {v['final']:.3f} | {when} | {steps} |")
+    return lines
+
+
+def _budget_words(budget, generations, steps) -> str:
+    if generations is not None:
+        return f"{generations} generations per method and seed (equal episodes)"
+    if steps is not None:
+        return f"{steps:,} agent-steps per method and seed (equal environment steps)"
+    return f"{budget:g} s per method and seed"
+
+
+def _title(task: str, results) -> str:
+    ran = [METHOD_NAMES.get(m, m) for m in results]
+    return (f"# {task}: {', '.join(ran[:-1])} and {ran[-1]}" if len(ran) > 1
+            else f"# {task}: {ran[0]}")
+
+
+def write_control_report(out: Path, task, results, budget, seeds, generations=None,
+                         steps=None) -> None:
+    """The report of a walker or gym comparison."""
+    key, unit = ("distance", "m") if task == "walkers" else ("return", "return")
+    judged = ("three episodes" if task == "walkers"
+              else f"{JUDGE_EPISODES} episodes it never trained on")
+    lines = [_title(task, results), "",
+             f"Budget: {_budget_words(budget, generations, steps)}; {seeds} seed(s). Each "
+             f"method's best policy is then judged, acting greedily, on {judged}; medians "
+             "over seeds.", "",
+             f"| method | best during training | generations / iterations | agent-steps | "
+             f"seconds | judged {key} |", "|---|---:|---:|---:|---:|---:|"]
+    for m, runs in results.items():
+        c = [r["curve"] for r in runs]
+        best = np.median([x["best"][-1] if x["best"] else math.nan for x in c])
+        gens = np.median([len(x["best"]) for x in c])
+        n = np.median([x["steps"][-1] if x["steps"] else 0 for x in c])
+        sec = np.median([x["seconds"][-1] if x["seconds"] else 0 for x in c])
+        judge = np.median([r["driver"]["train"][key] for r in runs])
+        lines.append(f"| {m} | {best:.3f} | {gens:.0f} | {n:,.0f} | {sec:.1f} | {judge:.3f} |")
+    lines += _first_reach_lines(results, unit)
+    lines += ["", "![comparison](compare.png)", ""]
+    atomic_write_text(out / "report.md", "\n".join(lines))
 
 
 def _seconds(t: float) -> str:
@@ -478,28 +629,28 @@ def cars_summary(results) -> dict:
     return out
 
 
-def write_cars_report(out: Path, results, budget, seeds, generations=None) -> None:
+def write_cars_report(out: Path, results, budget, seeds, generations=None,
+                      steps=None) -> None:
     runs0 = next(iter(results.values()))
     n_train = runs0[0]["driver"]["train"]["tracks"]
     n_unseen = runs0[0]["driver"]["unseen"]["tracks"]
-    what = (f"{generations} generations per method and seed (equal episodes)"
-            if generations is not None else f"{budget:g} s per method and seed")
-    names = {"ga": "GA", "es": "ES", "cmaes": "CMA-ES", "random": "random search"}
-    ran = [names.get(m, m) for m in results]
-    lines = [f"# Cars: {', '.join(ran[:-1])} and {ran[-1]}" if len(ran) > 1
-             else f"# Cars: {ran[0]}", "",
-             f"Budget: {what}; {seeds} seed(s). Each method's best driver then drives each of "
-             f"its {n_train} training track(s) and {n_unseen} shipped track(s) it never saw "
-             "once; medians over seeds.", "",
+    lines = [_title("Cars", results), "",
+             f"Budget: {_budget_words(budget, generations, steps)}; {seeds} seed(s). Each "
+             f"method's best driver then drives each of its {n_train} training track(s) and "
+             f"{n_unseen} shipped track(s) it never saw once; medians over seeds. PPO's "
+             "generations are its iterations, its best driver the greedy policy that drove "
+             "the training tracks farthest.", "",
              "| method | best fitness (laps) | generations | episodes | fitness 1 lap at "
              "generation | training: laps driven | training: lap time | unseen: laps "
-             "driven | unseen: tracks lapped |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "driven | unseen: tracks lapped | agent-steps |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     summary = cars_summary(results)
     for m, runs in results.items():
         best = np.mean([r["curve"]["best"][-1] if r["curve"]["best"] else 0 for r in runs])
         gens = np.mean([len(r["curve"]["best"]) for r in runs])
         eps = np.mean([r["curve"]["episodes"][-1] if r["curve"]["episodes"] else 0
                        for r in runs])
+        n = np.mean([r["curve"]["steps"][-1] if r["curve"].get("steps") else 0 for r in runs])
         laps = [next((g for g, b in zip(r["curve"]["generation"], r["curve"]["best"])
                       if b >= 1.0), None) for r in runs]
         lap = ", ".join("never" if v is None else str(v) for v in laps)
@@ -507,7 +658,10 @@ def write_cars_report(out: Path, results, budget, seeds, generations=None) -> No
         lt = f"{tr['lap_time']:.1f} s" if math.isfinite(tr["lap_time"]) else "no lap"
         lines.append(f"| {m} | {best:.3f} | {gens:.0f} | {eps:,.0f} | {lap} | "
                      f"{tr['laps']:.2f} | {lt} | {un['laps']:.2f} | "
-                     f"{un['lapped']:g} / {un['tracks']} |")
+                     f"{un['lapped']:g} / {un['tracks']} | {n:,.0f} |")
+
+    def x(v):
+        return f"{v:.2f}x" if math.isfinite(v) else "n/a"
     if "random" in summary and len(summary) > 1:
         lines += ["", "## Better than luck?", "",
                   "Each method's best driver against random search's, seed by seed (median "
@@ -516,19 +670,72 @@ def write_cars_report(out: Path, results, budget, seeds, generations=None) -> No
                   "does not lap them all).", "",
                   "| method | training: farther | training: faster per lap | unseen: farther |",
                   "|---|---:|---:|---:|"]
-
-        def x(v):
-            return f"{v:.2f}x" if math.isfinite(v) else "n/a"
         for m, row in summary.items():
             if m != "random":
                 lines.append(f"| {m} | {x(row['train']['farther'])} | "
                              f"{x(row['train']['faster'])} | {x(row['unseen']['farther'])} |")
+    lines += _gradient_lines(results, summary)
+    lines += _first_reach_lines(results, "laps")
     lines += ["", "![comparison](compare.png)", ""]
     atomic_write_text(out / "report.md", "\n".join(lines))
 
 
+EVOLUTION = ("ga", "es", "cmaes")  # random search is luck, not evolution
+
+
+def _gradient_lines(results, summary) -> list[str]:
+    """Policy gradients against the best evolution method: lap speed on the training
+    tracks (the evolution method's lap time over the learner's, seed by seed), how far
+    each drives, and whether the learner's driver laps the default track."""
+    learners = [m for m in results if m not in (*EVOLUTION, "random")]
+    evolved = [m for m in results if m in EVOLUTION]
+    if not learners or not evolved:
+        return []
+
+    def goodness(m):  # lap time first (faster is better), then distance
+        t = summary[m]["train"]
+        return (math.isfinite(t["lap_time"]), -t["lap_time"] if math.isfinite(t["lap_time"])
+                else 0.0, t["laps"])
+    ev = max(evolved, key=goodness)
+    lines = ["", "## Gradient descent against evolution", "",
+             f"Each policy-gradient learner's best driver against the best evolution "
+             f"method's ({ev}), seed by seed (median ratio): lap speed on the training tracks "
+             f"({ev}'s lap time over the learner's; n/a where either does not lap them all) "
+             "and laps driven; and on how many seeds it laps the shipped default track.", "",
+             f"| method | lap speed vs {ev} | laps driven vs {ev} | laps `default` | "
+             "agent-steps vs {ev} |".replace("{ev}", ev), "|---|---:|---:|---:|---:|"]
+    for m in learners:
+        pairs = list(zip(results[m], results[ev]))
+        speed = float(np.median([_ratio(b["driver"]["train"]["lap_time"],
+                                        a["driver"]["train"]["lap_time"]) for a, b in pairs]))
+        far = float(np.median([_ratio(a["driver"]["train"]["laps"],
+                                      b["driver"]["train"]["laps"]) for a, b in pairs]))
+        steps = float(np.median([_ratio(a["curve"]["steps"][-1], b["curve"]["steps"][-1])
+                                 for a, b in pairs if a["curve"]["steps"]
+                                 and b["curve"]["steps"]] or [math.nan]))
+        default = sum(bool(r["driver"].get("default_lapped")) for r in results[m])
+
+        def x(v):
+            return f"{v:.2f}x" if math.isfinite(v) else "n/a"
+        lines.append(f"| {m} | {x(speed)} | {x(far)} | {default} / {len(results[m])} | "
+                     f"{x(steps)} |")
+        if math.isfinite(speed):
+            verdict = (f"{m} reaches {speed:.0%} of {ev}'s lap speed on the training tracks "
+                       f"(median of {len(pairs)} seed(s)).")
+        else:
+            tm, te = summary[m]["train"], summary[ev]["train"]
+            verdict = (f"{m}'s best driver laps {tm['lapped']:g} of {tm['tracks']} training "
+                       f"tracks and drives {tm['laps']:.2f} laps an episode on them; {ev}'s "
+                       f"laps {te['lapped']:g} and drives {te['laps']:.2f}: lap speeds are "
+                       "not comparable where a driver does not lap every track.")
+        lines += ["", verdict]
+    return lines
+
+
 def methods_for(task: str) -> tuple[str, ...]:
-    return CAR_METHODS if task == "cars" else METHODS
+    """The methods this module runs for ``task`` (others come in as ``runners`` of
+    :func:`compare`)."""
+    return CAR_METHODS if is_control(task) else METHODS
 
 
 class CompareInterrupted(KeyboardInterrupt):
@@ -542,19 +749,26 @@ class CompareInterrupted(KeyboardInterrupt):
 
 def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
             data=None, evolve_cfg=None, progress: bool = True,
-            methods: tuple[str, ...] | None = None, generations: int | None = None) -> dict:
+            methods: tuple[str, ...] | None = None, generations: int | None = None,
+            steps: int | None = None, runners: dict | None = None) -> dict:
     """Run the comparison and write ``compare.png``, ``report.md`` and ``results.json``.
-    ``methods``: a subset of the task's methods (default: all of them).  ``generations``
-    (cars): that many generations per method instead of ``budget`` seconds.
+    ``methods``: a subset of the task's methods (default: all of them and ``runners``).
+    Control tasks run for ``budget`` seconds each, or ``generations`` (the same episodes
+    for every evolution method), or ``steps`` agent-steps (equal environment steps).
+    ``runners``: more methods, ``name -> f(seed, budget, tick, steps)`` returning a result
+    like :func:`run_evolution`'s (the policy-gradient learners of :mod:`rl.compare`).
 
     Ctrl-C stops at once: the run under way is dropped, the ones that finished are written
     as usual (the report says how many), then :class:`CompareInterrupted` is raised."""
     from tqdm import tqdm
 
     out.mkdir(parents=True, exist_ok=True)
-    methods = methods or methods_for(task)
-    per_run = generations if generations is not None else budget
-    unit = " generations" if generations is not None else " s"
+    runners = runners or {}
+    methods = methods or (*methods_for(task), *runners)
+    per_run = generations if generations is not None else steps if steps is not None \
+        else budget
+    unit = " generations" if generations is not None else " steps" if steps is not None \
+        else " s"
     bar = tqdm(total=round(per_run * len(methods) * seeds, 1), disable=not progress,
                mininterval=0.5, desc=f"compare {task}",
                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}" + unit)
@@ -570,8 +784,10 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
                     bar.set_postfix(method=m, seed=seed, refresh=False)
                     bar.refresh()
 
-                if task == "cars":
-                    r = run_cars(m, evolve_cfg, seed, budget, tick, generations)
+                if m in runners:
+                    r = runners[m](seed, budget, tick, steps)
+                elif is_control(task):
+                    r = run_evolution(m, evolve_cfg, seed, budget, tick, generations, steps)
                 else:
                     r = run_classification(m, data, cfg, seed, budget, tick,
                                            convnet=task.endswith("-cnn"))
@@ -585,14 +801,14 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
     results = {m: runs for m, runs in results.items() if runs}
     if results:
         write_results(task, out, budget, seeds, cfg, results,
-                      None if finished == total else (finished, total), generations)
+                      None if finished == total else (finished, total), generations, steps)
     if finished < total:
         raise CompareInterrupted(finished, total)
     return results
 
 
 def write_results(task, out, budget, seeds, cfg, results, partial=None,
-                  generations=None) -> None:
+                  generations=None, steps=None) -> None:
     """``compare.png``, ``report.md`` and ``results.json``; ``partial``: ``(finished,
     total)`` runs when the comparison was interrupted."""
     import json
@@ -600,9 +816,12 @@ def write_results(task, out, budget, seeds, cfg, results, partial=None,
     counts = {r["num_params"] for runs in results.values() for r in runs}
     if len(counts) != 1:
         raise RuntimeError(f"methods used different networks: {counts}")
-    if task == "cars":
-        plot_cars(results, out / "compare.png", f"cars: best fitness, {seeds} seed(s)")
-        write_cars_report(out, results, budget, seeds, generations)
+    if is_control(task):
+        plot_control(task, results, out / "compare.png", f"{task}: best so far, {seeds} seed(s)")
+        if task == "cars":
+            write_cars_report(out, results, budget, seeds, generations, steps)
+        else:
+            write_control_report(out, task, results, budget, seeds, generations, steps)
     else:
         rows, target = summarize_classification(results)
         plot_classification(results, out / "compare.png",
@@ -615,7 +834,7 @@ def write_results(task, out, budget, seeds, cfg, results, partial=None,
                           f"{partial[1]} method-and-seed runs finished; only they are "
                           f"reported.\n{rest}")
     atomic_write_text(out / "results.json", json.dumps(
-        {"task": task, "budget_seconds": None if generations else budget,
-         "generations": generations, "seeds": seeds,
+        {"task": task, "budget_seconds": None if generations or steps else budget,
+         "generations": generations, "steps": steps, "seeds": seeds,
          "config": dataclasses.asdict(cfg), "results": results,
          "interrupted": bool(partial)}, default=float))

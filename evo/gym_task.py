@@ -382,6 +382,16 @@ class GymTask(Task):
         return ret, steps, s, q
 
 
+def evaluate_policy(task: GymTask, theta: np.ndarray, mean: np.ndarray, scale: np.ndarray,
+                    episodes: int, seed: int = 0) -> np.ndarray:
+    """The returns ``(episodes,)`` of the policy ``theta`` (with its normaliser ``mean``,
+    ``scale``), episode i reset with seed ``seed + i``, all episodes stepped together."""
+    policy = GymPolicy(task, np.tile(theta, (episodes, 1)), np.tile(mean, (episodes, 1)),
+                       np.tile(scale, (episodes, 1)))
+    ret, _, _, _ = task.rollout_loop(policy, [seed + i for i in range(episodes)])
+    return ret
+
+
 def vector_seed(seeds: list[int], size: int) -> int:
     """The reset seed of a vector environment laid out for ``size`` members per episode."""
     return int(np.random.SeedSequence([*seeds, size]).generate_state(1)[0])

@@ -57,18 +57,9 @@ def load_gym_policy(path: str):
     return task, theta, mean, scale, meta
 
 
-def evaluate_model(task, theta, mean, scale, episodes: int, seed: int = 0) -> np.ndarray:
-    """Returns ``(episodes,)`` of the policy ``theta`` (with its normaliser), episode i
-    reset with seed ``seed + i``, all episodes stepped together."""
-    from evo.gym_task import GymPolicy
-
-    policy = GymPolicy(task, np.tile(theta, (episodes, 1)), np.tile(mean, (episodes, 1)),
-                       np.tile(scale, (episodes, 1)))
-    ret, _, _, _ = task.rollout_loop(policy, [seed + i for i in range(episodes)])
-    return ret
-
-
 def replay_gym(args) -> int:
+    from evo.gym_task import evaluate_policy
+
     episodes = 1 if args.episodes is None else args.episodes
     if episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {episodes}")
@@ -83,7 +74,7 @@ def replay_gym(args) -> int:
             view.play(seed=args.seed)
         finally:
             view.close()
-    returns = evaluate_model(task, theta, mean, scale, episodes, args.seed)
+    returns = evaluate_policy(task, theta, mean, scale, episodes, args.seed)
     result = {"env": task.env_id, "episodes": episodes, "mean_return": float(returns.mean()),
               "std_return": float(returns.std()), "returns": [float(r) for r in returns]}
     if args.json:

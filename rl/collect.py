@@ -152,7 +152,7 @@ class WorldCollector:
                 x = obs[idx]
                 a, logp = ac.act(x, rng)
                 full[...] = 0.0
-                full[idx] = a
+                full[idx] = ac.env_actions(a)
                 obs, rew, term, trunc, _ = world.step(full)
                 rec.add(idx, x, a, logp, rew[idx], term[idx], trunc[idx], obs[idx])
             info = world.info()
@@ -181,11 +181,11 @@ class GymCollector:
             env = task.vector_env(self.n)
             self.vector = env.metadata.get("autoreset_mode") == AutoresetMode.NEXT_STEP
 
-    def _actions(self, a: np.ndarray) -> np.ndarray:
-        """Policy actions -> the action space's (Gaussian samples clipped to [-1, 1])."""
+    def _actions(self, ac: ActorCritic, a: np.ndarray) -> np.ndarray:
+        """What the policy sampled -> the action space's actions."""
         if self.task.discrete:
             return a + int(self.task.action_space.start)
-        return self.task.to_actions(np.clip(a, -1.0, 1.0))
+        return self.task.to_actions(ac.env_actions(a))
 
     def collect(self, ac: ActorCritic, min_steps: int, seed: int, iteration: int,
                 rng: np.random.Generator, norm=None) -> Batch:
@@ -233,7 +233,7 @@ class GymCollector:
             idx = np.flatnonzero(active)
             x = normalised(obs[idx], seen=True)
             a, logp = ac.act(x, rng)
-            acts = self._actions(a)
+            acts = self._actions(ac, a)
             rew = np.empty(len(idx))
             term = np.empty(len(idx), bool)
             trunc = np.empty(len(idx), bool)
@@ -266,7 +266,7 @@ class GymCollector:
             idx = np.flatnonzero(active & ~resetting)
             x = normalised(obs[idx], seen=True)
             a, logp = ac.act(x, rng)
-            full[idx] = self._actions(a)
+            full[idx] = self._actions(ac, a)
             o, r, te, tr, _ = env.step(full)
             obs = np.asarray(o, np.float64).reshape(self.n, -1)
             resetting[:] = False

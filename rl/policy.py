@@ -1,9 +1,14 @@
 """The actor-critic of ``neuroevo reinforce``: the evolution policy network as the actor,
 a value network as the critic, over ONE flat parameter vector ``[actor | log_std | critic]``.
 
-- Continuous actions: a Gaussian policy.  Its mean is the actor's tanh output (the same
-  network evolution drives with, so a saved actor replays like an evolved one); its log
-  standard deviations, one per action, are state-independent parameters in the vector.
+- Continuous actions: a squashed Gaussian policy.  The actor's last layer gives the mean
+  ``z`` of a Gaussian (log standard deviations, one per action, are state-independent
+  parameters in the vector); a sample ``u`` becomes the action ``tanh(u)``, in [-1, 1].
+  Acting greedily is ``tanh(z)``: exactly the tanh-output network evolution drives with,
+  so a saved actor (:meth:`ActorCritic.policy_network`) replays like an evolved one.  (An
+  unsquashed Gaussian clipped to [-1, 1] acts differently from its mean near the bounds:
+  full throttle in the mean, less on average with the noise.)  The probability ratios of
+  PPO are those of ``u``: tanh's Jacobian is the same for the old and the new policy.
 - Discrete actions: a categorical policy over the actor's outputs as logits (identity
   output activation; acting greedily is the argmax, as for evolved policies).
 
@@ -33,9 +38,12 @@ class ActorCritic:
                  rng: np.random.Generator | None = None, output_scale: float = 0.1):
         rng = rng if rng is not None else np.random.default_rng(0)
         self.discrete = bool(discrete)
+        # what best.npz keeps: logits for discrete actions, tanh actions otherwise
         self.policy_cfg = dataclasses.replace(policy, output="identity") if discrete \
-            else policy
-        self.actor = make_policy(obs_dim, act_dim, self.policy_cfg, rng=rng)
+            else dataclasses.replace(policy, output="tanh")
+        # the actor computes the logits, or the Gaussian's mean before the tanh
+        self.actor = make_policy(obs_dim, act_dim,
+                                 dataclasses.replace(policy, output="identity"), rng=rng)
         acts = [policy.activation] * len(value_hidden) + ["identity"]
         self.critic = Network([obs_dim, *value_hidden, 1], acts, loss="mse",
                               dtype=np.float64, rng=rng)
@@ -62,9 +70,10 @@ class ActorCritic:
     # -- acting ------------------------------------------------------------------------
     def act(self, obs: np.ndarray, rng: np.random.Generator,
             deterministic: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """``obs (N, obs_dim)`` -> ``(actions, logp)``: actions ``(N, act_dim)`` (Gaussian:
-        unclipped samples; the worlds clip to [-1, 1]) or ``(N,)`` indices (categorical),
-        and their log-probabilities ``(N,)``.  ``deterministic``: the mean (argmax)."""
+        """``obs (N, obs_dim)`` -> ``(samples, logp)``: Gaussian samples ``u (N, act_dim)``
+        before the tanh (:meth:`env_actions` makes them actions) or ``(N,)`` indices
+        (categorical), and their log-probabilities ``(N,)``.  ``deterministic``: the mean
+        (argmax)."""
         out = np.array(self.actor.forward(obs))
         n = len(out)
         if self.discrete:
@@ -81,6 +90,11 @@ class ActorCritic:
         a = out + std * eps
         logp = (-0.5 * eps * eps - self.log_std - 0.5 * LOG_2PI).sum(axis=1)
         return a, logp
+
+    def env_actions(self, samples: np.ndarray) -> np.ndarray:
+        """What :meth:`act` sampled -> actions: ``tanh(u)`` in [-1, 1] (continuous), the
+        indices themselves (discrete)."""
+        return samples if self.discrete else np.tanh(samples)
 
     def values(self, obs: np.ndarray, chunk: int = 8192) -> np.ndarray:
         """The critic's values ``(N,)``."""
@@ -160,9 +174,12 @@ class ActorCritic:
             self.grad *= max_norm / norm
         return norm
 
-    def actor_network(self) -> Network:
-        """A copy of the actor: the policy that acts greedily (what ``best.npz`` keeps)."""
-        return self.actor.clone()
+    def policy_network(self, params: np.ndarray | None = None) -> Network:
+        """The greedy policy as the evolution policy network (what ``best.npz`` keeps): the
+        actor's weights (or ``params``) with a tanh output for continuous actions."""
+        net = make_policy(self.obs_dim, self.act_dim, self.policy_cfg)
+        net.set_params(self.actor.theta if params is None else params)
+        return net
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:

@@ -74,9 +74,11 @@ def rng_for(seed: int, iteration: int, purpose: int) -> np.random.Generator:
 
 
 class ReinforceRun:
-    def __init__(self, cfg: ReinforceConfig, out: str | Path, reporters=()):
+    """``out``: the run folder (None: :meth:`step` writes no files, for comparisons)."""
+
+    def __init__(self, cfg: ReinforceConfig, out: str | Path | None, reporters=()):
         self.cfg = cfg
-        self.out = Path(out)
+        self.out = None if out is None else Path(out)
         self.reporters = list(reporters)
         self.spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym,
                              cfg.pg.agents)
@@ -177,8 +179,7 @@ class ReinforceRun:
         write_csv(self.out / TABLE, self.columns, self.rows)
 
     def save_best(self) -> None:
-        net = self.ac.actor.clone()
-        net.set_params(self.best_theta)
+        net = self.ac.policy_network(self.best_theta)
         meta = {}
         if self.gym:
             meta = {"obs_mean": self.best_obs[0].tolist(), "obs_scale": self.best_obs[1].tolist(),
@@ -229,7 +230,9 @@ class ReinforceRun:
             self.opt.lr = max(self.opt.lr, 1e-12)
         mean, scale = self.obs_stats()
         norm = (mean, scale, cfg.gym.obs_clip) if self.gym else None
-        batch = self.collector.collect(self.ac, pg.steps, cfg.seed, it,
+        # the last iteration collects what is left of total_steps (whole episodes still)
+        want = min(pg.steps, cfg.total_steps - self.env_steps)
+        batch = self.collector.collect(self.ac, want, cfg.seed, it,
                                        rng_for(cfg.seed, it, 6), norm)
         acted = self.ac.actor.get_params()  # the policy these episodes show
         stats = update(self.ac, self.opt, batch, pg, rng_for(cfg.seed, it, 8))
@@ -259,9 +262,10 @@ class ReinforceRun:
                        distance_best=float(np.max(eps["fitness"])))
         row.update({k: stats[k] for k in (*STATS, "explained_variance")})
         self.rows.append(row)
-        self.write_table()
-        self.save_best()
-        self.save_checkpoint()  # last: the checkpoint commits the iteration
+        if self.out is not None:
+            self.write_table()
+            self.save_best()
+            self.save_checkpoint()  # last: the checkpoint commits the iteration
         return row
 
     def figure(self):

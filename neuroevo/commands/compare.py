@@ -3,6 +3,7 @@ comparison itself is :mod:`evo.compare`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -10,42 +11,97 @@ from common.config import ConfigError, load_config, named_config
 from common.errors import EXIT_INTERRUPTED
 from evo.compare import (
     CAR_METHODS,
+    CLASSIFICATION,
     METHODS,
-    TASKS,
     CompareConfig,
     CompareInterrupted,
     compare,
     dataset_of,
+    is_control,
     methods_for,
 )
+from evo.gym_config import gym_env_id
 from neuroevo.runs import new_run_dir
+
+PG_METHODS = ("ppo", "reinforce")  # policy-gradient learners (control tasks)
+
+
+def compare_task(value: str) -> str:
+    """The TASK argument: a dataset task, cars, walkers or gym:ENV_ID."""
+    import argparse
+
+    if value in CLASSIFICATION or is_control(value):
+        return value
+    raise argparse.ArgumentTypeError(
+        f"invalid choice: {value!r} (choose from {', '.join(CLASSIFICATION)}, cars, walkers, "
+        f"gym:ENV_ID)")
+
+
+def control_configs(args):
+    """The evolve config and the reinforce config of a control task's comparison."""
+    from evo.config import EvolveConfig
+    from neuroevo.commands.evolve import gym_config_path
+    from neuroevo.commands.reinforce import config_path
+    from rl.config import ReinforceConfig
+
+    gym = gym_env_id(args.task) is not None
+    path = Path(args.evolve_config) if args.evolve_config else \
+        gym_config_path(args.task) if gym else named_config(args.task)
+    overrides = list(args.evolve_set)
+    if gym and not args.evolve_config:
+        overrides.insert(0, f"task={args.task}")
+    evolve_cfg = load_config(EvolveConfig, path, overrides)
+    if evolve_cfg.task != args.task:
+        raise ConfigError(f"{path}: task is {evolve_cfg.task!r}, but the command asked for "
+                          f"{args.task!r}")
+    path = Path(args.reinforce_config) if args.reinforce_config else config_path(args.task)
+    overrides = list(args.reinforce_set)
+    if gym and not args.reinforce_config:
+        overrides.insert(0, f"task={args.task}")
+    return evolve_cfg, load_config(ReinforceConfig, path, overrides)
 
 
 def compare_cmd(args) -> int:
+    control = is_control(args.task)
     if args.budget_seconds <= 0 or args.seeds < 1:
         raise ConfigError("--budget-seconds must be > 0 and --seeds >= 1")
-    if args.generations is not None and (args.task != "cars" or args.generations < 1):
-        raise ConfigError("--generations N (N >= 1) applies to cars only")
-    methods = None
+    if args.generations is not None and (not control or args.generations < 1):
+        raise ConfigError("--generations N (N >= 1) applies to cars, walkers and gym tasks")
+    if args.budget_steps is not None and (not control or args.budget_steps < 1):
+        raise ConfigError("--budget-steps N (N >= 1) applies to cars, walkers and gym tasks")
+    if args.generations is not None and args.budget_steps is not None:
+        raise ConfigError("give --generations or --budget-steps, not both")
+    known = (*methods_for(args.task), "ppo", "reinforce") if control else methods_for(args.task)
+    default = (*methods_for(args.task), "ppo") if control else methods_for(args.task)
+    methods = default
     if args.methods:
         # in the order given, each once
         methods = tuple(dict.fromkeys(m.strip() for m in args.methods.split(",") if m.strip()))
-        known = methods_for(args.task)
         unknown = [m for m in methods if m not in known]
         if unknown or not methods:
             raise ConfigError(f"--methods {args.methods}: {args.task} knows "
                               f"{', '.join(known)}")
+    if args.generations is not None:
+        if args.methods and any(m in PG_METHODS for m in methods):
+            raise ConfigError("--generations counts evolution's generations: compare ppo "
+                              "with --budget-seconds or --budget-steps")
+        methods = tuple(m for m in methods if m not in PG_METHODS)
     cfg = load_config(CompareConfig, Path(args.config) if args.config else
                       named_config("compare"), args.set)
     data = evolve_cfg = None
-    if args.task == "cars":
-        from evo.config import EvolveConfig
+    runners = {}
+    if control:
+        evolve_cfg, pg_cfg = control_configs(args)
+        from rl.compare import pg_runner
 
-        evolve_cfg = load_config(EvolveConfig, Path(args.cars_config) if args.cars_config
-                                 else named_config("cars"), args.cars_set)
-    elif args.cars_config or args.cars_set:
-        raise ConfigError("--cars-config and --cars-set apply to cars only")
-    if args.task != "cars":
+        for m in PG_METHODS:
+            if m in methods:
+                runners[m] = pg_runner(evolve_cfg, dataclasses.replace(
+                    pg_cfg, pg=dataclasses.replace(pg_cfg.pg, algorithm=m)))
+    elif args.evolve_config or args.evolve_set or args.reinforce_config or args.reinforce_set:
+        raise ConfigError("--evolve-config, --evolve-set, --reinforce-config and "
+                          "--reinforce-set apply to cars, walkers and gym tasks")
+    if not control:
         from nn.data import load_dataset
 
         options = {}
@@ -54,14 +110,17 @@ def compare_cmd(args) -> int:
                 raise ConfigError("--subset applies to mnist and fashion")
             options["n_train"] = args.subset
         data = load_dataset(dataset_of(args.task), data_dir=args.data_dir, seed=0, **options)
-    out = new_run_dir(args.out, f"compare-{args.task}", force=args.force, resumable=False)
+    out = new_run_dir(args.out, f"compare-{args.task.replace(':', '-').replace('/', '-')}",
+                      force=args.force, resumable=False)
     each = (f"{args.generations} generations" if args.generations is not None
+            else f"{args.budget_steps:,} agent-steps" if args.budget_steps is not None
             else f"{args.budget_seconds:g} s")
     print(f"comparing on {args.task}: {each} per method, {args.seeds} seed(s) -> {out}",
           file=sys.stderr)
     try:
         compare(args.task, out, args.budget_seconds, args.seeds, cfg, data, evolve_cfg,
-                progress=not args.quiet, methods=methods, generations=args.generations)
+                progress=not args.quiet, methods=methods, generations=args.generations,
+                steps=args.budget_steps, runners=runners)
     except CompareInterrupted as e:
         if e.finished:
             print(f"\nneuroevo: interrupted: kept the {e.finished} of {e.total} runs that "
@@ -83,29 +142,44 @@ def compare_cmd(args) -> int:
 def add_commands(sub) -> None:
     """Register ``neuroevo compare``."""
     c = sub.add_parser("compare", help="evolution vs gradient descent on the same network",
-                       description="Train the same network by backprop (SGD, Adam), a genetic "
-                       "algorithm and evolution strategies with the same wall-clock budget, and "
-                       "write compare.png, report.md and results.json. For cars: GA, ES, CMA-ES "
-                       "and random search.")
-    c.add_argument("task", choices=list(TASKS), help="what to learn: a dataset (mnist-cnn: "
-                   "MNIST with a small convolutional network, configured under cnn:), or cars")
+                       description="Train the same network by gradient descent and by "
+                       "evolution with the same budget, and write compare.png, report.md "
+                       "and results.json. Datasets: backprop (SGD, Adam), a genetic algorithm "
+                       "and evolution strategies. Control tasks (cars, walkers, gym:ENV_ID): "
+                       "GA, ES, CMA-ES, random search and policy gradients (PPO) on the same "
+                       "policy network, at equal seconds or equal environment steps.")
+    c.add_argument("task", type=compare_task, metavar="TASK",
+                   help=f"what to learn: a dataset ({', '.join(CLASSIFICATION)}; mnist-cnn: "
+                   "MNIST with a small convolutional network, configured under cnn:), or a "
+                   "control task: cars, walkers, gym:ENV_ID")
     c.add_argument("--budget-seconds", type=float, default=30.0, metavar="N",
                    help="training seconds per method and seed (default 30)")
-    c.add_argument("--generations", type=int, metavar="N", help="cars: N generations per "
-                   "method and seed (the same number of episodes for each) instead of "
-                   "--budget-seconds")
+    c.add_argument("--budget-steps", type=int, metavar="N", help="control tasks: N "
+                   "agent-steps (environment steps) per method and seed instead of seconds")
+    c.add_argument("--generations", type=int, metavar="N", help="control tasks: N "
+                   "generations per evolution method and seed (the same number of episodes "
+                   "for each; policy gradients sit this one out) instead of --budget-seconds")
     c.add_argument("--seeds", type=int, default=1, metavar="K", help="repeats (default 1)")
     c.add_argument("--methods", metavar="M,M", help="only these methods, comma-separated "
-                   f"(default all: {', '.join(METHODS)}; cars: {', '.join(CAR_METHODS)})")
+                   f"(default all: {', '.join(METHODS)}; control tasks: "
+                   f"{', '.join(CAR_METHODS)}, ppo; reinforce on request)")
     c.add_argument("--subset", type=int, metavar="N", help="mnist/fashion: first N training "
                    "images only")
     c.add_argument("--config", metavar="FILE", help="YAML (default configs/compare.yaml)")
     c.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                    help="override a compare config value, e.g. --set hidden=[32] (repeatable)")
-    c.add_argument("--cars-config", metavar="FILE", help="cars: the evolve config (default "
-                   "configs/cars.yaml: population, episodes, training tracks, world)")
-    c.add_argument("--cars-set", metavar="KEY=VALUE", action="append", default=[],
-                   help="cars: override an evolve config value, e.g. --cars-set population=30")
+    c.add_argument("--evolve-config", "--cars-config", dest="evolve_config", metavar="FILE",
+                   help="control tasks: the evolve config (default configs/TASK.yaml: "
+                   "population, episodes, the policy network, training tracks, world)")
+    c.add_argument("--evolve-set", "--cars-set", dest="evolve_set", metavar="KEY=VALUE",
+                   action="append", default=[], help="control tasks: override an evolve "
+                   "config value, e.g. --evolve-set population=30")
+    c.add_argument("--reinforce-config", metavar="FILE", help="control tasks: the reinforce "
+                   "config whose pg settings PPO uses (default configs/reinforce-TASK.yaml; "
+                   "its task and policy sections give way to the evolve config's)")
+    c.add_argument("--reinforce-set", metavar="KEY=VALUE", action="append", default=[],
+                   help="control tasks: override a reinforce config value, e.g. "
+                   "--reinforce-set pg.lr=0.001")
     c.add_argument("--data-dir", metavar="DIR", help="a folder holding the dataset's files")
     c.add_argument("--out", metavar="DIR", help="output folder (default runs/compare-TASK-TIME)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")

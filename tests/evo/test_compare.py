@@ -63,7 +63,7 @@ def test_step_sizes_fall_linearly_over_the_budget():
 
 
 def car_results(seeds=2):
-    """Synthetic cars results, as run_cars returns them (generations from 1)."""
+    """Synthetic cars results, as run_evolution returns them (generations from 1)."""
     results = {}
     for i, m in enumerate(("ga", "es", "random")):
         runs = []
@@ -75,22 +75,28 @@ def car_results(seeds=2):
                           "lap_time": 40.0 * (1 + i) + s, "lapped": 2 - i, "tracks": 3}
                       for w in ("train", "unseen")}
             runs.append({"curve": {"seconds": [0.4 * g for g in gens], "generation": gens,
-                                   "best": best, "episodes": [10 * g for g in gens]},
+                                   "best": best, "episodes": [10 * g for g in gens],
+                                   "steps": [900 * g for g in gens],
+                                   "lap_time": [60.0 - g for g in gens]},
                          "num_params": 74, "driver": driver})
         results[m] = runs
     return results
 
 
-def test_compare_pictures_keep_legends_off_the_lines_and_count_whole_generations():
+def test_compare_pictures_keep_legends_off_the_lines():
     import numpy as np
 
-    from evo.compare import cars_figure, classification_figure
-    from tests.nn.figures import assert_integer_xticks, assert_legends_clear, assert_texts_inside
+    from evo.compare import classification_figure, control_figure
+    from tests.nn.figures import assert_legends_clear, assert_texts_inside
 
-    fig = cars_figure(car_results(), "cars: best fitness, 2 seed(s)")
-    ax_g = fig.axes[0]
-    assert ax_g.get_xlabel() == "generation"
-    assert assert_integer_xticks(ax_g)[0] >= 1  # counted from 1: no generation 0
+    fig = control_figure("cars", car_results(), "cars: best so far, 2 seed(s)")
+    assert [ax.get_xlabel() for ax in fig.axes] == [
+        "seconds", "agent-steps (environment steps)"] * 2
+    assert [ax.get_ylabel() for ax in fig.axes] == ["best fitness (laps)"] * 2 + \
+        ["its lap time (s)"] * 2
+    # every method's seeds drawn on both panels of a row, against seconds and steps
+    ax_s, ax_n = fig.axes[:2]
+    assert len(ax_s.lines) == len(ax_n.lines) == sum(map(len, car_results().values()))
     assert_legends_clear(fig)
     assert_texts_inside(fig)
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["ga", "es", "random"]
@@ -106,8 +112,10 @@ def test_compare_pictures_keep_legends_off_the_lines_and_count_whole_generations
 
 
 def test_cars_comparison_counts_generations_from_1_as_evolve_does(tmp_path):
+    import numpy as np
+
     from common.config import build
-    from evo.compare import run_cars, write_cars_report
+    from evo.compare import run_evolution, write_cars_report
     from evo.config import EvolveConfig
     from evo.run import EvolutionRun
 
@@ -115,7 +123,7 @@ def test_cars_comparison_counts_generations_from_1_as_evolve_does(tmp_path):
                                "cars": {"world": {"max_time": 4.0, "stall_time": 2.0}}}, "t: ")
     run = EvolutionRun(cfg, tmp_path / "run")
     run.run()
-    curve = run_cars("ga", cfg, cfg.seed, budget=0.5)["curve"]
+    curve = run_evolution("ga", cfg, cfg.seed, budget=0.5)["curve"]
     assert curve["generation"] == list(range(1, len(curve["generation"]) + 1))
     # generation N of the comparison is generation N of evolve's fitness.csv
     ever = {r["generation"]: r["best_ever"] for r in run.rows}
@@ -123,12 +131,13 @@ def test_cars_comparison_counts_generations_from_1_as_evolve_does(tmp_path):
     assert pairs == [(g, ever[g]) for g, _ in pairs]
     results = car_results(seeds=1)
     results["ga"][0]["curve"] = {"seconds": [1.0, 2.0, 3.0], "generation": [1, 2, 3],
-                                 "best": [0.5, 1.0, 1.0], "episodes": [8, 16, 24]}
+                                 "best": [0.5, 1.0, 1.0], "episodes": [8, 16, 24],
+                                 "steps": [800, 1500, 2100], "lap_time": [np.nan, 30, 29]}
     write_cars_report(tmp_path, results, 3, 1)
     row = next(ln for ln in (tmp_path / "report.md").read_text().splitlines()
                if ln.startswith("| ga |"))
     cells = [c.strip() for c in row.split("|")]
-    assert cells[3] == "3" and cells[4] == "24" and cells[5] == "2"
+    assert cells[3] == "3" and cells[4] == "24" and cells[5] == "2" and cells[10] == "2,100"
 
 
 def test_equal_episodes_and_the_best_drivers_judged_against_random_search(tmp_path):
