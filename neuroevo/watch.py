@@ -740,3 +740,39 @@ class WindowBackend:
     def close(self) -> None:
         pass  # the window belongs to the caller (it may linger after the run)
 
+
+
+class WindowPlayer:
+    """The ``player`` of a :class:`rl.run.ReinforceRun`: draws each round of a policy-gradient
+    iteration as it is simulated (the same round the headless run computes, bit for bit).
+    The panel's history is the run's iterations: best and mean laps (metres for walkers)
+    of their episodes and the fastest lap; the ghost is the best greedy policy so far."""
+
+    def __init__(self, run, watch: Watch):
+        self.run = run
+        self.watch = watch
+        watch.on_quit = run.save_checkpoint  # the last finished iteration's state
+        watch.interrupted = lambda: bool(run.stop)
+
+    def __call__(self, gen, world, order, seeds) -> None:
+        run, watch = self.run, self.watch
+        score = "laps" if run.cfg.task == "cars" else "distance"
+        watch.history = [{"generation": r["iteration"], "best": r[f"{score}_best"],
+                          "mean": r[f"{score}_mean"],
+                          "best_lap_time": r.get("lap_time", float("nan"))}
+                         for r in run.rows]
+        if run.rows:
+            watch.best_ever = (run.best_theta.copy(), run.best_score)
+            watch.ghost = watch.best_ever if watch.ghost_enabled else None
+        watch.generation = run.iteration + 1
+        watch.heading = (f"{run.cfg.task}: {run.cfg.pg.algorithm} iteration "
+                         f"{run.iteration + 1}, {run.env_steps:,} / "
+                         f"{run.cfg.total_steps:,} steps")
+        actor = run.ac.actor.get_params()  # the greedy network's weights: its activations
+        if order is None:
+            watch.play(gen, world, np.tile(actor, (world.n_agents, 1)), seed=seeds)
+            return
+        from sims.car_world import TrackGroup
+
+        views = [TrackGroup(world, g) for g in range(len(order))]
+        watch.play(gen, views, np.tile(actor, (views[0].n_agents, 1)), seed=list(seeds))

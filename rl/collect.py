@@ -136,25 +136,21 @@ class WorldCollector:
         return world, {"seed": [seeds[i] for i in order], "first_member": [0] * self.k}, order
 
     def collect(self, ac: ActorCritic, min_steps: int, seed: int, iteration: int,
-                rng: np.random.Generator, norm=None) -> Batch:
+                rng: np.random.Generator, norm=None, player=None) -> Batch:
+        """``player``: ``f(gen, world, order, seeds)`` runs each round's generator
+        (:meth:`round`) to its end, e.g. a window drawing it; default: at once."""
         rec = Recorder(self.n, self.reward_scale)
         results = []
         rnd = 0
         while rec.steps < min_steps:
             seeds = round_seeds(seed, iteration, rnd, self.k)
             world, reset, order = self._world(seeds)
-            obs = world.reset(**reset)
-            full = np.zeros((self.n, world.act_dim))
-            while True:
-                idx = np.flatnonzero(~(world.terminated | world.truncated))
-                if not len(idx):
-                    break
-                x = obs[idx]
-                a, logp = ac.act(x, rng)
-                full[...] = 0.0
-                full[idx] = ac.env_actions(a)
-                obs, rew, term, trunc, _ = world.step(full)
-                rec.add(idx, x, a, logp, rew[idx], term[idx], trunc[idx], obs[idx])
+            gen = self.round(ac, world, reset, rec, rng)
+            if player is None:
+                for _ in gen:
+                    pass
+            else:
+                player(gen, world, order, reset["seed"])
             info = world.info()
             if order is None:
                 results.append(self.task.result(info, 0))
@@ -164,6 +160,24 @@ class WorldCollector:
         cols = {c: np.concatenate([r[c] for r in results]) for c in self.task.columns}
         cols["fitness"] = np.concatenate([r["fitness"] for r in results])
         return rec.batch(ac, **cols)
+
+    def round(self, ac: ActorCritic, world, reset: dict, rec: Recorder,
+              rng: np.random.Generator):
+        """Generator over one round: resets ``world``, then yields the actions after each
+        physics step until every agent is done, recording the samples in ``rec``."""
+        obs = world.reset(**reset)
+        full = np.zeros((self.n, world.act_dim))
+        while True:
+            idx = np.flatnonzero(~(world.terminated | world.truncated))
+            if not len(idx):
+                return
+            x = obs[idx]
+            a, logp = ac.act(x, rng)
+            full[...] = 0.0
+            full[idx] = ac.env_actions(a)
+            obs, rew, term, trunc, _ = world.step(full)
+            rec.add(idx, x, a, logp, rew[idx], term[idx], trunc[idx], obs[idx])
+            yield full
 
 
 class GymCollector:
@@ -188,7 +202,7 @@ class GymCollector:
         return self.task.to_actions(ac.env_actions(a))
 
     def collect(self, ac: ActorCritic, min_steps: int, seed: int, iteration: int,
-                rng: np.random.Generator, norm=None) -> Batch:
+                rng: np.random.Generator, norm=None, player=None) -> Batch:
         per_lane = math.ceil(min_steps / self.n)
         mean, scale, clip = norm if norm is not None else (0.0, 1.0, 0.0)
 

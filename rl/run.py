@@ -109,6 +109,9 @@ class ReinforceRun:
         self.best_theta = self.ac.actor.get_params()
         self.best_obs = self.obs_stats()
         self.stop = StopRequest()
+        # f(gen, world, order, seeds): runs each round of a car or walker world (a window
+        # drawing it); None: at once
+        self.player = None
 
     # -- observation normalisation (gym tasks) -----------------------------------------------
     def obs_stats(self) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +236,7 @@ class ReinforceRun:
         # the last iteration collects what is left of total_steps (whole episodes still)
         want = min(pg.steps, cfg.total_steps - self.env_steps)
         batch = self.collector.collect(self.ac, want, cfg.seed, it,
-                                       rng_for(cfg.seed, it, 6), norm)
+                                       rng_for(cfg.seed, it, 6), norm, self.player)
         acted = self.ac.actor.get_params()  # the policy these episodes show
         stats = update(self.ac, self.opt, batch, pg, rng_for(cfg.seed, it, 8))
         if self.norm is not None and batch.obs_moments is not None:

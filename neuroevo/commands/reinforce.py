@@ -8,7 +8,12 @@ from pathlib import Path
 from common.config import ConfigError, load_config, named_config
 from common.errors import EXIT_INTERRUPTED
 from evo.gym_config import gym_env_id
-from neuroevo.commands.evolve import task_name
+from neuroevo.commands.evolve import (
+    add_window_options,
+    check_window_args,
+    open_watch,
+    task_name,
+)
 from neuroevo.runs import claim_run_dir, run_dir
 
 
@@ -43,6 +48,7 @@ def resolve(args):
 def reinforce(args) -> int:
     from rl.run import ProgressReporter, ReinforceRun
 
+    check_window_args(args)
     reporters = [] if args.quiet else [ProgressReporter()]
     if args.steps is not None and args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
@@ -61,6 +67,25 @@ def reinforce(args) -> int:
                       force=args.force)
         run = ReinforceRun(cfg, out, reporters)  # checks tracks, creatures, the environment
         claim_run_dir(out)
+    watch = None
+    if gym_env_id(run.cfg.task) is None:
+        watch = open_watch(run.task, args, f"neuroevo: reinforce {run.cfg.task}", run.out,
+                           "learning")
+    elif args.screenshot is not None:
+        raise ConfigError("--screenshot applies to cars and walkers; gym runs are headless "
+                          "(neuroevo replay MODEL --screenshot FILE shows a gym model)")
+    try:
+        return _reinforce(run, watch, args)
+    finally:
+        if watch is not None:
+            watch.close()
+
+
+def _reinforce(run, watch, args) -> int:
+    from neuroevo.watch import EvaluationAborted, WindowPlayer
+
+    if watch is not None:
+        run.player = WindowPlayer(run, watch)
     pg = run.cfg.pg
     print(f"learning {run.cfg.task} with {pg.algorithm}: {pg.agents} agents"
           f"{' per track' if run.cfg.task == 'cars' and run.collector.n > pg.agents else ''}, "
@@ -75,6 +100,10 @@ def reinforce(args) -> int:
         print(f"\nneuroevo: interrupted after iteration {run.iteration}; resume with "
               f"--resume {run.out}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except EvaluationAborted:  # the window closed, Ctrl-C in it, or --screenshot taken
+        status = "interrupted" if run.stop else "window"
+        if run.rows:
+            run.plot()
     if run.rows:
         last = run.rows[-1]
         extra = f"  laps: {last['laps_mean']:.3f}" if "laps_mean" in last else ""
@@ -82,6 +111,13 @@ def reinforce(args) -> int:
               f"{last['return_mean']:.3f}{extra}  best ({run.score_name}): "
               f"{run.best_score:.4f}")
         print(f"best: {run.out / 'best.npz'}")
+    if watch is not None and watch.screenshot_saved is not None:
+        print(f"screenshot: {watch.screenshot_saved}")
+        return 0
+    if status == "window":
+        print(f"neuroevo: window closed after iteration {run.iteration}; resume with "
+              f"--resume {run.out}", file=sys.stderr)
+        return 0
     if status == "interrupted":
         print(f"neuroevo: interrupted after iteration {run.iteration}; resume with "
               f"--resume {run.out}", file=sys.stderr)
@@ -96,9 +132,10 @@ def add_commands(sub) -> None:
         description="Reinforcement learning: one policy network acts in many copies of the "
         "world at once and learns from the returns of its own episodes by gradient descent "
         "(PPO, or REINFORCE with a baseline), where `evolve` breeds a population and "
-        "`train` fits a labelled dataset. Writes returns.csv, returns.png, best.npz (replay "
-        "it with neuroevo replay), reinforce-checkpoint.npz (every iteration) and "
-        "config.yaml to --out.")
+        "`train` fits a labelled dataset. Cars and walkers are drawn live in a window "
+        "where there is a display (--headless: not). Writes returns.csv, returns.png, "
+        "best.npz (replay it with neuroevo replay), reinforce-checkpoint.npz (every "
+        "iteration) and config.yaml to --out.")
     p.add_argument("task", type=task_name, metavar="TASK",
                    help="cars, walkers, or gym:ENV_ID (e.g. gym:CartPole-v1; needs pip "
                    "install -e '.[gym]')")
@@ -118,5 +155,13 @@ def add_commands(sub) -> None:
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
     p.add_argument("--force", action="store_true",
                    help="replace the run that --out already holds (default: refuse)")
+    p.add_argument("--headless", action="store_true",
+                   help="no window (the default where there is no display; gym runs are "
+                   "always headless)")
+    add_window_options(p, speed_help="physics steps per frame to start the window at "
+                       "(+/- change it; 1 at 60 fps is real time; F: as fast as it computes)")
+    p.add_argument("--no-ghost", action="store_true",
+                   help="cars: no ghost (the best greedy policy so far, driving each episode "
+                   "again as a translucent car)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func="neuroevo.commands.reinforce:reinforce")
