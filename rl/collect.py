@@ -48,7 +48,10 @@ class Batch:
     lane: np.ndarray
     starts: np.ndarray
     n_lanes: int
-    episodes: dict[str, np.ndarray] = field(default_factory=dict)  # per finished episode
+    # per finished episode: "return" and "length" in the order the episodes ended; the
+    # task's columns (cars: fitness, laps, lap_time...) round by round in agent order.
+    # The arrays describe the same episodes but are not paired entry by entry.
+    episodes: dict[str, np.ndarray] = field(default_factory=dict)
     # the raw observations the policy acted on: (sum, sum of squares, count), for the
     # observation normalisation of gym tasks
     obs_moments: tuple | None = None
