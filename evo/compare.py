@@ -750,13 +750,16 @@ class CompareInterrupted(KeyboardInterrupt):
 def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
             data=None, evolve_cfg=None, progress: bool = True,
             methods: tuple[str, ...] | None = None, generations: int | None = None,
-            steps: int | None = None, runners: dict | None = None) -> dict:
+            steps: int | None = None, runners: dict | None = None,
+            first_seed: int = 0) -> dict:
     """Run the comparison and write ``compare.png``, ``report.md`` and ``results.json``.
     ``methods``: a subset of the task's methods (default: all of them and ``runners``).
     Control tasks run for ``budget`` seconds each, or ``generations`` (the same episodes
     for every evolution method), or ``steps`` agent-steps (equal environment steps).
     ``runners``: more methods, ``name -> f(seed, budget, tick, steps)`` returning a result
     like :func:`run_evolution`'s (the policy-gradient learners of :mod:`rl.compare`).
+    The seeds are ``first_seed`` onwards (a comparison split over machines, then merged
+    with :func:`merge_results`).
 
     Ctrl-C stops at once: the run under way is dropped, the ones that finished are written
     as usual (the report says how many), then :class:`CompareInterrupted` is raised."""
@@ -775,7 +778,7 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
     results: dict[str, list[dict]] = {m: [] for m in methods}
     total, finished = len(methods) * seeds, 0
     try:
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             for m in methods:
                 done = bar.n
 
@@ -805,6 +808,19 @@ def compare(task: str, out: Path, budget: float, seeds: int, cfg: CompareConfig,
     if finished < total:
         raise CompareInterrupted(finished, total)
     return results
+
+
+def merge_results(parts: list[dict]) -> dict[str, list[dict]]:
+    """The ``results`` of several ``results.json`` (the same comparison run on other seeds),
+    method by method in the order given."""
+    tasks = {(p["task"], p["budget_seconds"], p["generations"], p.get("steps")) for p in parts}
+    if len(tasks) != 1:
+        raise ValueError(f"these comparisons differ in task or budget: {sorted(map(str, tasks))}")
+    merged: dict[str, list[dict]] = {}
+    for p in parts:
+        for m, runs in p["results"].items():
+            merged.setdefault(m, []).extend(runs)
+    return merged
 
 
 def write_results(task, out, budget, seeds, cfg, results, partial=None,

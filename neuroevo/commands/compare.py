@@ -63,8 +63,8 @@ def control_configs(args):
 
 def compare_cmd(args) -> int:
     control = is_control(args.task)
-    if args.budget_seconds <= 0 or args.seeds < 1:
-        raise ConfigError("--budget-seconds must be > 0 and --seeds >= 1")
+    if args.budget_seconds <= 0 or args.seeds < 1 or args.first_seed < 0:
+        raise ConfigError("--budget-seconds must be > 0, --seeds >= 1 and --first-seed >= 0")
     if args.generations is not None and (not control or args.generations < 1):
         raise ConfigError("--generations N (N >= 1) applies to cars, walkers and gym tasks")
     if args.budget_steps is not None and (not control or args.budget_steps < 1):
@@ -120,7 +120,7 @@ def compare_cmd(args) -> int:
     try:
         compare(args.task, out, args.budget_seconds, args.seeds, cfg, data, evolve_cfg,
                 progress=not args.quiet, methods=methods, generations=args.generations,
-                steps=args.budget_steps, runners=runners)
+                steps=args.budget_steps, runners=runners, first_seed=args.first_seed)
     except CompareInterrupted as e:
         if e.finished:
             print(f"\nneuroevo: interrupted: kept the {e.finished} of {e.total} runs that "
@@ -160,6 +160,9 @@ def add_commands(sub) -> None:
                    "generations per evolution method and seed (the same number of episodes "
                    "for each; policy gradients sit this one out) instead of --budget-seconds")
     c.add_argument("--seeds", type=int, default=1, metavar="K", help="repeats (default 1)")
+    c.add_argument("--first-seed", type=int, default=0, metavar="S", help="the repeats' "
+                   "seeds are S, S+1, ... (default 0): more seeds later, or one comparison "
+                   "split over machines")
     c.add_argument("--methods", metavar="M,M", help="only these methods, comma-separated "
                    f"(default all: {', '.join(METHODS)}; control tasks: "
                    f"{', '.join(CAR_METHODS)}, ppo; reinforce on request)")
