@@ -40,7 +40,7 @@ def compare_task(value: str) -> str:
 def control_configs(args):
     """The evolve config and the reinforce config of a control task's comparison."""
     from evo.config import EvolveConfig
-    from neuroevo.commands.evolve import gym_config_path
+    from neuroevo.commands.evolve import gym_config_path, load_task_config
     from neuroevo.commands.reinforce import config_path
     from rl.config import ReinforceConfig
 
@@ -50,15 +50,12 @@ def control_configs(args):
     overrides = list(args.evolve_set)
     if gym and not args.evolve_config:
         overrides.insert(0, f"task={args.task}")
-    evolve_cfg = load_config(EvolveConfig, path, overrides)
-    if evolve_cfg.task != args.task:
-        raise ConfigError(f"{path}: task is {evolve_cfg.task!r}, but the command asked for "
-                          f"{args.task!r}")
+    evolve_cfg = load_task_config(EvolveConfig, path, overrides, args.task)
     path = Path(args.reinforce_config) if args.reinforce_config else config_path(args.task)
     overrides = list(args.reinforce_set)
     if gym and not args.reinforce_config:
         overrides.insert(0, f"task={args.task}")
-    return evolve_cfg, load_config(ReinforceConfig, path, overrides)
+    return evolve_cfg, load_task_config(ReinforceConfig, path, overrides, args.task)
 
 
 def compare_cmd(args) -> int:

@@ -64,9 +64,15 @@ def resolve(args) -> EvolveConfig:
         overrides.append(f"cars.track={args.track}")
     if args.until_lap:
         overrides.append("until_lap=true")
-    cfg = load_config(EvolveConfig, path, overrides)
-    if cfg.task != args.task:
-        raise ConfigError(f"{path}: task is {cfg.task!r}, but the command asked for {args.task!r}")
+    return load_task_config(EvolveConfig, path, overrides, args.task)
+
+
+def load_task_config(cls, path: Path, overrides: list[str], task: str):
+    """``cls`` (an evolve or reinforce config) from ``path`` with ``overrides``; a file for
+    another task than the command's ``task`` is one line."""
+    cfg = load_config(cls, path, overrides)
+    if cfg.task != task:
+        raise ConfigError(f"{path}: task is {cfg.task!r}, but the command asked for {task!r}")
     return cfg
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.config import ConfigError, load_config, named_config
+from common.config import ConfigError, named_config
 from common.errors import EXIT_INTERRUPTED
 from evo.gym_config import gym_env_id
 from neuroevo.commands.evolve import (
     add_window_options,
     check_window_args,
+    load_task_config,
     open_watch,
     task_name,
 )
@@ -39,10 +40,7 @@ def resolve(args):
                        (args.algorithm, "pg.algorithm")):
         if value is not None:
             overrides.append(f"{key}={value}")
-    cfg = load_config(ReinforceConfig, path, overrides)
-    if cfg.task != args.task:
-        raise ConfigError(f"{path}: task is {cfg.task!r}, but the command asked for {args.task!r}")
-    return cfg
+    return load_task_config(ReinforceConfig, path, overrides, args.task)
 
 
 def reinforce(args) -> int:

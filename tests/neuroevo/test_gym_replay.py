@@ -11,6 +11,7 @@ import pytest
 from common.config import build
 from tests.conftest import assert_user_error, run_cli
 from tests.gui import gui  # noqa: F401 - the session fixture
+from tests.gym_checks import greedy_episode
 
 gym = pytest.importorskip("gymnasium", reason="the gym extra: pip install -e '.[gym]'")
 
@@ -38,17 +39,8 @@ def test_json_matches_single_environment_episodes(model):
 
     net, meta = load_model(model)
     mean, scale = np.array(meta["obs_mean"]), np.array(meta["obs_scale"])
-    returns = []
-    for i in range(4):
-        env = gym.make("CartPole-v1")
-        obs, _ = env.reset(seed=7 + i)
-        ret, done = 0.0, False
-        while not done:
-            x = np.clip((np.asarray(obs, np.float64) - mean) * scale, -5, 5)
-            obs, r, term, trunc, _ = env.step(int(np.argmax(net.forward(x[None, :])[0])))
-            ret += r
-            done = term or trunc
-        returns.append(ret)
+    returns = [greedy_episode(gym.make("CartPole-v1"), net, mean, scale, 7 + i)
+               for i in range(4)]
     assert out["returns"] == returns
     assert out["mean_return"] == pytest.approx(np.mean(returns))
     assert out["std_return"] == pytest.approx(np.std(returns))

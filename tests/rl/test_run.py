@@ -18,6 +18,7 @@ from nn.io import load_model
 from rl.config import ReinforceConfig
 from rl.run import CHECKPOINT, ReinforceRun, Reporter
 from tests.conftest import REPO
+from tests.gym_checks import greedy_episode
 
 SMALL = {
     # CartPole-v1: the vector environment, a categorical policy
@@ -238,17 +239,6 @@ def test_best_replays_in_its_world(kind, reference, capsys):
         assert got["crashed"] == bool(info["crashed"][0])
 
 
-def gym_episode(env, net, mean, scale, seed):
-    obs, _ = env.reset(seed=seed)
-    ret, done = 0.0, False
-    while not done:
-        x = np.clip((np.asarray(obs, np.float64) - mean) * scale, -5, 5)
-        obs, r, term, trunc, _ = env.step(int(np.argmax(net.forward(x[None, :])[0])))
-        ret += r
-        done = term or trunc
-    return ret
-
-
 def test_gym_best_replays(reference, capsys):
     gym = needs_gym("gym")
     out, _, _ = reference("gym")
@@ -258,7 +248,7 @@ def test_gym_best_replays(reference, capsys):
     net, meta = load_model(out / "best.npz")
     mean, scale = np.array(meta["obs_mean"]), np.array(meta["obs_scale"])
     env = gym.make("CartPole-v1")
-    returns = [gym_episode(env, net, mean, scale, 4 + i) for i in range(3)]
+    returns = [greedy_episode(env, net, mean, scale, 4 + i) for i in range(3)]
     assert got["returns"] == returns
 
 
@@ -281,7 +271,7 @@ def test_ppo_learns_cartpole(tmp_path, capsys):
     net, meta = load_model(tmp_path / "best.npz")
     mean, scale = np.array(meta["obs_mean"]), np.array(meta["obs_scale"])
     env = gym.make("CartPole-v1")
-    greedy = [gym_episode(env, net, mean, scale, 100 + i) for i in range(3)]
+    greedy = [greedy_episode(env, net, mean, scale, 100 + i) for i in range(3)]
     assert np.mean(greedy) > 250, greedy
 
 
