@@ -1,7 +1,7 @@
 """Benchmarks of policy-gradient learning (``neuroevo reinforce``).
 
     .venv/bin/python bench/bench_pg.py cartpole [--seeds 5] [--steps 100000]
-    .venv/bin/python bench/bench_pg.py cars [--seeds 1] [--steps 6000000] [--set KEY=VALUE]
+    .venv/bin/python bench/bench_pg.py cars [--seeds 1] [--steps N] [--set KEY=VALUE]
 
 ``cartpole``: for each seed, ``neuroevo reinforce gym:CartPole-v1`` with the shipped config
 (``configs/reinforce-CartPole-v1.yaml``) in a subprocess, for at most ``--steps``
@@ -13,7 +13,8 @@ greedily (the argmax of its logits), and their mean return is the seed's score. 
 each seed and the median.
 
 ``cars``: ``neuroevo reinforce cars`` with the shipped config (``configs/reinforce-cars.yaml``:
-the ten procedural training tracks of ``configs/cars.yaml``), then its ``best.npz`` judged
+the ten procedural training tracks of ``configs/cars.yaml``; ``--steps``: another total than
+its 10 million), then its ``best.npz`` judged
 as ``neuroevo compare cars`` judges a driver: once on each training track and on each
 shipped track (laps driven, lap time, tracks lapped).
 """
@@ -90,12 +91,15 @@ def cars(args) -> None:
     from evo.compare import judge_driver
     from evo.config import EvolveConfig
     from nn.io import load_model
+    from rl.config import ReinforceConfig
 
     evolve_cfg = load_config(EvolveConfig, ROOT / "configs" / "cars.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
             out = Path(tmp) / f"seed{seed}"
-            wall = reinforce("cars", out, seed, args.steps, args.set)
+            steps = args.steps or load_config(
+                ReinforceConfig, ROOT / "configs" / "reinforce-cars.yaml").total_steps
+            wall = reinforce("cars", out, seed, steps, args.set)
             table = rows(out)
             net, _ = load_model(out / "best.npz")
             judged = judge_driver(evolve_cfg, np.asarray(net.theta, np.float64))
@@ -115,7 +119,7 @@ def main() -> None:
     c.set_defaults(func=cartpole)
     k = sub.add_parser("cars")
     k.add_argument("--seeds", type=int, default=1)
-    k.add_argument("--steps", type=int, default=6_000_000)
+    k.add_argument("--steps", type=int, default=None)
     k.add_argument("--set", action="append", default=[])
     k.set_defaults(func=cars)
     args = p.parse_args()
