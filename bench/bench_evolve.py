@@ -74,9 +74,8 @@ def pool(args) -> None:
     # serial rates of the same repeat (median over repeats).
     everything = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_setaffinity") else []
     cores = everything[: args.workers] or [None]
-    print(f"process pool of {args.workers} workers (split by {args.split_by}) vs one worker "
-          f"(serial, pinned to each core in turn), {args.repeats} repeats; car-steps/s, "
-          f"medians")
+    print(f"process pool of {args.workers} workers vs one worker (serial, pinned to each core "
+          f"in turn), {args.repeats} repeats; car-steps/s, medians")
     cols = " | ".join("serial" if c is None else f"serial, core {c}" for c in cores)
     print(f"| population | episodes per genome | {cols} | process pool | speed-up |")
     print("|---:|---:|" + "---:|" * len(cores) + "---:|---:|")
@@ -88,7 +87,7 @@ def pool(args) -> None:
         run = EvolutionRun(cfg, os.path.join(args.out, f"warmup{population}"))
         run.run()
         thetas = run.strategy.ask(ask_rng(cfg.seed, run.generation))
-        procs = ProcessBackend(spec, workers=args.workers, split_by=args.split_by)
+        procs = ProcessBackend(spec, workers=args.workers)
         procs.evaluate(thetas[: args.workers], 0)  # start the workers
         serial.evaluate(thetas[:2], 0)
         rate_s = {c: [] for c in cores}
@@ -304,8 +303,6 @@ def main() -> None:
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--repeats", type=int, default=5)
     b.add_argument("--warmup", type=int, default=5, help="generations evolved first")
-    b.add_argument("--split-by", default="population", choices=["population", "episodes"],
-                   help="what the pool's workers share out: genomes or whole episodes")
     b.add_argument("--out", default="bench/results/pool")
     b.add_argument("--set", action="append", default=[])
     e = sub.add_parser("split")

@@ -154,23 +154,14 @@ def _eval_chunk(thetas: np.ndarray, seeds: list[int],
 
 class ProcessBackend(Backend):
     """A pool of worker processes, each building the task once.  If a worker dies, the
-    pool is rebuilt and the unfinished chunks run again (up to ``retries`` times).
-
-    ``split_by``: ``"population"`` gives each worker a share of the genomes, each running
-    every episode; ``"episodes"`` gives each worker a share of the episodes (cars: whole
-    training tracks), each for every genome; ``"auto"``: episodes when a generation has at
-    least as many as there are workers.  The fitness is the same either way."""
+    pool is rebuilt and the unfinished chunks run again (up to ``retries`` times)."""
 
     def __init__(self, spec: TaskSpec, workers: int = 0, chunks_per_worker: int = 1,
-                 retries: int = 3, split_by: str = "population"):
-        if split_by not in ("population", "episodes", "auto"):
-            raise ValueError(f"split_by must be population, episodes or auto, not {split_by!r}")
+                 retries: int = 3):
         self.spec = spec
         self.workers = workers or usable_cpus()
         self.chunks_per_worker = chunks_per_worker
         self.retries = retries
-        self.split_by = split_by
-        self._task = None  # built in this process when episodes are split (their ranks)
         self._pool: ProcessPoolExecutor | None = None
         self.restarts = 0  # times the pool was rebuilt after a worker died
 
@@ -184,28 +175,15 @@ class ProcessBackend(Backend):
 
     def evaluate(self, thetas, seed):
         seeds = as_seeds(seed)
-        n_parts = self.workers * self.chunks_per_worker
-        by_episodes = self.split_by == "episodes" or (
-            self.split_by == "auto" and len(seeds) >= self.workers)
-        if by_episodes:  # (genomes, episode seeds, first member) per job
-            if self._task is None:
-                self._task = self.spec.build()
-            # the same worlds (cars: tracks) to the same worker every generation, so each
-            # worker keeps its world instead of building another
-            order = sorted(range(len(seeds)),
-                           key=lambda i: (self._task.episode_rank(seeds[i]), i))
-            parts = [order[s] for s in split(len(seeds), n_parts)]
-            jobs = [(thetas, [seeds[i] for i in part], 0) for part in parts]
-        else:
-            jobs = [(thetas[s], seeds, s.start) for s in split(len(thetas), n_parts)]
+        parts = split(len(thetas), self.workers * self.chunks_per_worker)
         results: dict[int, list] = {}
         for attempt in range(self.retries + 1):
             futures = {}
             try:
                 with _single_threaded_children():  # the pool starts workers as it needs them
                     pool = self._get_pool()
-                    futures = {i: pool.submit(_eval_chunk, *job)
-                               for i, job in enumerate(jobs) if i not in results}
+                    futures = {i: pool.submit(_eval_chunk, thetas[s], seeds, s.start)
+                               for i, s in enumerate(parts) if i not in results}
                 for i, fut in futures.items():
                     results[i] = fut.result()
                 break
@@ -220,14 +198,8 @@ class ProcessBackend(Backend):
                 if attempt == self.retries:
                     raise RuntimeError(f"worker processes died {self.retries + 1} times "
                                        f"in a row") from None
-        per_job = [results[i] for i in range(len(jobs))]
-        if by_episodes:  # every job ran all genomes: its episodes, back in the seeds' order
-            episodes = [None] * len(seeds)
-            for part, job in zip(parts, per_job):
-                for i, r in zip(part, job):
-                    episodes[i] = r
-            return combine(episodes)
-        return assemble(per_job)
+        per_chunk = [results[i] for i in range(len(parts))]
+        return assemble(per_chunk)
 
     def close(self):
         if self._pool is not None:

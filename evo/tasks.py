@@ -62,11 +62,6 @@ class Task:
         """Which world an episode with this seed runs in (None: the task's usual one)."""
         return None
 
-    def episode_rank(self, seed: int) -> tuple:
-        """A sort key that groups a generation's episodes by their world, the same way
-        every generation (a backend that splits episodes over workers sorts by it)."""
-        return ()
-
     def world(self, n_agents: int, seed: int | None = None):
         """The world for ``n_agents`` agents and an episode ``seed``, built once and reused."""
         key = (self.variant(seed), n_agents)
@@ -156,13 +151,6 @@ class CarTask(Task):
         n_tracks = max(len(cfg.tracks), 1)
         track = cfg.tracks[seed % n_tracks] if cfg.tracks else None
         return track, (seed // n_tracks) % cfg.start_points
-
-    def episode_rank(self, seed):
-        """The episode's training track's place in ``cars.tracks``, then its start point."""
-        v = self.variant(int(seed))
-        if v is None:
-            return (-1, 0)
-        return (self.cfg.tracks.index(v[0]) if v[0] is not None else -1, v[1])
 
     def make_world(self, n_agents, variant=None):
         return CarWorld(self._track(variant), n_agents, self.cfg.world)

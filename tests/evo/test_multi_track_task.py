@@ -50,16 +50,6 @@ def test_backends_give_the_old_fitness_with_several_tracks():
     _assert_same(SerialBackend(spec, chunk=3).evaluate(thetas, seeds), old)
     with ProcessBackend(spec, workers=2) as pe:
         _assert_same(pe.evaluate(thetas, seeds), old)
-    # whole episodes (tracks) to each worker: the same numbers, every generation
-    with ProcessBackend(spec, workers=2, split_by="episodes") as pe:
-        _assert_same(pe.evaluate(thetas, seeds), old)
-        later = [21, 22, 23, 24]
-        _assert_same(pe.evaluate(thetas, later), combine([task.evaluate(thetas, s)
-                                                          for s in later]))
-    with ProcessBackend(spec, workers=3, split_by="auto") as pe:  # 3 workers, 4 episodes
-        _assert_same(pe.evaluate(thetas, seeds), old)
-        _assert_same(pe.evaluate(thetas, seeds[:2]), combine([task.evaluate(thetas, s)
-                                                              for s in seeds[:2]]))
     _assert_same(SerialBackend(spec).evaluate(thetas, seeds[0]), task.evaluate(thetas, seeds[0]))
 
 
