@@ -88,6 +88,3 @@ def pg_runner(evolve_cfg, pg_cfg: ReinforceConfig):
         return run_pg(evolve_cfg, pg_cfg, seed, budget, tick, steps)
 
     return runner
-
-
-
