@@ -141,7 +141,10 @@ def build(cls, data: Any, where: str):
     except ValueError as e:  # a library dataclass that checks itself in __post_init__
         raise ConfigError(f"{where.rstrip(': ')}: {str(e).splitlines()[0]}") from None
     for key, problem in getattr(obj, "validate", lambda: [])():
-        raise ConfigError(f"{where}{sep}{key}: {problem} (got {getattr(obj, key)!r})")
+        value = obj
+        for part in key.split("."):  # a key of a section, e.g. gym.stall_steps
+            value = getattr(value, part)
+        raise ConfigError(f"{where}{sep}{key}: {problem} (got {value!r})")
     return obj
 
 

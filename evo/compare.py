@@ -247,7 +247,7 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
     :class:`evo.run.EvolutionRun` (0-based index ``g``), so with the same configuration
     the best of generation N is the ``best_ever`` of ``fitness.csv``'s generation N."""
     from evo.backends import make_backend
-    from evo.run import ask_rng, generation_seeds
+    from evo.run import ask_rng, generation_seeds, tell
     from evo.tasks import TaskSpec
 
     s = evolve_cfg.strategy
@@ -276,15 +276,13 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
         result = backend.evaluate(task.genomes(params),
                                   generation_seeds(seed, g, evolve_cfg.episodes))
         fit = result["fitness"]
-        before = strategy.best_fitness
-        strategy.tell(params, fit)
-        improved = strategy.best_fitness != before
+        improved, extra = tell(strategy, backend, task, params, fit, evolve_cfg, seed, g)
         task.learn(result, improved)
         if cars and improved:
             lap_time = float(result["lap_time"][int(np.argmax(fit))])
         g += 1  # generation g (counted from 1) is done
         episodes += len(params) * evolve_cfg.episodes
-        agent_steps += int(result["agent_steps"])
+        agent_steps += int(result["agent_steps"]) + extra
         curve["seconds"].append(time.perf_counter() - t0)
         curve["generation"].append(g)
         curve["best"].append(strategy.best_fitness)

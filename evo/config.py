@@ -68,6 +68,10 @@ class EvolveConfig:
     # episodes per genome and generation, each with its own seed (start jitter, rough
     # ground, a training track from cars.tracks); fitness is their mean
     episodes: int = 1
+    # Guards best.npz against one lucky episode: a generation's best genome that beats the
+    # best so far plays this many more episodes (fresh seeds) and replaces it only if the
+    # mean fitness over all its episodes still does (0: off; best_ever is then that mean)
+    recheck_episodes: int = 0
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
@@ -85,6 +89,8 @@ class EvolveConfig:
             bad.append(("generations", "must be >= 0"))
         if self.episodes < 1:
             bad.append(("episodes", "must be >= 1"))
+        if self.recheck_episodes < 0:
+            bad.append(("recheck_episodes", "must be >= 0"))
         if self.strategy.name == "es" and self.strategy.es.antithetic and \
                 self.population % 2:
             bad.append(("population", "must be even for es with antithetic sampling"))

@@ -280,10 +280,10 @@ class GymTask(Task):
             size = max(self.population, first_member + n)
             rows = (np.arange(k)[:, None] * size + first_member + np.arange(n)).reshape(-1)
             ret, steps, s, q = self.rollout_vector(policy, size * k, rows,
-                                                   vector_seed(seeds, size))
+                                                   vector_seed(seeds, size), training=True)
         else:
             env_seeds = [member_seed(sd, first_member + j) for sd in seeds for j in range(n)]
-            ret, steps, s, q = self.rollout_loop(policy, env_seeds)
+            ret, steps, s, q = self.rollout_loop(policy, env_seeds, training=True)
         out = []
         for e in range(k):
             part = slice(e * n, (e + 1) * n)
@@ -299,10 +299,11 @@ class GymTask(Task):
             self._envs.append(make_env(self.env_id))
         return self._envs[:m]
 
-    def rollout_loop(self, policy: GymPolicy, env_seeds: list[int]):
+    def rollout_loop(self, policy: GymPolicy, env_seeds: list[int], training: bool = False):
         """One episode in each of ``len(env_seeds)`` single environments, stepped in a loop,
         row i of ``policy`` acting in environment i: ``(return, steps, obs_sum,
-        obs_sumsq)`` per row."""
+        obs_sumsq)`` per row (``training``: with the config's stall rule and reward
+        floor)."""
         m = len(env_seeds)
         envs = self.envs(m)
         obs = np.empty((m, self.obs_dim))
@@ -319,7 +320,7 @@ class GymTask(Task):
                 ended[i] = term or trunc
             return reward, ended
 
-        return self._run(policy, obs, step)
+        return self._run(policy, obs, step, training)
 
     def vector_env(self, num_envs: int):
         """The vector environment of ``num_envs`` sub-environments (built once per size)."""
@@ -335,7 +336,8 @@ class GymTask(Task):
             self._vec = (num_envs, env)
         return self._vec[1]
 
-    def rollout_vector(self, policy: GymPolicy, num_envs: int, rows: np.ndarray, seed: int):
+    def rollout_vector(self, policy: GymPolicy, num_envs: int, rows: np.ndarray, seed: int,
+                       training: bool = False):
         """One episode in the sub-environments ``rows`` of a vector environment of
         ``num_envs`` (reset with ``seed``), row i of ``policy`` acting in sub-environment
         ``rows[i]``; the others are stepped with a fixed action and ignored, and so is a
@@ -355,28 +357,41 @@ class GymTask(Task):
             obs[:] = np.asarray(o, np.float64).reshape(num_envs, -1)[rows]
             return np.asarray(r, np.float64)[rows], (term | trunc)[rows]
 
-        return self._run(policy, obs, step)
+        return self._run(policy, obs, step, training)
 
-    def _run(self, policy: GymPolicy, obs: np.ndarray, step):
+    def _run(self, policy: GymPolicy, obs: np.ndarray, step, training: bool = False):
         """The episode loop of both ways of stepping: one batched forward for every row,
         then ``step(alive, actions) -> (reward, ended)`` per row (read only where
         ``alive``); ``obs (M, obs_dim)`` is updated in place by ``step``.  A row's numbers
-        stop at the end of its episode."""
+        stop at the end of its episode.  ``training``: rewards are raised to
+        ``gym.reward_min``, and a row whose return has not reached a new high for
+        ``gym.stall_steps`` steps ends there."""
         m = len(obs)
         ret = np.zeros(m)
         steps = np.zeros(m, np.int64)
         s = np.zeros((m, self.obs_dim))
         q = np.zeros((m, self.obs_dim))
         done = np.zeros(m, bool)
+        floor = self.cfg.reward_min if training else None
+        stall = self.cfg.stall_steps if training else 0
+        high = np.full(m, -np.inf)  # each row's highest return so far
+        since = np.zeros(m, np.int64)  # steps since it was reached
         for _ in range(self.max_steps):
             alive = ~done
             live = alive[:, None]
             np.add(s, obs, out=s, where=live)
             np.add(q, obs * obs, out=q, where=live)
             rew, end = step(alive, policy.act(obs))
+            if floor is not None:
+                rew = np.maximum(rew, floor)
             np.add(ret, rew, out=ret, where=alive)
             steps += alive
             done |= end & alive
+            if stall:
+                up = ret > high
+                high = np.where(up, ret, high)
+                since = np.where(up, 0, since + 1)
+                done |= alive & (since >= stall)
             if done.all():
                 break
         return ret, steps, s, q

@@ -93,6 +93,33 @@ def generation_seeds(seed: int, generation: int, episodes: int = 1) -> list[int]
     return [first + e for e in range(episodes)]
 
 
+def recheck_seeds(seed: int, generation: int, episodes: int) -> list[int]:
+    """The seeds of a generation's recheck episodes (``recheck_episodes``): consecutive, like
+    :func:`generation_seeds`, from a stream of their own."""
+    first = int(np.random.SeedSequence([seed, generation, 3]).generate_state(1)[0]) >> 1
+    return [first + e for e in range(episodes)]
+
+
+def tell(strategy, backend, task, params: np.ndarray, fit: np.ndarray, cfg, seed: int,
+         g: int):
+    """``strategy.tell(params, fit)`` for generation ``g`` of a run seeded ``seed``, then
+    ``cfg.recheck_episodes``: a new best genome plays that many more episodes and stays the
+    best only if the mean fitness of all its episodes still beats the old best.  Returns
+    (whether the best changed, the agent-steps of the recheck)."""
+    best = int(np.argmax(fit))
+    before = strategy.best_params, strategy.best_fitness
+    strategy.tell(params, fit)
+    improved = strategy.best_fitness != before[1]
+    k = cfg.recheck_episodes
+    if not (improved and k):
+        return improved, 0
+    again = backend.evaluate(task.genomes(params[best:best + 1]), recheck_seeds(seed, g, k))
+    score = (cfg.episodes * fit[best] + k * again["fitness"][0]) / (cfg.episodes + k)
+    improved = bool(score > before[1])
+    strategy.set_best(*((params[best], score) if improved else before))
+    return improved, int(again["agent_steps"])
+
+
 def lapped(row: dict) -> bool:
     """Whether a generation's best car lapped every track it drove (cars): its
     ``best_lap_time``, the mean of its fastest lap per episode, is a number."""
@@ -246,17 +273,21 @@ class EvolutionRun:
                 status = "interrupted"
                 break
             fit = result["fitness"]
-            best_before = self.strategy.best_fitness
-            self.strategy.tell(params, fit)
-            self.task.learn(result, self.strategy.best_fitness != best_before)
-            seconds = time.perf_counter() - t0
             best = int(np.argmax(fit))
+            try:
+                improved, extra = tell(self.strategy, backend, self.task, params, fit, cfg,
+                                       cfg.seed, g)
+            except EvaluationAborted:
+                status = "interrupted"
+                break
+            steps = int(result["agent_steps"]) + extra
+            self.task.learn(result, improved)
+            seconds = time.perf_counter() - t0
             row = {"generation": g + 1, "best": float(fit[best]), "mean": float(fit.mean()),
                    "median": float(np.median(fit)), "worst": float(fit.min()),
                    "best_ever": self.strategy.best_fitness}
             for c in self.task.columns:
                 row[f"best_{c}"] = float(result[c][best])
-            steps = int(result["agent_steps"])
             self.rows.append(row)
             self.timing.append({"generation": g + 1, "seconds": seconds,
                                 "agent_steps": float(steps),

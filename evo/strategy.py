@@ -72,6 +72,11 @@ class Strategy:
         self._tell(params, fitness)
         self.generation += 1
 
+    def set_best(self, params: np.ndarray, fitness: float) -> None:
+        """Replace the hall of fame (a run that re-measures its champions does)."""
+        self.best_params = np.array(params, np.float64)
+        self.best_fitness = float(fitness)
+
     @property
     def mean(self) -> np.ndarray:
         """The strategy's current central guess (for replay of a 'typical' member)."""

@@ -177,6 +177,77 @@ def test_run_resume_equals_uninterrupted(tmp_path):
     assert best == sorted(best)  # the hall of fame never loses its best
 
 
+def test_recheck_keeps_a_champion_only_on_the_mean_of_all_its_episodes(tmp_path):
+    """With recheck_episodes, the hall of fame's fitness is the mean over the champion's
+    generation episodes and its recheck episodes, each measured here again independently;
+    a run and its resumed twin agree."""
+    from evo.run import recheck_seeds
+    from nn.io import load_model
+
+    over = dict(generations=4, episodes=2, recheck_episodes=3,
+                cars={"start_points": 4, "world": {"max_time": 4.0, "stall_time": 2.0,
+                                                   "start_jitter": 1.5}})
+    run = EvolutionRun(small_cfg(**over), tmp_path / "full")
+    assert run.run() == "completed"
+    spec = TaskSpec("cars", run.cfg.cars, run.cfg.walkers, run.cfg.policy)
+    serial = SerialBackend(spec)
+    theta = run.strategy.best_params[None, :]
+    # its generation's fitness (as a member of the population: the row's best) and its
+    # recheck episodes (played alone)
+    scores = [(2 * row["best"] + 3 * serial.evaluate(theta, recheck_seeds(5, g, 3))
+               ["fitness"][0]) / 5 for g, row in enumerate(run.rows)]
+    assert run.strategy.best_fitness in scores
+    rows = [r["best_ever"] for r in run.rows]
+    assert rows == sorted(rows) and rows[-1] == run.strategy.best_fitness
+    # the champion's one-generation best was higher than what it kept at least once: the
+    # recheck did change something (start points and jitter make episodes differ)
+    assert any(r["best"] > r["best_ever"] for r in run.rows)
+    net, meta = load_model(tmp_path / "full" / "best.npz")
+    np.testing.assert_array_equal(net.get_params(), run.strategy.best_params)
+    assert meta["fitness"] == run.strategy.best_fitness
+    part = EvolutionRun(small_cfg(**{**over, "generations": 2}), tmp_path / "part")
+    part.run()
+    resumed = EvolutionRun.resume(tmp_path / "part", generations=4)
+    resumed.run()
+    assert (tmp_path / "full" / "fitness.csv").read_bytes() == \
+        (tmp_path / "part" / "fitness.csv").read_bytes()
+
+
+def test_a_champion_that_fails_its_recheck_leaves_the_best_as_it_was():
+    from evo.random_search import RandomSearch
+    from evo.run import tell
+
+    class Replay:  # plays back a fixed fitness for the recheck (the logic under test)
+        def __init__(self, value):
+            self.value, self.calls = value, []
+
+        def evaluate(self, thetas, seeds):
+            self.calls.append((thetas.copy(), list(seeds)))
+            return {"fitness": np.array([self.value]), "agent_steps": np.array(7)}
+
+    class Plain:
+        def genomes(self, params):
+            return params
+
+    cfg = small_cfg(episodes=1, recheck_episodes=3)
+    rs = RandomSearch(2, 3)
+    first = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    improved, steps = tell(rs, Replay(4.0), Plain(), first, np.array([1.0, 8.0, 2.0]), cfg, 5, 0)
+    assert improved and steps == 7 and rs.best_fitness == (8.0 + 3 * 4.0) / 4  # 5.0
+    np.testing.assert_array_equal(rs.best_params, [2.0, 0.0])
+    # a lucky 9 that rechecks at 3: (9 + 9) / 4 = 4.5 < 5, so the old champion stays
+    lucky = Replay(3.0)
+    second = np.array([[7.0, 1.0], [5.0, 1.0], [6.0, 1.0]])
+    improved, steps = tell(rs, lucky, Plain(), second, np.array([0.0, 0.0, 9.0]), cfg, 5, 1)
+    assert not improved and steps == 7 and rs.best_fitness == 5.0
+    np.testing.assert_array_equal(rs.best_params, [2.0, 0.0])
+    np.testing.assert_array_equal(lucky.calls[0][0], [[6.0, 1.0]])  # the generation's best
+    # no new best: no recheck at all
+    idle = Replay(100.0)
+    assert tell(rs, idle, Plain(), second, np.array([1.0, 2.0, 3.0]), cfg, 5, 2) == (False, 0)
+    assert idle.calls == []
+
+
 def cli_env():
     return {**os.environ, "PYTHONPATH": str(REPO)}
 
@@ -338,6 +409,7 @@ def test_replay_prints_the_contract_line(tmp_path, cli):
     (["--set", "cars.world.sensors.n_rays=0"], "n_rays"),
     (["--set", "bogus=1"], "bogus"),
     (["--set", "episodes=0"], "episodes"),
+    (["--set", "recheck_episodes=-1"], "recheck_episodes"),
     (["--set", "cars.start_points=0"], "start_points"),
     (["--set", "cars.time_bonus=-1"], "time_bonus"),
     (["--set", "cars.tracks=[default, procedural:x]"], "procedural:x"),

@@ -148,6 +148,62 @@ def test_actions_fill_the_spaces():
     assert cart.dims == (4, 2) and pend.dims == (3, 1)
 
 
+def pendulum_episode(env, theta, task, seed, reward_min=None, stall=0):
+    """An independent reference for a continuous task: one environment, one genome, the
+    training rules written out (raise each reward to reward_min; stop after ``stall`` steps
+    without a new high of the return)."""
+    net = task.network().clone()
+    net.set_params(theta)
+    obs, _ = env.reset(seed=seed)
+    ret, steps, high, since = 0.0, 0, -np.inf, 0
+    while steps < task.max_steps:
+        out = net.forward(np.asarray(obs, np.float64)[None, :])[0]
+        obs, r, term, trunc, _ = env.step(np.array([2.0 * out[0]], np.float32))
+        ret += r if reward_min is None else max(r, reward_min)
+        steps += 1
+        if term or trunc:
+            break
+        if ret > high:
+            high, since = ret, 0
+        else:
+            since += 1
+        if stall and since >= stall:
+            break
+    return ret, steps
+
+
+def test_training_rules_stall_and_reward_floor_against_a_plain_loop():
+    # Pendulum pays <= 0 every step: the return's high is its first step, so a stall rule
+    # of k steps ends every training episode after k + 1 steps
+    task = GymTask("Pendulum-v1", GymConfig(obs_norm=False, obs_clip=0, stall_steps=15,
+                                              reward_min=-1.0),
+                   PolicyConfig(hidden=[4]), 4)
+    params = genomes(task, 4, seed=2, scale=1.5)
+    res = task.evaluate_episodes(task.genomes(params), [5])[0]
+    env = gym.make("Pendulum-v1")
+    clipped = False
+    for j in range(4):
+        ret, steps = pendulum_episode(env, params[j], task, member_seed(5, j), -1.0, 15)
+        assert steps == 16 and res["steps"][j] == steps
+        assert res["fitness"][j] == pytest.approx(ret, rel=1e-12, abs=1e-12)
+        true_ret, _ = pendulum_episode(env, params[j], task, member_seed(5, j), None, 15)
+        clipped |= true_ret < ret - 1e-9  # some step paid less than -1
+    assert clipped
+    # replays and evaluations play whole episodes with the true reward
+    from evo.gym_task import evaluate_policy
+
+    full = evaluate_policy(task, params[0], np.zeros(3), np.ones(3), 1, seed=member_seed(5, 0))
+    ret, steps = pendulum_episode(env, params[0], task, member_seed(5, 0))
+    assert steps == 200 and full[0] == pytest.approx(ret, rel=1e-12)
+    # CartPole pays +1 a step: its return always rises, so the stall rule never ends it
+    plain, stalling = cartpole(population=4), cartpole(population=4, stall_steps=3)
+    thetas = plain.genomes(genomes(plain, 4, seed=4, scale=2.0))
+    a = stalling.evaluate_episodes(thetas, [1])
+    b = plain.evaluate_episodes(thetas, [1])
+    np.testing.assert_array_equal(a[0]["steps"], b[0]["steps"])
+    assert b[0]["steps"].max() > 4
+
+
 def fitness_rows(path):
     with open(path / "fitness.csv") as f:
         return list(csv.reader(f))
@@ -223,6 +279,10 @@ def test_bad_gym_input_is_one_line(tmp_path, capsys):
                       "not supported")
     assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--out", str(tmp_path / "w"),
                           "--set", "gym.vectorize=fast"), "gym.vectorize")
+    assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--out", str(tmp_path / "v"),
+                          "--set", "gym.stall_steps=-1"), "gym.stall_steps")
+    assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--out", str(tmp_path / "u"),
+                          "--set", "gym.reward_min=nan"), "gym.reward_min")
     assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--track", "default"),
                       "--track")
     assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--screenshot", "x.png"),

@@ -184,6 +184,8 @@ def test_resume_of_something_else_is_refused(cars_run, tmp_path, capsys):
     (["--steps", "-5"], ["--steps must be >= 1"]),
     (["--set", "total_steps=0"], ["total_steps", "must be >= 1"]),
     (["--set", "cars.track=procedural:x"], ["procedural:x"]),
+    (["--set", "gym.stall_steps=100"], ["gym.stall_steps", "evolution only"]),
+    (["--set", "gym.reward_min=-1"], ["gym.reward_min", "evolution only"]),
     (["--algorithm", "a2c"], ["--algorithm", "'a2c'"]),
     (["--steps", "many"], ["--steps", "'many'"]),
 ])
