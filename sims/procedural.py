@@ -29,25 +29,26 @@ MIN_LENGTH = 500.0  # m, featured tracks (difficulty > 0.5)
 FEATURES_ABOVE = 0.5  # difficulties above this get the featured generator
 
 
-def parse_procedural_spec(spec: str) -> tuple[int, float]:
-    """'procedural:SEED[:DIFFICULTY]' -> (seed, difficulty)."""
+def parse_procedural_spec(spec: str, what: str = "track") -> tuple[int, float]:
+    """'procedural:SEED[:DIFFICULTY]' -> (seed, difficulty); errors name ``what`` (a track,
+    a terrain)."""
     parts = spec.split(":")
     if len(parts) not in (2, 3) or parts[0] != "procedural":
-        raise SimsError(f"track '{spec}': expected procedural:SEED or procedural:SEED:DIFFICULTY")
+        raise SimsError(f"{what} '{spec}': expected procedural:SEED or procedural:SEED:DIFFICULTY")
     try:
         seed = int(parts[1])
     except ValueError:
-        raise SimsError(f"track '{spec}': SEED must be a non-negative integer") from None
+        raise SimsError(f"{what} '{spec}': SEED must be a non-negative integer") from None
     if seed < 0:
-        raise SimsError(f"track '{spec}': SEED must be a non-negative integer")
+        raise SimsError(f"{what} '{spec}': SEED must be a non-negative integer")
     difficulty = 0.5
     if len(parts) == 3:
         try:
             difficulty = float(parts[2])
         except ValueError:
-            raise SimsError(f"track '{spec}': DIFFICULTY must be a number in [0, 1]") from None
+            raise SimsError(f"{what} '{spec}': DIFFICULTY must be a number in [0, 1]") from None
         if not 0.0 <= difficulty <= 1.0:
-            raise SimsError(f"track '{spec}': DIFFICULTY must be in [0, 1], got {difficulty:g}")
+            raise SimsError(f"{what} '{spec}': DIFFICULTY must be in [0, 1], got {difficulty:g}")
     return seed, difficulty
 
 

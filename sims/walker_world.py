@@ -29,6 +29,7 @@ import pymunk
 import pymunk.batch as pb
 
 from sims.errors import SimsError
+from sims.terrain import height_at, parse_terrain, rough_profile, terrain_profile
 from sims.walker import (
     GROUND_CATEGORY,
     WALKER_CATEGORY,
@@ -56,7 +57,12 @@ class WalkerWorldConfig:
     gravity: float = 9.81  # m/s^2
     motor_gain: float = 10.0  # 1/s, motor rate = gain * (target - angle)
     motor_scale: float = 1.0  # multiplies every joint's max torque (0: limp)
-    ground_roughness: float = 0.0  # m, height scale of uneven ground (0: flat)
+    # the ground: flat, or procedural:SEED[:DIFFICULTY] (bumps, slopes and steps; see
+    # sims.terrain), the same ground for every episode
+    terrain: str = "flat"
+    # m, height scale of gently rough ground drawn from each episode's seed (flat terrain
+    # only; 0: level)
+    ground_roughness: float = 0.0
     ground_length: float = 300.0  # m of ground ahead of the start
     iterations: int = 10  # pymunk solver iterations
 
@@ -65,22 +71,9 @@ class WalkerWorldConfig:
             raise SimsError("walker world: dt, max_time and iterations must be > 0")
         if self.motor_scale < 0 or self.ground_roughness < 0 or self.motor_gain <= 0:
             raise SimsError("walker world: motor_scale, ground_roughness >= 0, motor_gain > 0")
-
-
-def ground_profile(
-    rng: np.random.Generator, roughness: float, length: float
-) -> np.ndarray:
-    """(P, 2) ground polyline from x = -20 m to `length`, flat around the start (|x| < 3 m)."""
-    x = np.arange(-20.0, length + 1.0, 1.0)
-    if roughness <= 0:
-        return np.stack([x[[0, -1]], np.zeros(2)], axis=1)
-    steps = rng.normal(0.0, roughness, len(x))
-    kernel = np.hanning(7)
-    h = np.convolve(np.cumsum(steps) * 0.2, kernel / kernel.sum(), mode="same")
-    h += np.convolve(steps, kernel / kernel.sum(), mode="same")
-    ramp = np.clip((np.abs(x) - 3.0) / 5.0, 0.0, 1.0)  # flat start, eased in
-    h = (h - h[np.argmin(np.abs(x))]) * ramp
-    return np.stack([x, h], axis=1)
+        if parse_terrain(self.terrain) is not None and self.ground_roughness > 0:
+            raise SimsError("walker world: ground_roughness applies to flat terrain only "
+                            f"(terrain is {self.terrain})")
 
 
 class WalkerWorld:
@@ -133,13 +126,15 @@ class WalkerWorld:
         space = pymunk.Space()
         space.gravity = (0.0, -cfg.gravity)
         space.iterations = cfg.iterations
-        self.ground = ground_profile(rng, cfg.ground_roughness, cfg.ground_length)
+        if cfg.ground_roughness > 0:
+            self.ground = rough_profile(rng, cfg.ground_roughness, cfg.ground_length)
+        else:
+            self.ground = terrain_profile(cfg.terrain, cfg.ground_length)
         ground_filter = pymunk.ShapeFilter(categories=GROUND_CATEGORY, mask=WALKER_CATEGORY)
-        for a, b in zip(self.ground[:-1].tolist(), self.ground[1:].tolist()):
-            seg = pymunk.Segment(
-                space.static_body, (a[0], a[1] - GROUND_RADIUS), (b[0], b[1] - GROUND_RADIUS),
-                GROUND_RADIUS,
-            )
+        pts = (self.ground - [0.0, GROUND_RADIUS]).tolist()
+        for i in range(len(pts) - 1):
+            seg = pymunk.Segment(space.static_body, pts[i], pts[i + 1], GROUND_RADIUS)
+            seg.set_neighbors(pts[max(i - 1, 0)], pts[min(i + 2, len(pts) - 1)])
             seg.friction = self.spec.friction
             seg.filter = ground_filter
             space.add(seg)
@@ -214,7 +209,8 @@ class WalkerWorld:
         ) - np.pi
         obs[:, 1] = torso[:, 5] * 0.1
         obs[:, 2:4] = torso[:, 3:5] * 0.2
-        obs[:, 4] = torso[:, 1] * (1.0 / self._torso_rest_y)
+        obs[:, 4] = (torso[:, 1] - height_at(self.ground, torso[:, 0])) * (
+            1.0 / self._torso_rest_y)  # height above the ground under it
         obs[:, 5 : 5 + j] = angle * np.where(angle > 0, self._inv_hi, self._inv_lo)
         obs[:, 5 + j : 5 + 2 * j] = speed / self._max_speed
         obs[:, 5 + 2 * j : 5 + 2 * j + f] = self.contacts[:, self._feet]
