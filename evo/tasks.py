@@ -6,7 +6,7 @@ build its own copy once and reuse it for every chunk it evaluates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -40,7 +40,22 @@ class CarsConfig:
 @dataclass(frozen=True)
 class WalkersConfig:
     creature: str = "biped"  # a creature file or a shipped creature name
+    # Training terrains: when not empty, each episode walks one of these (picked from the
+    # episode's seed, like cars.tracks) instead of world.terrain, e.g. [procedural:1:0.5, ...]
+    terrains: list[str] = field(default_factory=list)
+    # m taken off the distance of a walker that falls (0: a fall just ends its episode)
+    fall_penalty: float = 0.0
+    # m added per second a walker stays up (0: distance alone counts)
+    alive_bonus: float = 0.0
     world: WalkerWorldConfig = field(default_factory=WalkerWorldConfig)
+
+    def validate(self):
+        bad = []
+        if self.fall_penalty < 0:
+            bad.append(("fall_penalty", "must be >= 0"))
+        if self.alive_bonus < 0:
+            bad.append(("alive_bonus", "must be >= 0"))
+        return bad
 
 
 class Task:
@@ -218,7 +233,8 @@ class CarTask(Task):
 
 
 class WalkerTask(Task):
-    """Walk right: fitness is the distance (m) the torso travelled."""
+    """Walk right: fitness is the distance (m) the torso travelled, less ``fall_penalty`` if
+    it fell, plus ``alive_bonus`` per second it stayed up."""
 
     name = "walkers"
     columns = ("distance", "fallen", "time_alive")
@@ -226,15 +242,29 @@ class WalkerTask(Task):
     def __init__(self, cfg: WalkersConfig, policy: PolicyConfig):
         super().__init__(policy)
         self.cfg = cfg
+        from sims.terrain import parse_terrain
         from sims.walker import load_creature
 
         self.creature = load_creature(cfg.creature)
+        for spec in cfg.terrains:  # a bad training terrain is reported before any work
+            parse_terrain(spec)
+            replace(cfg.world, terrain=spec)  # and one the world refuses (roughness set)
+
+    def variant(self, seed):
+        """The training terrain of an episode, or None (``world.terrain``)."""
+        if seed is None or not self.cfg.terrains:
+            return None
+        return self.cfg.terrains[seed % len(self.cfg.terrains)]
 
     def make_world(self, n_agents, variant=None):
-        return WalkerWorld(self.creature, n_agents, self.cfg.world)
+        world_cfg = self.cfg.world if variant is None else replace(self.cfg.world,
+                                                                   terrain=variant)
+        return WalkerWorld(self.creature, n_agents, world_cfg)
 
     def fitness(self, info):
-        return np.asarray(info["distance"], np.float64)
+        fit = np.asarray(info["distance"], np.float64) - self.cfg.fall_penalty * np.asarray(
+            info["fallen"], np.float64)
+        return fit + self.cfg.alive_bonus * np.asarray(info["time_alive"], np.float64)
 
 
 @dataclass(frozen=True)

@@ -206,8 +206,11 @@ def open_watch(task, args, title: str, shots_dir, doing: str, net=None, speed=No
         return None
 
 
-def load_policy(path: str, track: str | None = None):
-    """A ``best.npz`` from ``evolve``: ``(task, network, meta)``, checked against its world."""
+def load_policy(path: str, track: str | None = None, terrain: str | None = None,
+                max_time: float | None = None):
+    """A ``best.npz`` from ``evolve``: ``(task, network, meta)``, checked against its world;
+    ``track`` (cars) or ``terrain`` (walkers) replaces the task's own, ``max_time`` (s) its
+    episode length."""
     net, meta = load_model(path)
     if meta.get("kind") != "policy" or meta.get("task") not in ("cars", "walkers"):
         raise ModelFileError(f"{path}: not a policy written by neuroevo evolve or reinforce")
@@ -217,10 +220,19 @@ def load_policy(path: str, track: str | None = None):
             cars = build(CarsConfig, meta.get("task_config", {}), f"{path}: cars")
             if track is not None:
                 cars = dataclasses.replace(cars, track=track)
+            if max_time is not None:
+                cars = dataclasses.replace(
+                    cars, world=dataclasses.replace(cars.world, max_time=max_time))
             spec = TaskSpec("cars", cars, WalkersConfig(), policy)
         else:
             walkers = build(WalkersConfig, meta.get("task_config", {}), f"{path}: walkers")
-            spec = TaskSpec("walkers", CarsConfig(), walkers, policy)
+            world = walkers.world
+            if terrain is not None:
+                world = dataclasses.replace(world, terrain=terrain, ground_roughness=0.0)
+            if max_time is not None:
+                world = dataclasses.replace(world, max_time=max_time)
+            spec = TaskSpec("walkers", CarsConfig(), dataclasses.replace(walkers, world=world),
+                            policy)
     except ConfigError as e:
         raise ModelFileError(str(e)) from None
     task = spec.build()
@@ -237,13 +249,20 @@ def replay(args) -> int:
     from neuroevo.gym_replay import is_gym_model, replay_gym
 
     if is_gym_model(args.model):
-        if args.track is not None:
-            raise ConfigError("--track applies to cars, not gym models")
+        if args.track is not None or args.terrain is not None or args.time is not None:
+            raise ConfigError("--track, --terrain and --time apply to cars and walkers, "
+                              "not gym models")
         return replay_gym(args)
     if args.episodes is not None:
         raise ConfigError("--episodes applies to gym models (cars and walkers replay one "
                           "episode)")
-    task, net, meta = load_policy(args.model, args.track)
+    if args.time is not None and not args.time > 0:
+        raise ConfigError(f"--time must be > 0 seconds, got {args.time:g}")
+    task, net, meta = load_policy(args.model, args.track, args.terrain, args.time)
+    if args.terrain is not None and meta["task"] != "walkers":
+        raise ConfigError("--terrain applies to walkers (cars take --track)")
+    if args.track is not None and meta["task"] != "cars":
+        raise ConfigError("--track applies to cars (walkers take --terrain)")
     world = task.world(1)
     policy = make_policy(*task.dims, task.policy)
     policy.set_params(net.theta)
@@ -350,6 +369,10 @@ def add_commands(sub) -> None:
     r.add_argument("model", metavar="MODEL",
                    help="a best.npz written by neuroevo evolve or reinforce")
     r.add_argument("--track", metavar="FILE|procedural:SEED", help="another track (cars)")
+    r.add_argument("--terrain", metavar="flat|procedural:SEED[:DIFFICULTY]",
+                   help="another ground (walkers)")
+    r.add_argument("--time", type=float, metavar="S",
+                   help="episode length in seconds (default: the training episode's)")
     r.add_argument("--headless", action="store_true",
                    help="no window (the default where there is no display)")
     add_window_options(r, speed_help="physics steps per frame (+/- change it; default 1: "
