@@ -5,11 +5,14 @@
     obs, reward, terminated, truncated, info = world.step(actions)   # actions (N, J)
 
 Observation of walker i (J joints, F feet): torso angle (rad, wrapped to [-pi, pi), 0 =
-rest pose), torso angular velocity / 10, torso velocity x and y / 5 (m/s), torso height /
-rest height; then J joint angles scaled to [-1, 1] by their limits, J joint speeds / their
-max speed, and F foot contacts (0 or 1). Action: J motor targets in [-1, 1]; 0 holds the
-rest pose, +1 / -1 drive a joint to its upper / lower limit (each motor turns at a rate
-proportional to the angle error, capped by the joint's max speed and max torque).
+rest pose), torso angular velocity / 10, torso velocity x and y / 5 (m/s), torso height
+above the ground under it / its rest height; then J joint angles scaled to [-1, 1] by their
+limits, J joint speeds / their max speed, F foot contacts (0 or 1), and, with
+`ground_sensors` K > 0, the ground's height at K points ahead of the torso (every
+`sensor_spacing` m) relative to the ground under it, in units of the spacing (a slope).
+Action: J motor targets in [-1, 1]; 0 holds the rest pose, +1 / -1 drive a joint to its
+upper / lower limit (each motor turns at a rate proportional to the angle error, capped by
+the joint's max speed and max torque).
 Reward: metres the torso moved in +x this step; info["distance"] is the total. A walker
 whose `fall` body touches the ground is terminated (its motors then go slack at rate 0);
 all walkers are truncated at `max_time`.
@@ -65,8 +68,14 @@ class WalkerWorldConfig:
     ground_roughness: float = 0.0
     ground_length: float = 300.0  # m of ground ahead of the start
     iterations: int = 10  # pymunk solver iterations
+    # heights of the ground seen ahead: this many points every `sensor_spacing` m in front
+    # of the torso, each relative to the ground under the torso (0: blind to the ground)
+    ground_sensors: int = 0
+    sensor_spacing: float = 0.3  # m
 
     def __post_init__(self) -> None:
+        if self.ground_sensors < 0 or not self.sensor_spacing > 0:
+            raise SimsError("walker world: ground_sensors >= 0, sensor_spacing > 0")
         if not self.dt > 0 or not self.max_time > 0 or self.iterations < 1:
             raise SimsError("walker world: dt, max_time and iterations must be > 0")
         if self.motor_scale < 0 or self.ground_roughness < 0 or self.motor_gain <= 0:
@@ -95,7 +104,9 @@ class WalkerWorld:
         self.n_bodies = spec.n_bodies
         self.n_joints = spec.n_joints
         self.act_dim = spec.n_joints
-        self.obs_dim = 5 + 2 * spec.n_joints + len(spec.feet)
+        self.obs_dim = 5 + 2 * spec.n_joints + len(spec.feet) + self.config.ground_sensors
+        # (K,) m ahead of the torso where the ground is sensed
+        self._ahead = self.config.sensor_spacing * np.arange(1, self.config.ground_sensors + 1)
         self.dt = float(self.config.dt)
         self._ja = np.array([j.a for j in spec.joints])  # (J,)
         self._jb = np.array([j.b for j in spec.joints])
@@ -209,11 +220,14 @@ class WalkerWorld:
         ) - np.pi
         obs[:, 1] = torso[:, 5] * 0.1
         obs[:, 2:4] = torso[:, 3:5] * 0.2
-        obs[:, 4] = (torso[:, 1] - height_at(self.ground, torso[:, 0])) * (
-            1.0 / self._torso_rest_y)  # height above the ground under it
+        under = height_at(self.ground, torso[:, 0])  # (N,) m
+        obs[:, 4] = (torso[:, 1] - under) * (1.0 / self._torso_rest_y)  # above the ground
         obs[:, 5 : 5 + j] = angle * np.where(angle > 0, self._inv_hi, self._inv_lo)
         obs[:, 5 + j : 5 + 2 * j] = speed / self._max_speed
         obs[:, 5 + 2 * j : 5 + 2 * j + f] = self.contacts[:, self._feet]
+        if len(self._ahead):  # (N, K) ground height ahead, in units of the sensor spacing
+            ahead = height_at(self.ground, torso[:, 0:1] + self._ahead)
+            obs[:, 5 + 2 * j + f:] = (ahead - under[:, None]) * (1.0 / self.config.sensor_spacing)
         return obs
 
     def step(

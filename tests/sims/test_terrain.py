@@ -89,3 +89,32 @@ def test_bad_terrain_names_are_one_line_errors(spec: str) -> None:
 def test_roughness_applies_to_flat_terrain_only() -> None:
     with pytest.raises(SimsError, match="flat terrain only"):
         WalkerWorldConfig(terrain="procedural:1", ground_roughness=0.1)
+
+
+def test_ground_sensors_read_the_ground_ahead() -> None:
+    cfg = WalkerWorldConfig(terrain="procedural:5:1", ground_sensors=4, sensor_spacing=0.5)
+    w = WalkerWorld("biped", 2, cfg)
+    blind = WalkerWorld("biped", 2, WalkerWorldConfig(terrain="procedural:5:1"))
+    assert w.obs_dim == blind.obs_dim + 4
+    obs = w.reset(seed=0)
+    assert np.array_equal(obs[:, :blind.obs_dim], blind.reset(seed=0))
+    assert np.all(obs[:, -4:] == 0.0)  # level ground around the start
+    act = np.zeros((2, w.act_dim))
+    for _ in range(30):
+        obs, *_ = w.step(act)
+    # an independent reading of the same ground: heights ahead of the torso by hand
+    x = w.state[:, w.spec.torso, 0]
+    g = w.ground
+    for i in range(2):
+        under = np.interp(x[i], g[:, 0], g[:, 1])
+        for k in range(4):
+            ahead = np.interp(x[i] + 0.5 * (k + 1), g[:, 0], g[:, 1])
+            assert obs[i, blind.obs_dim + k] == pytest.approx((ahead - under) / 0.5)
+    # moved onto the terrain: the readings are those of its steps and slopes
+    w2 = WalkerWorld("biped", 1, cfg)
+    w2.reset(seed=0)
+    w2.state[:, w2.spec.torso, 0] = 20.0
+    far = w2._observe()[0, -4:]
+    expect = (np.interp(20.0 + 0.5 * np.arange(1, 5), g[:, 0], g[:, 1])
+              - np.interp(20.0, g[:, 0], g[:, 1])) / 0.5
+    assert np.allclose(far, expect) and np.any(far != 0.0)
