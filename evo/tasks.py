@@ -37,6 +37,9 @@ class CarsConfig:
         return bad
 
 
+BODY_MODES = ("fixed", "evolve")  # walkers.body
+
+
 @dataclass(frozen=True)
 class WalkersConfig:
     creature: str = "biped"  # a creature file or a shipped creature name
@@ -47,10 +50,15 @@ class WalkersConfig:
     fall_penalty: float = 0.0
     # m added per second a walker stays up (0: distance alone counts)
     alive_bonus: float = 0.0
+    # fixed: every walker has the creature's body; evolve: the genome also holds body genes
+    # (per body a length and a width scale, per joint a motor strength scale; sims.body)
+    body: str = "fixed"
     world: WalkerWorldConfig = field(default_factory=WalkerWorldConfig)
 
     def validate(self):
         bad = []
+        if self.body not in BODY_MODES:
+            bad.append(("body", f"must be one of {', '.join(BODY_MODES)}"))
         if self.fall_penalty < 0:
             bad.append(("fall_penalty", "must be >= 0"))
         if self.alive_bonus < 0:
