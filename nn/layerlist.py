@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D
+from nn.recurrent import Elman
 
 
 def short_name(spec: dict) -> str:
@@ -20,15 +21,18 @@ def short_name(spec: dict) -> str:
         return f"pool{spec['pool']}"
     if "dense" in spec:
         return f"dense{spec['dense']}"
+    if "rnn" in spec:
+        return f"rnn{spec['rnn']}"
     if "dropout" in spec:
         return f"drop{spec['dropout']:g}"
     return "flat"
 
 
-LAYER_KINDS = ("conv", "pool", "flatten", "dense", "dropout")
+LAYER_KINDS = ("conv", "pool", "flatten", "dense", "dropout", "rnn")
 # the keys each kind of layer takes besides its own (with defaults where optional)
 LAYER_OPTIONS = {"conv": {"kernel": 3, "stride": 1, "padding": 0, "activation": None},
-                 "pool": {}, "flatten": {}, "dense": {"activation": None}, "dropout": {}}
+                 "pool": {}, "flatten": {}, "dense": {"activation": None}, "dropout": {},
+                 "rnn": {"activation": None}}
 
 
 def _int(value, what: str, low: int) -> int:
@@ -43,9 +47,11 @@ def normalize_layers(specs: Sequence[dict], hidden_activation: str = "relu",
 
     Each entry is a mapping with one kind key: ``{conv: FILTERS, kernel: 3, stride: 1,
     padding: 0 | same, activation: ...}``, ``{pool: SIZE}`` (max pooling, stride = size),
-    ``{flatten: true}``, ``{dropout: RATE}`` or ``{dense: WIDTH, activation: ...}``.  The
-    last entry must be a dense layer (the output); activations default to
-    ``output_activation`` for it and to ``hidden_activation`` for the others.
+    ``{flatten: true}``, ``{dropout: RATE}``, ``{dense: WIDTH, activation: ...}`` or
+    ``{rnn: WIDTH, activation: ...}`` (an Elman recurrent layer, :mod:`nn.recurrent`: its
+    network runs on sequences).  The last entry must be a dense layer (the output);
+    activations default to ``output_activation`` for it, to tanh for rnn layers and to
+    ``hidden_activation`` for the others.
     ``ValueError`` names the entry (``layers[2]: ...``)."""
     if not isinstance(specs, (list, tuple)) or not specs:
         raise ValueError("layers: expected a non-empty list of layers")
@@ -66,7 +72,8 @@ def normalize_layers(specs: Sequence[dict], hidden_activation: str = "relu",
             raise ValueError(f"{where}: unknown key(s) {', '.join(map(str, unknown))} for "
                              f"a {kind} layer (it takes {known})")
         last = i == len(specs) - 1
-        act = spec.get("activation") or (output_activation if last else hidden_activation)
+        act = spec.get("activation") or ("tanh" if kind == "rnn" else output_activation
+                                         if last else hidden_activation)
         if not isinstance(act, str):
             raise ValueError(f"{where}.activation: expected a name, got {act!r}")
         from nn.activations import ACTIVATIONS
@@ -90,6 +97,11 @@ def normalize_layers(specs: Sequence[dict], hidden_activation: str = "relu",
             if spec["flatten"] is not True:
                 raise ValueError(f"{where}.flatten: write flatten: true")
             out.append({"flatten": True})
+        elif kind == "rnn":
+            if act == "softmax":
+                raise ValueError(f"{where}.activation: an rnn layer needs an elementwise "
+                                 f"activation, not softmax")
+            out.append({"rnn": _int(spec["rnn"], f"{where}.rnn", 1), "activation": act})
         elif kind == "dropout":
             rate = spec["dropout"]
             if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
@@ -125,6 +137,10 @@ def build_layers(input_shape: Sequence[int], specs: Sequence[dict]) -> list:
                 layer = Flatten(shape)
             elif "dropout" in spec:
                 layer = Dropout(shape, spec["dropout"])
+            elif "rnn" in spec:
+                if len(shape) != 1:
+                    raise ValueError(f"an rnn layer takes flat inputs, got shape {shape}")
+                layer = Elman(shape[0], spec["rnn"], spec["activation"])
             else:
                 if len(shape) != 1:
                     layers.append(Flatten(shape))

@@ -14,6 +14,8 @@ from nn.layerlist import build_layers, short_name
 from nn.layerlist import normalize_layers as normalize_layers  # also importable from here
 from nn.layers import Conv2D, Dense, Dropout, Flatten
 from nn.losses import Loss, get_loss
+from nn.members import MemberPolicy
+from nn.recurrent import Elman
 
 RELU_LIKE = ("relu", "silu")
 
@@ -27,6 +29,11 @@ class Network:
     Or, for convolutional networks, ``layers`` is a layer list (see :func:`build_layers`)
     and ``input_shape`` the shape of one input, ``(H, W, C)`` for images (inputs still
     arrive flat, ``(B, H*W*C)`` in channels-last order, and are viewed as images).
+
+    A layer list with an ``rnn`` layer (:class:`nn.recurrent.Elman`) makes a *recurrent*
+    network (:attr:`recurrent`): it runs on sequences, ``x (B, T, n_in) -> (B, T, n_out)``
+    (the other layers act on every time step alike), backward is backpropagation through
+    time, and a population steps with its state kept by :meth:`member_policy`.
     """
 
     def __init__(self, sizes: Sequence[int] | None = None,
@@ -56,10 +63,16 @@ class Network:
             self.input_shape = tuple(int(v) for v in input_shape)
             self.layers = build_layers(self.input_shape, layers)
             self.is_mlp = False
+            if len(self.input_shape) != 1 and any(isinstance(la, Elman) for la in self.layers):
+                raise ValueError(f"a network with an rnn layer takes flat inputs, not shape "
+                                 f"{self.input_shape}")
             sizes = [int(np.prod(self.input_shape))] + [
                 int(np.prod(layer.out_shape)) for layer in self.layers
                 if not isinstance(layer, (Flatten, Dropout))]
         self.sizes = sizes
+        # sequences in and out, (B, T, n_in) -> (B, T, n_out): the network has rnn layers
+        self.recurrent = any(isinstance(layer, Elman) for layer in self.layers)
+        self._seq: tuple[int, int] | None = None  # (B, T) of the sequences being run
         self.loss_name = loss
         self.loss: Loss = get_loss(loss, self.layers[-1].activation.name)
         self.theta = np.zeros(self.num_params, self.dtype)
@@ -115,9 +128,13 @@ class Network:
         self._bind()
 
     def init_params(self, rng: np.random.Generator) -> None:
-        """He initialisation for ReLU-like layers, Xavier/Glorot otherwise; zero biases."""
+        """He initialisation for ReLU-like layers, Xavier/Glorot otherwise; zero biases
+        (recurrent weights: see :meth:`nn.recurrent.Elman.init_params`)."""
         for layer in self.layers:
             if not layer.num_params:
+                continue
+            if isinstance(layer, Elman):
+                layer.init_params(rng)
                 continue
             if layer.activation.name in RELU_LIKE:
                 std = np.sqrt(2.0 / layer.n_in)
@@ -131,7 +148,7 @@ class Network:
         mask = np.zeros(self.num_params, self.dtype)
         for layer, lo in zip(self.layers, self._offsets[:-1]):
             if layer.num_params:
-                mask[lo:lo + layer.n_in * layer.n_out] = 1
+                mask[lo:lo + layer.num_params - layer.n_out] = 1  # the biases come last
         return mask
 
     def get_params(self) -> np.ndarray:
@@ -181,43 +198,78 @@ class Network:
             if not layer.num_params:  # pooling, flatten, dropout: empty slices
                 out.append((slice(lo, lo), slice(lo, lo)))
                 continue
-            nw = layer.n_in * layer.n_out
+            nw = layer.num_params - layer.n_out  # rnn layers: Wx, then Wh
             out.append((slice(lo, lo + nw), slice(lo + nw, lo + nw + layer.n_out)))
         return out
 
     # -- single network ---------------------------------------------------------------
     def _check_input(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.n_inputs:
-            raise ValueError(f"expected input of shape (B, {self.n_inputs}), got {x.shape}")
+        want = "(B, T, {})" if self.recurrent else "(B, {})"
+        if x.ndim != (3 if self.recurrent else 2) or x.shape[-1] != self.n_inputs:
+            raise ValueError(f"expected input of shape {want.format(self.n_inputs)}, "
+                             f"got {x.shape}")
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         return x
+
+    def _input(self, x: np.ndarray) -> np.ndarray:
+        """Checked, standardised inputs as the first layer takes them: rows ``(B, n_in)``
+        (sequences: ``(B*T, n_in)``, every step a row), viewed as images where needed."""
+        x = self._check_input(x)
+        if self.recurrent:
+            self._seq = x.shape[:2]
+            x = x.reshape(-1, self.n_inputs)
+        return self._to_input_shape(self._normalize(x))
+
+    def _forward_layer(self, layer, a: np.ndarray) -> np.ndarray:
+        """One layer forward on rows; an rnn layer sees them as the sequences they are."""
+        if isinstance(layer, Elman):
+            return layer.forward(a.reshape(*self._seq, -1)).reshape(-1, layer.n_out)
+        return layer.forward(a)
+
+    def _backward_layer(self, layer, d: np.ndarray, need_dx: bool = True):
+        if isinstance(layer, Elman):
+            d = layer.backward(d.reshape(*self._seq, -1), need_dx=need_dx)
+            return None if d is None else d.reshape(-1, layer.n_in)
+        return layer.backward(d, need_dx=need_dx)
+
+    def _rows(self, a: np.ndarray, what: str) -> np.ndarray:
+        """A recurrent network's ``(B, T, n)`` outputs, gradients or targets as rows."""
+        if self.recurrent:
+            if a.ndim != 3 or a.shape[:2] != self._seq:
+                raise ValueError(f"expected {what} of shape ({self._seq[0]}, "
+                                 f"{self._seq[1]}, {self.n_outputs}), got {a.shape}")
+            return a.reshape(-1, a.shape[-1])
+        return a
 
     def _to_input_shape(self, a: np.ndarray) -> np.ndarray:
         """Flat inputs ``(..., n_in)`` viewed as images ``(..., H, W, C)`` where needed."""
         return a.reshape(*a.shape[:-1], *self.input_shape) if self.spatial else a
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``x (B, n_in) -> (B, n_out)``.  Caches what :meth:`backward` needs.
+        """``x (B, n_in) -> (B, n_out)``; a recurrent network: sequences ``x (B, T, n_in)
+        -> (B, T, n_out)``, each from a zero state.  Caches what :meth:`backward` needs.
 
         The result is an internal buffer, overwritten by the next call with the same
         batch size: copy it to keep it (``predict`` does).
         """
-        a = self._to_input_shape(self._normalize(self._check_input(x)))
+        a = self._input(x)
         for layer in self.layers:
-            a = layer.forward(a)
-        return a
+            a = self._forward_layer(layer, a)
+        return a.reshape(*self._seq, -1) if self.recurrent else a
 
     def backward(self, da: np.ndarray) -> np.ndarray:
-        """Backpropagate ``da = dL/d(output)`` through the cached forward pass.
+        """Backpropagate ``da = dL/d(output)`` through the cached forward pass (through
+        time, for a recurrent network: ``da (B, T, n_out)``).
 
         Fills ``grad`` and returns ``dL/dx``.
         """
-        d = da
+        d = self._rows(np.asarray(da), "da")
         for i in range(len(self.layers) - 1, -1, -1):
-            d = self.layers[i].backward(d)
-        return d.reshape(len(d), -1)
+            d = self._backward_layer(self.layers[i], d)
+        d = d.reshape(len(d), -1)
+        return d.reshape(*self._seq, -1) if self.recurrent else d
 
     def loss_and_backward(self, x: np.ndarray, y: np.ndarray, dropout: float = 0.0,
                           rng: np.random.Generator | None = None) -> tuple[float, np.ndarray]:
@@ -227,7 +279,9 @@ class Network:
         (drawn from ``rng``) and scales the rest by ``1 / (1 - dropout)`` ("inverted"
         dropout, so nothing changes at prediction time); :class:`nn.layers.Dropout` layers
         of a layer list do the same with their own rate.  Returns the mean loss and the
-        output (an internal buffer).  ``grad`` is filled.
+        output (an internal buffer).  ``grad`` is filled.  A recurrent network takes
+        sequences, ``x (B, T, n_in)`` and ``y (B, T, n_out)``: the loss is the mean over
+        every step of every sequence.
         """
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
@@ -239,16 +293,17 @@ class Network:
         if any(r > 0 for r in rates):
             if rng is None:
                 raise ValueError("dropout needs a random generator (pass rng)")
-            a = self._to_input_shape(self._normalize(self._check_input(x)))
+            a = self._input(x)
             for i, layer in enumerate(self.layers):
-                a = layer.forward(a)
+                a = self._forward_layer(layer, a)
                 if rates[i] > 0:
                     keep = self.dtype.type(1.0 / (1.0 - rates[i]))
                     mask = rng.random(a.shape, dtype=self.dtype) >= rates[i]
                     masks[i] = mask * keep  # 0 or 1/(1-p), the shape of a
                     a = a * masks[i]  # a new array: the layer keeps its own output
         else:
-            a = self.forward(x)
+            a = self.forward(x).reshape(-1, self.n_outputs)
+        y = self._rows(np.asarray(y), "y")
         loss = self.loss.value(a, y)
         last = self.layers[-1]
         dz = self.loss.fused_delta(last.activation.name, a, y, out=last._buf(len(a), a.dtype)[2])
@@ -259,22 +314,23 @@ class Network:
         for i in range(n - 2, -1, -1):
             if masks[i] is not None:
                 d *= masks[i]
-            d = self.layers[i].backward(d, need_dx=i > 0)
-        return loss, a
+            d = self._backward_layer(self.layers[i], d, need_dx=i > 0)
+        return loss, (a.reshape(*self._seq, -1) if self.recurrent else a)
 
     def predict_proba(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
-        """Network outputs for ``x (B, n_in)``, computed in chunks; a fresh array."""
+        """Network outputs for ``x (B, n_in)`` (sequences: ``(B, T, n_in)``), computed in
+        chunks; a fresh array."""
         x = self._check_input(x)
         if not self.is_mlp:
             chunk = min(chunk, 256)  # image layers hold patch matrices per chunk
-        out = np.empty((len(x), self.n_outputs), self.dtype)
+        out = np.empty((*x.shape[:-1], self.n_outputs), self.dtype)
         for lo in range(0, len(x), chunk):
             out[lo:lo + chunk] = self.forward(x[lo:lo + chunk])
         return out
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Class indices ``(B,)``: the argmax of the outputs."""
-        return self.predict_proba(x).argmax(axis=1)
+        """Class indices ``(B,)`` (sequences: ``(B, T)``): the argmax of the outputs."""
+        return self.predict_proba(x).argmax(axis=-1)
 
     # -- population -------------------------------------------------------------------
     def forward_population(self, x: np.ndarray, thetas: np.ndarray,
@@ -282,7 +338,8 @@ class Network:
         """Run ``P`` parameter vectors at once.
 
         ``thetas`` is ``(P, D)``; ``x`` is ``(P, B, n_in)`` (each member its own inputs)
-        or ``(B, n_in)`` (shared inputs).  Returns ``(P, B, n_out)``.  One batched
+        or ``(B, n_in)`` (shared inputs).  Returns ``(P, B, n_out)``.  For a recurrent
+        network ``B`` is time: each member runs the sequence from a zero state.  One batched
         matmul/einsum per layer for the whole population; ``self.theta`` is not touched.
         With shared inputs the first convolution's patch matrix is built once and serves
         every member.  Image layers go through the members in groups that keep the
@@ -338,37 +395,14 @@ class Network:
             raise ValueError(f"expected thetas of shape (P, {self.num_params}), got {thetas.shape}")
         return thetas
 
-    def member_policy(self, thetas: np.ndarray):
-        """``f(x (P, n_in)) -> (P, n_out)``: :meth:`forward_population` for one sample per
-        member (an agent each), the same numbers, with ``thetas (P, D)`` checked and split
-        into layer weights once.  For a rollout, which calls it every physics step."""
-        thetas = self._check_thetas(thetas)
-        P = thetas.shape[0]
-        if not self.is_mlp:
-            def forward_any(x: np.ndarray) -> np.ndarray:
-                if x.shape != (P, self.n_inputs):
-                    raise ValueError(f"expected x of shape ({P}, {self.n_inputs}), "
-                                     f"got {x.shape}")
-                return self.forward_population(x[:, None, :], thetas)[:, 0, :]
-
-            return forward_any
-        dtype = np.result_type(thetas.dtype, np.float32)
-        parts = [(layer, *layer.population_weights(thetas[:, lo:hi]))
-                 for layer, lo, hi in zip(self.layers, self._offsets[:-1], self._offsets[1:])]
-        shift = None if self.in_shift is None else self.in_shift.astype(dtype)
-        scale = None if self.in_scale is None else self.in_scale.astype(dtype)
-
-        def forward(x: np.ndarray) -> np.ndarray:
-            if x.shape != (P, self.n_inputs):
-                raise ValueError(f"expected x of shape ({P}, {self.n_inputs}), got {x.shape}")
-            a = x.astype(dtype, copy=False)
-            if shift is not None:
-                a = (a - shift) * scale
-            for layer, W, b in parts:
-                a = layer.forward_members(a, W, b)
-            return a
-
-        return forward
+    def member_policy(self, thetas: np.ndarray) -> MemberPolicy:
+        """``policy(x (P, n_in)) -> (P, n_out)``: one sample per member (an agent each)
+        for ``thetas (P, D)``, checked and split into layer weights once; a perceptron or
+        convolutional network gives the numbers of :meth:`forward_population`.  For a
+        rollout, which calls it every physics step.  A recurrent network's policy keeps
+        each member's state from call to call, from zeros (an episode's start); see
+        :class:`nn.members.MemberPolicy` (``reset``, ``select`` a subset of members)."""
+        return MemberPolicy(self, thetas)
 
     def describe(self) -> str:
         """The architecture in a few words: ``784-128-10`` for a perceptron,
