@@ -316,7 +316,8 @@ def _print_replay(meta, info, as_json: bool) -> None:
         if as_json:
             print(json.dumps(result))
         else:
-            print(f"distance: {result['distance']:.2f}")
+            print(f"distance: {result['distance']:.2f} fallen: "
+                  f"{'yes' if result['fallen'] else 'no'} time: {result['time']:.2f} s")
 
 
 def add_commands(sub) -> None:
