@@ -122,7 +122,9 @@ class ObsNorm:
 class GymPolicy:
     """A policy network and its observation normalisation acting in a Gymnasium action
     space: ``act(obs (M, obs_dim)) -> M actions``, row i with genome ``thetas[i]`` and its
-    normaliser ``mean[i]``, ``scale[i]`` (one batched forward for all rows)."""
+    normaliser ``mean[i]``, ``scale[i]`` (one batched forward for all rows).  A recurrent
+    policy keeps each row's state from call to call: one episode per row from zeros, or
+    :meth:`reset` before the next."""
 
     def __init__(self, task: GymTask, thetas: np.ndarray, mean: np.ndarray,
                  scale: np.ndarray):
@@ -130,6 +132,10 @@ class GymPolicy:
         self.thetas, self.mean, self.scale = thetas, mean, scale  # (M, D), (M, obs) x 2
         self._fwd = task.network().member_policy(thetas)
         self._x = np.empty(mean.shape)
+
+    def reset(self) -> None:
+        """Zero the recurrent state of every row (a new episode)."""
+        self._fwd.reset()
 
     def normalised(self, obs: np.ndarray) -> np.ndarray:
         """What the network sees: ``(obs - mean) * scale``, clipped to +-obs_clip."""

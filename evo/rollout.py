@@ -4,6 +4,8 @@ A *task* says which world to build, how big the policy network is, and how an ep
 ``info`` becomes fitness.  A rollout runs one world with a chunk of the population as its
 agents; each physics step computes every agent's action with one
 batched call (``Network.member_policy``, the one-sample case of ``forward_population``).
+A recurrent policy (``PolicyConfig.recurrent``) keeps each agent's state from step to step
+of an episode, from zeros at its start.
 """
 
 from __future__ import annotations
@@ -22,9 +24,14 @@ class PolicyConfig:
     # output activation: tanh (actions in [-1, 1]), or identity (unbounded outputs: the
     # logits of discrete actions, as `neuroevo reinforce` uses for a categorical policy)
     output: str = "tanh"
+    # width of an Elman layer after the hidden layers whose state carries over between the
+    # steps of an episode (a policy with memory; evolution only); 0: none
+    recurrent: int = 0
 
     def validate(self):
         bad = []
+        if self.recurrent < 0:
+            bad.append(("recurrent", "must be >= 0 (0: no recurrent layer)"))
         if any(h < 1 for h in self.hidden):
             bad.append(("hidden", "every width must be >= 1"))
         if self.activation not in ("tanh", "relu", "sigmoid", "silu", "identity"):
@@ -37,10 +44,18 @@ class PolicyConfig:
 def make_policy(obs_dim: int, act_dim: int, cfg: PolicyConfig,
                 rng: np.random.Generator | None = None) -> Network:
     """The policy network: observations in, actions out (float64): tanh outputs in
-    [-1, 1], or ``cfg.output`` (identity: logits)."""
-    sizes = [obs_dim, *cfg.hidden, act_dim]
-    acts = [cfg.activation] * len(cfg.hidden) + [cfg.output]
-    return Network(sizes, acts, loss="mse", dtype=np.float64, rng=rng)
+    [-1, 1], or ``cfg.output`` (identity: logits).  A perceptron; with ``cfg.recurrent``
+    an Elman layer (tanh) of that width between the hidden layers and the output, whose
+    state :meth:`Network.member_policy` keeps through an episode."""
+    if not cfg.recurrent:
+        sizes = [obs_dim, *cfg.hidden, act_dim]
+        acts = [cfg.activation] * len(cfg.hidden) + [cfg.output]
+        return Network(sizes, acts, loss="mse", dtype=np.float64, rng=rng)
+    layers = [{"dense": h, "activation": cfg.activation} for h in cfg.hidden]
+    layers += [{"rnn": cfg.recurrent, "activation": "tanh"},
+               {"dense": act_dim, "activation": cfg.output}]
+    return Network(layers=layers, input_shape=(obs_dim,), loss="mse", dtype=np.float64,
+                   rng=rng)
 
 
 def episode(world, net: Network, thetas: np.ndarray, seed: int, first_member: int = 0):
@@ -50,14 +65,17 @@ def episode(world, net: Network, thetas: np.ndarray, seed: int, first_member: in
     Its return value (``StopIteration.value``) is ``(info, agent_steps)``.
 
     A viewer advances it a few steps per frame and draws in between; :func:`run_episode`
-    runs it to the end.  Either way the simulation is the same.
+    runs it to the end.  Either way the simulation is the same.  A recurrent policy starts
+    the episode from zero states; an agent's state lasts while it acts.
     """
     if thetas.shape[0] != world.n_agents:
         raise ValueError(f"{thetas.shape[0]} genomes for a world of {world.n_agents} agents")
     obs = world.reset(seed=seed, first_member=first_member)
     n = len(thetas)
     agent_steps = 0
-    n_done = -1
+    n_done = 0
+    policy = net.member_policy(thetas)  # a recurrent one: every agent's state zero
+    alive = None  # the agents the policy acts for (None: all)
     while True:
         done = world.terminated | world.truncated
         k = int(np.count_nonzero(done))
@@ -65,8 +83,9 @@ def episode(world, net: Network, thetas: np.ndarray, seed: int, first_member: in
             break
         if k != n_done:  # an agent stays done until reset: the alive set changed
             n_done = k
-            alive = None if k == 0 else np.flatnonzero(~done)
-            policy = net.member_policy(thetas if alive is None else thetas[alive])
+            acting = np.arange(n) if alive is None else alive
+            policy = policy.select(np.flatnonzero(~done[acting]))  # keeps their states
+            alive = np.flatnonzero(~done)
         agent_steps += n - k
         if alive is None:
             actions = policy(obs)  # (N, act_dim)

@@ -165,6 +165,7 @@ class GymView:
     def _episode(self, seed: int) -> None:
         task = self.task
         obs, _ = self.env.reset(seed=seed)
+        self.policy.reset()  # a recurrent policy starts each episode from zeros
         self.obs = np.asarray(obs, np.float64).reshape(-1)
         self.ret, self.t, self.done = 0.0, 0, False
         acc = 0.0

@@ -83,13 +83,16 @@ class _Ghost:
 
 
 def leader_activations(net, theta: np.ndarray, obs: np.ndarray):
-    """Per-layer weights ``(n_in, n_out)`` and activations (inputs first) of one member."""
+    """Per-layer weights ``(n_in, n_out)`` and activations (inputs first) of one member.
+    A recurrent layer shows its input weights, and its response to ``obs`` from a zero
+    state (the episode's state lives in the rollout's policy, not here)."""
     a = np.asarray(obs, np.float64)[None, None, :]  # (1, 1, n_in)
     theta = np.asarray(theta, np.float64)
     acts, weights = [a[0, 0]], []
     for layer, (ws, bs) in zip(net.layers, net.layer_slices()):
         a = layer.forward_population(a, theta[None, ws.start:bs.stop])
-        weights.append(theta[ws].reshape(layer.n_in, layer.n_out))
+        nw = layer.n_in * layer.n_out  # the input weights come first
+        weights.append(theta[ws.start:ws.start + nw].reshape(layer.n_in, layer.n_out))
         acts.append(a[0, 0].copy())
     return weights, acts
 

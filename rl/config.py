@@ -84,6 +84,9 @@ class ReinforceConfig:
             bad.append(("task", f"must be one of {', '.join(TASKS)} or gym:ENV_ID"))
         if self.total_steps < 1:
             bad.append(("total_steps", "must be >= 1"))
+        if self.policy.recurrent:  # PPO would need backpropagation through time
+            bad.append(("policy.recurrent", "applies to evolution only (neuroevo evolve): "
+                        "policy gradients have no recurrent policies yet; set it to 0"))
         for key, off in (("stall_steps", 0), ("reward_min", None)):
             if getattr(self.gym, key) != off:  # rollouts here play whole, true episodes
                 bad.append((f"gym.{key}", "applies to evolution only (neuroevo evolve)"))

@@ -36,6 +36,10 @@ class ActorCritic:
     def __init__(self, obs_dim: int, act_dim: int, discrete: bool, policy: PolicyConfig,
                  value_hidden: list[int], init_log_std: float = -0.5,
                  rng: np.random.Generator | None = None, output_scale: float = 0.1):
+        if policy.recurrent:
+            raise ValueError("policy.recurrent: policy gradients need backpropagation "
+                             "through time over rollouts, which rl does not have yet; "
+                             "recurrent policies are for neuroevo evolve")
         rng = rng if rng is not None else np.random.default_rng(0)
         self.discrete = bool(discrete)
         # what best.npz keeps: logits for discrete actions, tanh actions otherwise

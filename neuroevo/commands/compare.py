@@ -89,6 +89,11 @@ def compare_cmd(args) -> int:
     runners = {}
     if control:
         evolve_cfg, pg_cfg = control_configs(args)
+        pg = [m for m in PG_METHODS if m in methods]
+        if pg and evolve_cfg.policy.recurrent:
+            raise ConfigError(f"policy.recurrent={evolve_cfg.policy.recurrent}: {pg[0]} has "
+                              f"no recurrent policies (evolution only); leave {pg[0]} out "
+                              f"of --methods or set policy.recurrent=0")
         from rl.compare import pg_runner
 
         for m in PG_METHODS:
