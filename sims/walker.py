@@ -20,6 +20,8 @@ Joint angles are measured from the rest pose, as the angle of `b` relative to `a
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -221,3 +223,55 @@ def build_creature(
         space.add(pivot, limit, motor)
         motors.append(motor)
     return bodies, shapes, motors
+
+
+def creature_dict(spec: CreatureSpec) -> dict:
+    """``spec`` as the mapping of a creature file (what :func:`parse_creature` reads back
+    to an equal spec): plain Python numbers, lists and dicts, for YAML or JSON."""
+    name = [b.name for b in spec.bodies]
+    bodies = {}
+    for b in spec.bodies:
+        body = {"size": list(map(float, b.size)), "position": list(map(float, b.position)),
+                "mass": float(b.mass)}
+        if b.angle != 0.0:
+            body["angle"] = float(b.angle)
+        bodies[b.name] = body
+    joints = {j.name: {"a": name[j.a], "b": name[j.b], "anchor": list(map(float, j.anchor)),
+                       "limits": list(map(float, j.limits)), "max_torque": float(j.max_torque),
+                       "max_speed": float(j.max_speed)} for j in spec.joints}
+    return {"name": spec.name, "torso": name[spec.torso], "fall": [name[i] for i in spec.fall],
+            "feet": [name[i] for i in spec.feet], "friction": float(spec.friction),
+            "bodies": bodies, "joints": joints}
+
+
+def _yaml_value(value) -> str:
+    """One value in YAML flow style: numbers exactly (repr, always with a '.' so any YAML
+    reader sees a float), names as they are where plain, else quoted."""
+    if isinstance(value, float):
+        text = repr(value)
+        return text.replace("e", ".0e", 1) if "e" in text and "." not in text else text
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_yaml_value(k)}: {_yaml_value(v)}" for k, v in
+                               value.items()) + "}"
+    text = str(value)
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text)
+
+
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
+def creature_yaml(spec: CreatureSpec, comment: str = "") -> str:
+    """``spec`` as the text of a creature file, one line per body and joint like the
+    shipped ones (``comment``: lines put at the top after '# ')."""
+    data = creature_dict(spec)
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    for key in ("name", "torso", "fall", "feet", "friction"):
+        lines.append(f"{key}: {_yaml_value(data[key])}")
+    for key in ("bodies", "joints"):
+        lines.append(f"{key}:")
+        lines.extend(f"  {_yaml_value(k)}: {_yaml_value(v)}" for k, v in data[key].items())
+    return "\n".join(lines) + "\n"

@@ -18,12 +18,16 @@ whose `fall` body touches the ground is terminated (its motors then go slack at 
 all walkers are truncated at `max_time`.
 
 Walkers never touch each other (one ShapeFilter group), so they all start at the same spot.
+By default every walker has the world's creature; ``set_bodies([spec_0, ..., spec_{N-1}])``
+gives walker i a body of its own (the same bodies and joints, other sizes, masses, anchors
+and motor strengths: ``sims.body``) from the next ``reset`` on.
 The per-step cost is a few numpy ops plus one call per motor to set its rate (pymunk has no
 batch setter for constraints); body states and contacts are read with `pymunk.batch`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +35,7 @@ import numpy as np
 import pymunk
 import pymunk.batch as pb
 
+from sims.body import same_topology
 from sims.errors import SimsError
 from sims.terrain import height_at, parse_terrain, rough_profile, terrain_profile
 from sims.walker import (
@@ -120,12 +125,38 @@ class WalkerWorld:
         self._inv_lo = np.where(self._lo < 0, -1.0 / np.minimum(self._lo, -1e-12), 0.0)
         self._feet = np.array(spec.feet)
         self._fall = np.array(spec.fall)
-        self._torso_rest_y = spec.bodies[spec.torso].position[1]
+        self._torso_rest_y = spec.bodies[spec.torso].position[1]  # m, or (N,) per walker
+        self._sizes = np.array([b.size for b in spec.bodies])[None]  # (1, B, 2) or (N, B, 2)
+        self._bodies: tuple[CreatureSpec, ...] | None = None  # per walker (set_bodies)
+        self._next_bodies: tuple[CreatureSpec, ...] | None = None
         self._get_buf = pb.Buffer()
         self._arb_buf = pb.Buffer()
         self._reset_called = False
         self.space: pymunk.Space | None = None
         self.ground = np.zeros((0, 2))
+
+    def set_bodies(self, bodies: Sequence[CreatureSpec] | None) -> None:
+        """From the next :meth:`reset` on, walker i has the body ``bodies[i]`` (``None``:
+        every walker the world's creature, as at the start).  Each must have the world
+        creature's bodies, joints (with their limits and max speeds), torso, fall and feet
+        bodies and friction; sizes, positions, masses, anchors and torques may differ."""
+        if bodies is None:
+            self._next_bodies = None
+            return
+        bodies = tuple(bodies)
+        if len(bodies) != self.n_agents:
+            raise ValueError(f"{len(bodies)} bodies for a world of {self.n_agents} walkers")
+        for b in bodies:
+            why = None if b is self.spec else same_topology(self.spec, b)
+            if why is not None:
+                raise SimsError(f"walker world: creature '{b.name}' ({b.source}) cannot "
+                                f"walk among '{self.spec.name}' ({self.spec.source}): {why}")
+        self._next_bodies = bodies
+
+    @property
+    def creatures(self) -> tuple[CreatureSpec, ...]:
+        """(N,) the body of each walker this episode."""
+        return self._bodies if self._bodies is not None else (self.spec,) * self.n_agents
 
     def reset(self, seed: int | np.random.Generator | None = None,
               first_member: int = 0) -> np.ndarray:
@@ -151,8 +182,17 @@ class WalkerWorld:
             space.add(seg)
         self._motors: list[pymunk.SimpleMotor] = []
         bodies: list[pymunk.Body] = []
-        for _ in range(self.n_agents):
-            b, _, m = build_creature(space, self.spec, (0.0, 0.0), cfg.motor_scale)
+        own = self._bodies = self._next_bodies
+        spec = self.spec
+        if own is None:
+            self._torso_rest_y = spec.bodies[spec.torso].position[1]
+            self._sizes = np.array([b.size for b in spec.bodies])[None]
+        else:
+            self._torso_rest_y = np.array([c.bodies[spec.torso].position[1] for c in own])
+            self._sizes = np.array([[b.size for b in c.bodies] for c in own])
+        for i in range(self.n_agents):
+            b, _, m = build_creature(space, spec if own is None else own[i], (0.0, 0.0),
+                                     cfg.motor_scale)
             bodies.extend(b)
             self._motors.extend(m)
         self.space = space
@@ -289,17 +329,17 @@ class WalkerWorld:
 
     @property
     def body_sizes(self) -> np.ndarray:
-        """(B, 2) width and height of each body's box."""
-        return np.array([b.size for b in self.spec.bodies])
+        """(N, B, 2) width and height of each walker's boxes."""
+        return np.broadcast_to(self._sizes, (self.n_agents, self.n_bodies, 2)).copy()
 
     def body_polygons(self) -> np.ndarray:
-        """(N, B, 4, 2) corners of every body."""
-        half = self.body_sizes / 2  # (B, 2)
+        """(N, B, 4, 2) corners of every body (each walker's own sizes)."""
+        half = self._sizes / 2  # (1 or N, B, 2)
         local = np.stack(
-            [-half, half * [1, -1], half, half * [-1, 1]], axis=1
-        )  # (B, 4, 2)
+            [-half, half * [1, -1], half, half * [-1, 1]], axis=-2
+        )  # (1 or N, B, 4, 2)
         x, y, a = self.state[..., 0:1], self.state[..., 1:2], self.state[..., 2:3]
         c, s = np.cos(a), np.sin(a)  # (N, B, 1)
-        px = x + local[None, :, :, 0] * c - local[None, :, :, 1] * s
-        py = y + local[None, :, :, 0] * s + local[None, :, :, 1] * c
+        px = x + local[..., 0] * c - local[..., 1] * s
+        py = y + local[..., 0] * s + local[..., 1] * c
         return np.stack([px, py], axis=-1)
