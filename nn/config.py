@@ -49,7 +49,10 @@ class ModelConfig:
         bad = []
         if self.layers:
             try:
-                self.resolved_layers()
+                if any("rnn" in spec for spec in self.resolved_layers()):
+                    bad.append(("layers", "rnn layers run on sequences, which these data "
+                                "sets are not (recurrent layers are for evolution "
+                                "policies: policy.recurrent)"))
             except ValueError as e:
                 bad.append(("layers", str(e)))
         if any(h < 1 for h in self.hidden):

@@ -315,3 +315,11 @@ def test_a_recurrent_model_file_round_trips(tmp_path):
     np.testing.assert_array_equal(back.forward(x), net.forward(x))
     with pytest.raises(ModelFileError, match="rnn"):
         export_lague(tmp_path / "m.json", net, meta)
+
+
+def test_train_configs_refuse_rnn_layers():
+    from common.config import ConfigError, build
+    from nn.config import TrainRunConfig
+
+    with pytest.raises(ConfigError, match=r"model.layers: rnn layers run on sequences"):
+        build(TrainRunConfig, {"model": {"layers": [{"rnn": 8}, {"dense": 10}]}}, "test: ")
