@@ -261,8 +261,9 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
     task = backend.task
     net = task.network()
     net.init_params(np.random.default_rng(np.random.SeedSequence([seed, 7])))
-    strategy = STRATEGIES[method](net.num_params, pop, settings,
-                                  init_params=net.get_params(), init_scale=s.init_scale)
+    init = task.initial_genome(net.get_params())  # walkers may evolve body genes too
+    strategy = STRATEGIES[method](len(init), pop, settings, init_params=init,
+                                  init_scale=s.init_scale)
     cars = evolve_cfg.task == "cars"
     curve = {"seconds": [], "generation": [], "best": [], "episodes": [], "steps": []}
     if cars:

@@ -141,9 +141,10 @@ class EvolutionRun:
         self.net = self.task.network()
         self.net.init_params(np.random.default_rng(np.random.SeedSequence([cfg.seed, 7])))
         s = cfg.strategy
-        self.strategy = STRATEGIES[s.name](self.net.num_params, cfg.population, s.settings,
-                                           init_params=self.net.get_params(),
-                                           init_scale=s.init_scale)
+        # the network's weights, and what else the task evolves (walkers: body genes)
+        init = self.task.initial_genome(self.net.get_params())
+        self.strategy = STRATEGIES[s.name](len(init), cfg.population, s.settings,
+                                           init_params=init, init_scale=s.init_scale)
         self.columns = ("generation", "best", "mean", "median", "worst",
                         *(f"best_{c}" for c in self.task.columns), "best_ever")
         self.rows: list[dict] = []
@@ -213,10 +214,11 @@ class EvolutionRun:
 
     def save_best(self) -> None:
         net = self.net.clone()
-        net.set_params(self.strategy.best_params)
+        best = self.strategy.best_params
+        net.set_params(self.task.weights(best))
         save_model(self.out / "best.npz", net, kind="policy", task=self.cfg.task,
                    task_config=dataclasses.asdict(self.spec.task_config),
-                   **self.task.model_meta(),
+                   **self.task.model_meta(), **self.task.genome_meta(best),
                    policy=dataclasses.asdict(self.cfg.policy),
                    fitness=self.strategy.best_fitness, generation=self.generation,
                    input_shape=[net.n_inputs], label_names=[])

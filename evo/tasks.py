@@ -12,7 +12,9 @@ import numpy as np
 
 from evo.gym_config import GymConfig, gym_env_id
 from evo.rollout import PolicyConfig, make_policy, run_episode
+from sims.body import joint_tree, n_genes, scaled_creature
 from sims.car_world import CarWorld, CarWorldConfig
+from sims.walker import CreatureSpec, creature_dict
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
 
 
@@ -110,7 +112,8 @@ class Task:
         """Run one episode for ``thetas (n, D)``, the population's members ``first_member``
         onwards: ``{"fitness": (n,), column: (n,)..., "agent_steps": ()}``."""
         world = self.world(len(thetas), seed)
-        return self.result(*run_episode(world, self.network(), thetas, seed, first_member))
+        weights = self.prepare(world, thetas)
+        return self.result(*run_episode(world, self.network(), weights, seed, first_member))
 
     def evaluate_episodes(self, thetas: np.ndarray, seeds: list[int],
                           first_member: int = 0) -> list[dict[str, np.ndarray]]:
@@ -126,6 +129,26 @@ class Task:
             out[col] = np.asarray(info[self.sources.get(col, col)], np.float64)
         out["agent_steps"] = np.array(agent_steps)
         return out
+
+    # -- genomes: the network's weights, and what else a task evolves beside them ----------
+    def initial_genome(self, weights: np.ndarray) -> np.ndarray:
+        """The genome ``(D,)`` the strategies start from, given the network's initial
+        ``weights`` (walkers with evolved bodies: the weights, then body genes 0)."""
+        return weights
+
+    def weights(self, genomes: np.ndarray) -> np.ndarray:
+        """The network's weights ``(..., num_params)`` of ``genomes (..., D)``."""
+        return genomes
+
+    def prepare(self, world, genomes: np.ndarray) -> np.ndarray:
+        """Ready ``world`` (from :meth:`world`) for an episode of ``genomes (n, D)``, one
+        per agent (walkers with evolved bodies: each walker's body, from the next reset
+        on); returns the network weights ``(n, num_params)`` that act in it."""
+        return genomes
+
+    def genome_meta(self, genome: np.ndarray) -> dict:
+        """What ``best.npz`` keeps of ``genome (D,)`` besides the network's weights."""
+        return {}
 
     # -- hooks of the generation loop (no-ops here; a gym task normalises observations) --
     def genomes(self, params: np.ndarray) -> np.ndarray:
@@ -242,18 +265,33 @@ class CarTask(Task):
 
 class WalkerTask(Task):
     """Walk right: fitness is the distance (m) the torso travelled, less ``fall_penalty`` if
-    it fell, plus ``alive_bonus`` per second it stayed up."""
+    it fell, plus ``alive_bonus`` per second it stayed up.
+
+    With ``body: evolve`` a genome is ``[network weights | body genes]`` (``sims.body``:
+    per body a length and a width scale, per joint a motor strength scale; all 0 is the
+    creature as its file says), and each walker of an episode gets its genome's body."""
 
     name = "walkers"
     columns = ("distance", "fallen", "time_alive")
+    BODY_CACHE = 4096  # bodies remembered by their genes (a GA's elites come back)
 
-    def __init__(self, cfg: WalkersConfig, policy: PolicyConfig):
+    def __init__(self, cfg: WalkersConfig, policy: PolicyConfig,
+                 creature: CreatureSpec | None = None):
+        """``creature``: this body instead of ``cfg.creature`` (a replay of an evolved
+        body; ``cfg.body`` must then be fixed)."""
         super().__init__(policy)
         self.cfg = cfg
         from sims.terrain import parse_terrain
         from sims.walker import load_creature
 
-        self.creature = load_creature(cfg.creature)
+        self.creature = creature if creature is not None else load_creature(cfg.creature)
+        self.n_body_genes = 0
+        if cfg.body == "evolve":
+            if creature is not None:
+                raise ValueError("a WalkerTask given its creature has a fixed body")
+            joint_tree(self.creature)  # a creature that is no tree: SimsError, one line
+            self.n_body_genes = n_genes(self.creature)
+        self._bodies: dict[bytes, CreatureSpec] = {}
         for spec in cfg.terrains:  # a bad training terrain is reported before any work
             parse_terrain(spec)
             replace(cfg.world, terrain=spec)  # and one the world refuses (roughness set)
@@ -268,6 +306,46 @@ class WalkerTask(Task):
         world_cfg = self.cfg.world if variant is None else replace(self.cfg.world,
                                                                    terrain=variant)
         return WalkerWorld(self.creature, n_agents, world_cfg)
+
+    def initial_genome(self, weights):
+        return np.concatenate([np.asarray(weights, np.float64), np.zeros(self.n_body_genes)])
+
+    def _split(self, genomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``genomes (..., D)`` -> network weights and body genes."""
+        d = self.network().num_params
+        if genomes.shape[-1] != d + self.n_body_genes:
+            raise ValueError(f"expected genomes of {d} weights and {self.n_body_genes} body "
+                             f"genes, got shape {genomes.shape}")
+        return genomes[..., :d], genomes[..., d:]
+
+    def weights(self, genomes):
+        return self._split(genomes)[0]
+
+    def body(self, genes: np.ndarray) -> CreatureSpec:
+        """The creature resized by body ``genes (n_body_genes,)`` (remembered)."""
+        genes = np.ascontiguousarray(genes, np.float64)
+        key = genes.tobytes()
+        spec = self._bodies.get(key)
+        if spec is None:
+            if len(self._bodies) >= self.BODY_CACHE:
+                self._bodies.clear()
+            spec = self._bodies[key] = scaled_creature(self.creature, genes)
+        return spec
+
+    def prepare(self, world, genomes):
+        weights, genes = self._split(genomes)
+        if self.n_body_genes:
+            world.set_bodies([self.body(g) for g in genes])
+        return weights
+
+    def genome_meta(self, genome):
+        """With ``body: evolve``: ``{"body": {"genes": [...], "creature": mapping}}``, the
+        genome's body as a creature file's mapping (``sims.walker.creature_dict``)."""
+        if not self.n_body_genes:
+            return {}
+        genes = self._split(np.asarray(genome, np.float64))[1]
+        return {"body": {"genes": genes.tolist(),
+                         "creature": creature_dict(self.body(genes))}}
 
     def fitness(self, info):
         fit = np.asarray(info["distance"], np.float64) - self.cfg.fall_penalty * np.asarray(

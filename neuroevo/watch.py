@@ -446,7 +446,8 @@ class Watch:
         world = self._ghost_worlds.get(variant)
         if world is None:
             world = self._ghost_worlds[variant] = self.task.make_world(1, variant)
-        params = np.asarray(self.ghost[0], np.float64)[None, :]
+        # the network's weights (walkers with evolved bodies: the body is set up too)
+        params = self.task.prepare(world, np.asarray(self.ghost[0], np.float64)[None, :])
         gen = episode(world, self.net, params, seed)
         ghost = _Ghost(world, gen)
         try:
@@ -478,7 +479,7 @@ class Watch:
         if self._replay_world is None:
             self._replay_world = self.task.make_world(1)
         world = self._replay_world
-        thetas = np.asarray(params, np.float64)[None, :]
+        thetas = self.task.prepare(world, np.asarray(params, np.float64)[None, :])
         gen = episode(world, self.net, thetas, self.replay_seed)
         saved = self.mode, self.heading, self.fast, self._ghost, self.n_views, self._steps
         self.mode, self.fast, self._ghost = "replay", False, None
@@ -650,10 +651,11 @@ class Watch:
         """Draw the current state once and save it (e.g. a run ended before ``--frames``)."""
         if self._world is None:  # nothing was simulated: the best genome at the start line
             world = self.task.make_world(1)
-            world.reset(self.replay_seed)
             params = self.best_ever[0] if self.best_ever is not None else \
-                np.zeros(self.net.num_params)
-            self.attach(world, np.asarray(params, np.float64)[None, :])
+                self.task.initial_genome(np.zeros(self.net.num_params))
+            thetas = self.task.prepare(world, np.asarray(params, np.float64)[None, :])
+            world.reset(self.replay_seed)
+            self.attach(world, thetas)
         self._update_scene()
         self.window.switch_to()
         self._draw.clear(self.window, self.renderer.background)
@@ -735,8 +737,9 @@ class WindowBackend:
             watch.heading = heading + (f", episode {k + 1} / {len(seeds)}"
                                        if len(seeds) > 1 else "")
             world = task.world(len(thetas), s)
-            gen = episode(world, task.network(), thetas, s)
-            info, steps = watch.play(gen, world, thetas, seed=s)
+            weights = task.prepare(world, thetas)  # walkers: each genome's body, if evolved
+            gen = episode(world, task.network(), weights, s)
+            info, steps = watch.play(gen, world, weights, seed=s)
             results.append(task.result(info, steps))
         return combine(results)
 

@@ -87,6 +87,9 @@ class ReinforceConfig:
         if self.policy.recurrent:  # PPO would need backpropagation through time
             bad.append(("policy.recurrent", "applies to evolution only (neuroevo evolve): "
                         "policy gradients have no recurrent policies yet; set it to 0"))
+        if self.walkers.body != "fixed":  # PPO trains the network of one fixed body
+            bad.append(("walkers.body", "evolve applies to evolution only (neuroevo "
+                        "evolve); policy gradients train the network of a fixed body"))
         for key, off in (("stall_steps", 0), ("reward_min", None)):
             if getattr(self.gym, key) != off:  # rollouts here play whole, true episodes
                 bad.append((f"gym.{key}", "applies to evolution only (neuroevo evolve)"))

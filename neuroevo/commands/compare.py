@@ -94,6 +94,11 @@ def compare_cmd(args) -> int:
             raise ConfigError(f"policy.recurrent={evolve_cfg.policy.recurrent}: {pg[0]} has "
                               f"no recurrent policies (evolution only); leave {pg[0]} out "
                               f"of --methods or set policy.recurrent=0")
+        learners = [m for m in PG_METHODS if m in methods]
+        if learners and evolve_cfg.task == "walkers" and evolve_cfg.walkers.body != "fixed":
+            raise ConfigError(f"walkers.body={evolve_cfg.walkers.body}: {learners[0]} trains "
+                              f"the network of a fixed body (evolution only); leave "
+                              f"{learners[0]} out of --methods or set walkers.body=fixed")
         from rl.compare import pg_runner
 
         for m in PG_METHODS:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from common.config import ConfigError, build, load_config, named_config
-from common.errors import EXIT_INTERRUPTED
+from common.errors import EXIT_INTERRUPTED, UserError
 from evo.config import EvolveConfig
 from evo.gym_config import gym_env_id
 from evo.rollout import PolicyConfig, episode, make_policy, run_episode
@@ -127,8 +127,10 @@ def _since(run) -> str:
 
 
 def _evolve(run, watch, args) -> int:
+    genes = run.strategy.num_params - run.net.num_params  # walkers: evolved body genes
     print(f"evolving {run.cfg.task} with {run.cfg.strategy.name}: population "
-          f"{run.cfg.population}, {run.net.num_params} weights per genome, "
+          f"{run.cfg.population}, {run.net.num_params} weights"
+          f"{f' and {genes} body genes' if genes else ''} per genome, "
           f"{run.cfg.evaluation.backend} evaluation -> {run.out}", file=sys.stderr)
     if run.generation >= run.cfg.generations:
         print(f"neuroevo: {run.out} already has its {run.generation} generations; "
@@ -206,11 +208,30 @@ def open_watch(task, args, title: str, shots_dir, doing: str, net=None, speed=No
         return None
 
 
+def evolved_body(path, meta: dict):
+    """The creature a walkers ``best.npz`` evolved (``walkers.body: evolve``), as its
+    metadata records it; None for a model of a fixed body (or not of walkers)."""
+    from sims.walker import parse_creature
+
+    config = meta.get("task_config")
+    if meta.get("task") != "walkers" or not isinstance(config, dict) or \
+            config.get("body", "fixed") == "fixed":
+        return None
+    body = meta.get("body")
+    if not isinstance(body, dict) or not isinstance(body.get("creature"), dict):
+        raise ModelFileError(f"{path}: evolved with walkers.body: {config.get('body')}, but "
+                             f"it records no body")
+    try:
+        return parse_creature(dict(body["creature"]), f"{path}: body")
+    except UserError as e:
+        raise ModelFileError(str(e)) from None
+
+
 def load_policy(path: str, track: str | None = None, terrain: str | None = None,
                 max_time: float | None = None):
     """A ``best.npz`` from ``evolve``: ``(task, network, meta)``, checked against its world;
     ``track`` (cars) or ``terrain`` (walkers) replaces the task's own, ``max_time`` (s) its
-    episode length."""
+    episode length.  A walker whose body evolved walks with that body."""
     net, meta = load_model(path)
     if meta.get("kind") != "policy" or meta.get("task") not in ("cars", "walkers"):
         raise ModelFileError(f"{path}: not a policy written by neuroevo evolve or reinforce")
@@ -235,7 +256,13 @@ def load_policy(path: str, track: str | None = None, terrain: str | None = None,
                             policy)
     except ConfigError as e:
         raise ModelFileError(str(e)) from None
-    task = spec.build()
+    body = evolved_body(path, meta)
+    if body is None:
+        task = spec.build()
+    else:  # the network drives the body it evolved with, now fixed
+        from evo.tasks import WalkerTask
+
+        task = WalkerTask(dataclasses.replace(spec.walkers, body="fixed"), policy, body)
     obs_dim, act_dim = task.dims
     if net.n_inputs != obs_dim or net.n_outputs != act_dim:
         raise ModelFileError(f"{path}: the network takes {net.n_inputs} inputs and gives "
