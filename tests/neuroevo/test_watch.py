@@ -54,6 +54,8 @@ def test_importing_the_command_and_watch_does_not_import_pyglet():
 
 @pytest.mark.parametrize("task,over", [
     ("cars", {}), ("walkers", {}),
+    # walkers whose bodies evolve: each its own body
+    ("walkers", {"walkers": {"body": "evolve", "world": {"max_time": 2.0}}}),
     # two differing episodes per genome, shown one after the other
     ("cars", {"episodes": 2, "cars": {"world": {**SMALL["cars"]["world"], "start_jitter": 2.0}}}),
     # three training tracks, played in one pass
@@ -133,6 +135,42 @@ def test_keys_pause_resume_speed_replay_and_fast_forward_leave_fitness_unchanged
     # F: the rest of the episode in a few frames, not (max_time / dt) / speed
     assert max(frames) < 26 + 20
     assert len(list(tmp_path.glob("screenshot-*.png"))) == 1
+
+
+def test_evolved_walkers_are_shown_and_replayed_with_their_own_bodies(
+        gui, tmp_path):  # noqa: F811
+    from pyglet.window import key
+
+    from neuroevo.watch import WindowBackend
+
+    cfg = small_cfg("walkers", walkers={"body": "evolve", "world": {"max_time": 1.0}})
+    run = EvolutionRun(cfg, tmp_path / "run")
+    thetas = run.strategy.ask(np.random.default_rng(0))
+    expected = SerialBackend(run.spec).evaluate(thetas, 11)
+    watch = make_watch(run.task, speed=4)
+    watch.best_ever = (thetas[4], 0.5)
+    seen = {}
+
+    def script(w):
+        if w.frame == 2:
+            seen["evolve"] = w._world.body_sizes
+            press(w, key.R)  # replay the best-ever genome: its body too
+        elif w.frame == 5:
+            seen["replay"] = (w.mode, w._world.body_sizes)
+            press(w, key.R)
+
+    watch.frame_hooks.append(script)
+    try:
+        got = WindowBackend(run, watch).evaluate(thetas, 11)
+    finally:
+        watch.close()
+    np.testing.assert_array_equal(got["fitness"], expected["fitness"])
+    d = run.net.num_params
+    sizes = np.array([[b.size for b in run.task.body(g).bodies] for g in thetas[:, d:]])
+    assert len(np.unique(sizes.round(9), axis=0)) == len(thetas)  # ten different bodies
+    np.testing.assert_array_equal(seen["evolve"], sizes)
+    assert seen["replay"][0] == "replay"
+    np.testing.assert_array_equal(seen["replay"][1], sizes[4:5])
 
 
 def test_t_draws_the_next_track_with_its_ghost_and_changes_no_number(gui, tmp_path):  # noqa: F811

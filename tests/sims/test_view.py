@@ -216,3 +216,43 @@ def test_walker_distance_labels_show_their_minus_signs_and_are_never_cut(window)
     ground_y = int(r.world_to_screen([[0.0, 0.0]])[0, 1])
     edge = px[: ground_y - 8, vw:]
     assert (np.abs(edge.astype(int) - view.SKY).sum(axis=2) == 0).all()
+
+
+def test_walker_renderer_draws_each_walker_with_its_own_body(window):
+    """Walkers of evolved bodies (a short and a tall biped) are drawn each as tall as its
+    own body: the top of each head where that body's head is."""
+    import pyglet
+
+    from sims.body import n_genes, scaled_creature
+    from sims.view import walkers as view
+    from sims.walker import load_creature
+    from sims.walker_world import WalkerWorld
+
+    spec = load_creature("biped")
+    lengths = np.zeros(n_genes(spec))
+    bodies = []
+    for g in (-30.0, 30.0):  # every box 0.6x, then 1.4x as tall
+        lengths[:spec.n_bodies] = g
+        bodies.append(scaled_creature(spec, lengths))
+    world = WalkerWorld(spec, 2)
+    world.set_bodies(bodies)
+    world.reset(0)
+    world.state[1, :, 0] += 1.5  # side by side (only drawing reads this)
+    batch = pyglet.graphics.Batch()
+    r = view.WalkerRenderer(window, batch, (0, 0, W, H))
+    r.attach(world)
+    r.look_at(0.75)
+    r.update(world, np.zeros(2), leader=None)
+    px = frame(window, r, batch)
+    head = spec.bodies.index(next(b for b in spec.bodies if b.name == "head"))
+    tops = []
+    for i, body in enumerate(bodies):
+        top = body.bodies[head].position[1] + body.bodies[head].size[1] / 2  # m
+        x = world.state[i, head, 0]
+        inside, outside = r.world_to_screen([[x, top - 0.03], [x, top + 0.03]])
+        assert (np.abs(at(px, inside[None]).astype(int) - view.SKY).sum() > 60)
+        assert (at(px, outside[None]) == view.SKY).all()
+        tops.append(top)
+    assert tops[1] > 1.3 * tops[0]
+    polys = world.body_polygons()
+    assert np.ptp(polys[1, ..., 1]) > 1.3 * np.ptp(polys[0, ..., 1])
