@@ -76,7 +76,8 @@ class CarWorld:
 
     def __init__(
         self, track: Track | str | Path | Sequence[Track | str | Path],
-        n_agents: int | Sequence[int], config: CarWorldConfig | None = None
+        n_agents: int | Sequence[int], config: CarWorldConfig | None = None,
+        max_range: float | None = None,
     ) -> None:
         """`track`: a Track, or a spec for :func:`~sims.track.load_track`.
 
@@ -85,7 +86,8 @@ class CarWorld:
         which car is on which). Each car's numbers are exactly those it would have in a
         world of its own track, but one step advances all of them with one set of numpy
         calls (the tracks' sensor tables, segments and centerlines are stacked; every pymunk
-        space holds one track's walls). `world.track` is then the first track."""
+        space holds one track's walls). `world.track` is then the first track.
+        `max_range`: the longest ray :meth:`set_sensors` may give a car (default the fan's)."""
         several = isinstance(track, (list, tuple))
         tracks = list(track) if several else [track]
         counts = [int(c) for c in n_agents] if several else [int(n_agents)]
@@ -101,7 +103,7 @@ class CarWorld:
         self.n_rays = self.config.sensors.n_rays
         self.obs_dim = self.n_rays + 1
         self.dt = float(self.config.dt)
-        self.sensor = RaySensor(self.tracks, self.config.sensors)
+        self.sensor = RaySensor(self.tracks, self.config.sensors, max_range=max_range)
         self.progress = ProgressTracker(self.tracks, self.params.max_speed * self.dt)
         bounds = np.cumsum([0] + counts)
         self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # cars per track
@@ -256,6 +258,14 @@ class CarWorld:
         self.obs = self._observe()
         return self.obs.copy()
 
+    def set_sensors(self, angles: np.ndarray | None, ranges: np.ndarray | None = None) -> None:
+        """Each car's own rays: angles (N, R) rad from the heading and ranges (N, R) m, up to
+        `max_range` (None: the config's fan for every car); used from the next reading on,
+        so set them before `reset`. See :meth:`sims.sensors.RaySensor.set_layout`."""
+        if angles is not None and np.shape(angles)[:1] != (self.n_agents,):
+            raise SimsError(f"car world: set_sensors needs {self.n_agents} cars' rays")
+        self.sensor.set_layout(angles, ranges)
+
     # ------------------------------------------------------------------ stepping
     @property
     def done(self) -> np.ndarray:
@@ -273,7 +283,7 @@ class CarWorld:
             )  # (R, N)
             self._own_reading = False
             obs = np.empty((self.n_agents, self.obs_dim))
-            np.multiply(dist.T, 1.0 / self.sensor.range, out=obs[:, : self.n_rays])
+            np.multiply(dist.T, self.sensor.inv_range, out=obs[:, : self.n_rays])
             np.multiply(self.speed, 1.0 / self.params.max_speed, out=obs[:, self.n_rays])
             return obs if active is None else np.where(active[:, None], obs, self.obs)
         idx = self._active_idx  # the cars of `active`
@@ -286,13 +296,14 @@ class CarWorld:
             self._own_reading = True
         dist = sensor.read(
             self.position[idx], self.heading[idx], self.progress.nearest[idx],
-            self.progress.lateral[idx], None if self.group is None else self.group[idx],
+            self.progress.lateral[idx], None if self.group is None else self.group[idx], idx,
         )  # (R, n_active)
         full[0][idx], full[1][:, idx], full[2][:, idx] = (
             sensor.last_origin, sensor.last_angle, dist)
         sensor.last_origin, sensor.last_angle, sensor.last_distance = full
         obs = self.obs.copy()
-        obs[idx, : self.n_rays] = dist.T * (1.0 / self.sensor.range)
+        inv = sensor.inv_range  # a number, or (N, R) with per-car rays
+        obs[idx, : self.n_rays] = dist.T * (inv if sensor.layout is None else inv[idx])
         obs[idx, self.n_rays] = self.speed[idx] * (1.0 / self.params.max_speed)
         return obs
 
@@ -450,6 +461,10 @@ class CarWorld:
         """(N, R, 2) end points of the rays of the last observation."""
         return self.sensor.ray_endpoints()
 
+    def ray_ranges(self) -> np.ndarray:
+        """(N, R) each car's ray ranges, m."""
+        return self.sensor.ranges(self.n_agents)
+
     def wall_polylines(self) -> list[np.ndarray]:
         """The wall faces as closed polylines (for drawing)."""
         return self.track.wall_polylines()
@@ -488,6 +503,9 @@ class TrackGroup:
 
     def ray_endpoints(self) -> np.ndarray:
         return self.world.ray_endpoints()[self.cars]
+
+    def ray_ranges(self) -> np.ndarray:
+        return self.world.ray_ranges()[self.cars]
 
     def wall_polylines(self) -> list[np.ndarray]:
         return self.track.wall_polylines()

@@ -186,11 +186,13 @@ class RaySensor:
 
     def __init__(
         self, track: Track | Sequence[Track], params: SensorParams | None = None,
-        lanes: int = 4, bins: int = 64,
+        lanes: int = 4, bins: int = 64, max_range: float | None = None,
     ) -> None:
         """`track` may be a list of tracks: cars then drive on several at once (:meth:`read`
         takes each car's track); the tracks' tables and segments are stacked with offsets,
-        so one gather serves every car and each reading equals its own track's exactly."""
+        so one gather serves every car and each reading equals its own track's exactly.
+        `max_range` (m, at least the fan's range): the longest ray :meth:`set_layout` may
+        give a car (the candidate tables are built for it)."""
         if bins & (bins - 1):
             raise ValueError("bins must be a power of two")
         tracks = [track] if isinstance(track, Track) else list(track)
@@ -199,12 +201,15 @@ class RaySensor:
         self.params = params or SensorParams()
         self.angles = self.params.angles  # (R,)
         self.range = float(self.params.range)
+        # the tables' range: every ray of every car reaches at most this far
+        self.max_range = max(self.range, float(max_range or 0.0))
         self.lanes = lanes
         self.bins = bins
         if len(tracks) == 1:
-            self.table, self.rho = candidate_table(track, self.range, lanes, bins)  # (C * B, K)
+            # (C * B, K)
+            self.table, self.rho = candidate_table(track, self.max_range, lanes, bins)
             # a reading tests only as many candidates as its rays need
-            self._counts = candidate_counts(track, self.range, lanes, bins)  # (C * B,)
+            self._counts = candidate_counts(track, self.max_range, lanes, bins)  # (C * B,)
         else:
             self.table, self.rho, self._counts = self._stacked_table(tracks)
         # segment data with one degenerate padding segment (index S) that no ray can hit
@@ -226,6 +231,8 @@ class RaySensor:
         self._bin_scale = bin_scale
         # + a large multiple of `bins` keeps the value positive so truncation is floor
         self._bin_offset = (self.angles * bin_scale + bins * 2**24)[:, None]  # (R, 1)
+        self.layout: tuple[np.ndarray, np.ndarray] | None = None  # per-car (angles, ranges)
+        self.inv_range: float | np.ndarray = 1.0 / self.range  # or (N, R), per car
         self.last_origin = np.zeros((0, 2))  # (N, 2) of the last reading, for drawing
         self.last_angle = np.zeros((self.params.n_rays, 0))  # (R, N) absolute ray angles
         self.last_distance = np.zeros((self.params.n_rays, 0))  # (R, N) metres
@@ -235,7 +242,7 @@ class RaySensor:
         concatenated centerline samples), segment indices shifted to the stacked segments,
         padding pointing at the one shared padding segment; with the stacked counts."""
         lanes, bins = self.lanes, self.bins
-        parts = [candidate_table(t, self.range, lanes, bins) for t in tracks]
+        parts = [candidate_table(t, self.max_range, lanes, bins) for t in tracks]
         n_seg = np.cumsum([0] + [len(t.seg_a) for t in tracks])
         k_max = max(table.shape[1] for table, _ in parts)
         rows = sum(len(table) for table, _ in parts)
@@ -246,7 +253,8 @@ class RaySensor:
             stacked[row: row + len(table), : table.shape[1]] = np.where(
                 real, table + n_seg[g], n_seg[-1])
             row += len(table)
-        counts = np.concatenate([candidate_counts(t, self.range, lanes, bins) for t in tracks])
+        counts = np.concatenate([candidate_counts(t, self.max_range, lanes, bins)
+                                 for t in tracks])
         return stacked, max(rho for _, rho in parts), counts
 
     @property
@@ -254,9 +262,40 @@ class RaySensor:
         """K, the longest candidate list of any (cell, bin)."""
         return int(self.table.shape[1])
 
+    def set_layout(self, angles: np.ndarray | None, ranges: np.ndarray | None = None) -> None:
+        """Give every car its own rays: `angles` (N, R) rad from the heading and `ranges`
+        (N, R) m, each in (0, max_range]; None: every car has the params' fan (the fixed
+        layout, read as before). Applies to the next reading; readings normalised by the
+        world divide by each car's own ranges (:attr:`inv_range`)."""
+        if angles is None:
+            self.layout, self.inv_range = None, 1.0 / self.range
+            return
+        r = self.params.n_rays
+        angles = np.asarray(angles, np.float64)
+        ranges = np.asarray(ranges, np.float64)
+        if angles.ndim != 2 or angles.shape[1] != r or ranges.shape != angles.shape:
+            raise SimsError(f"sensors: per-car angles and ranges must both have shape (N, {r}), "
+                            f"got {angles.shape} and {ranges.shape}")
+        if not np.all(np.abs(angles) <= np.pi):
+            raise SimsError("sensors: per-car ray angles must be in [-pi, pi] rad")
+        if not np.all((ranges > 0) & (ranges <= self.max_range)):
+            raise SimsError(f"sensors: per-car ray ranges must be in (0, {self.max_range:g}] m "
+                            f"(the sensor tables' range)")
+        self._ang = np.ascontiguousarray(angles.T)  # (R, N)
+        self._ang_bins = self._ang * self._bin_scale + self.bins * 2**24  # (R, N), as above
+        self._ranges = np.ascontiguousarray(ranges.T)  # (R, N)
+        self.layout = (angles.copy(), ranges.copy())
+        self.inv_range = (1.0 / self._ranges).T  # (N, R) view: obs = distance * inv_range
+
+    def ranges(self, n: int) -> np.ndarray:
+        """(N, R) each car's ray ranges (m), for `n` cars without a per-car layout."""
+        if self.layout is None:
+            return np.full((n, self.params.n_rays), self.range)
+        return self.layout[1]
+
     def read(
         self, position: np.ndarray, heading: np.ndarray, nearest: np.ndarray, lateral: np.ndarray,
-        group: np.ndarray | None = None,
+        group: np.ndarray | None = None, cars: np.ndarray | None = None,
     ) -> np.ndarray:
         """Distances (R, N) in metres, capped at the range (ray-major).
 
@@ -264,30 +303,43 @@ class RaySensor:
         sample and lateral (N,) its signed offset from it (both from the progress tracker);
         together they pick the candidate wall segments of each ray. With several tracks,
         `group` (N,) is each car's track and `nearest` indexes the concatenated samples.
+        With a per-car layout (:meth:`set_layout`), `cars` (N,) says which of its cars these
+        are (None: all, in order), and each ray is capped at its own range.
         """
-        ang = self.angles[:, None] + heading  # (R, N)
+        if self.layout is None:
+            ang = self.angles[:, None] + heading  # (R, N)
+            bin_offset = self._bin_offset  # (R, 1)
+        else:  # the same sums, with each car's own angles (the table is by absolute angle)
+            ang, bin_offset = self._ang, self._ang_bins  # (R, N)
+            if cars is not None:
+                ang, bin_offset = ang[:, cars], bin_offset[:, cars]
+            ang = ang + heading
         scale = self._lane_scale if group is None else self._lane_scales[group]
         cell = (lateral * scale + self._lane_offset).astype(np.intp)  # (N,) lane
         cell += nearest * (self.lanes + 2)
         cell *= self.bins
-        rows = (heading * self._bin_scale + self._bin_offset).astype(np.intp)  # (R, N) bin
+        rows = (heading * self._bin_scale + bin_offset).astype(np.intp)  # (R, N) bin
         rows &= self.bins - 1
         rows += cell
         k = int(self._counts[rows].max(initial=1))  # the most candidates of any of these rays
         cand = np.take(self.table, rows, axis=0)[:, :, :k].transpose(2, 0, 1)  # (k, R, N) view
         ox, oy = position.T.copy()  # contiguous (N,) each
-        dist = ray_hits(ox, oy, np.cos(ang), np.sin(ang), self.seg, cand, self.range)
+        if self.layout is None:
+            dist = ray_hits(ox, oy, np.cos(ang), np.sin(ang), self.seg, cand, self.range)
+        else:  # the tables cover max_range; min is exact, so this equals a table of each range
+            dist = ray_hits(ox, oy, np.cos(ang), np.sin(ang), self.seg, cand, self.max_range)
+            np.minimum(dist, self._ranges if cars is None else self._ranges[:, cars], out=dist)
         self.last_origin, self.last_angle, self.last_distance = position, ang, dist
         return dist
 
     def read_all_walls(self, position: np.ndarray, heading: np.ndarray) -> np.ndarray:
         """Like :meth:`read` but testing every wall segment (reference, slower). (R, N)."""
-        ang = self.angles[:, None] + heading
+        ang = (self.angles[:, None] if self.layout is None else self._ang) + heading
         n_seg = self.seg.shape[1] - 1
         cand = np.broadcast_to(np.arange(n_seg)[:, None, None], (n_seg,) + ang.shape)
-        return ray_hits(
-            position[:, 0], position[:, 1], np.cos(ang), np.sin(ang), self.seg, cand, self.range
-        )
+        dist = ray_hits(position[:, 0], position[:, 1], np.cos(ang), np.sin(ang), self.seg,
+                        cand, self.max_range)
+        return np.minimum(dist, self.range if self.layout is None else self._ranges)
 
     def ray_endpoints(self) -> np.ndarray:
         """(N, R, 2) where each ray of the last reading ended (wall hit or full range)."""

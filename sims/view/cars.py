@@ -50,9 +50,9 @@ class CarRenderer:
 
     ``attach(world)`` once per world (cheap when the track is unchanged), then
     ``update(world, fitness, leader)`` every frame: fitness ``(N,)`` colours the cars,
-    ``leader`` (an index or None) is highlighted with its rays.  ``update_ghost(world)``
-    draws the first car of another world (on the same track) as a ghost, ``None`` hides
-    it."""
+    ``leader`` (an index or None) is highlighted with its own rays (with evolved sensors
+    every car has its own angles and ranges).  ``update_ghost(world)`` draws the first car
+    of another world (on the same track) as a ghost, ``None`` hides it."""
 
     background = GRASS
 
@@ -133,7 +133,8 @@ class CarRenderer:
         seg = np.empty((2 * len(ends), 2))
         seg[0::2] = origin
         seg[1::2] = ends
-        frac = np.linalg.norm(ends - origin, axis=1) / max(world.sensor.range, 1e-9)
+        reach = world.ray_ranges()[leader]  # (R,) its own rays' ranges (evolved sensors)
+        frac = np.linalg.norm(ends - origin, axis=1) / np.maximum(reach, 1e-9)
         frac = np.clip(frac, 0, 1)[:, None]
         col = np.empty((len(ends), 4), np.uint8)
         col[:, :3] = (np.array(RAY_NEAR) * (1 - frac) + np.array(RAY_FAR) * frac).astype(np.uint8)
