@@ -12,6 +12,7 @@ import numpy as np
 
 from evo.gym_config import GymConfig, gym_env_id
 from evo.rollout import PolicyConfig, make_policy, run_episode
+from sims import ray_layout
 from sims.body import joint_tree, n_genes, scaled_creature
 from sims.car_world import CarWorld, CarWorldConfig
 from sims.walker import CreatureSpec, creature_dict
@@ -30,15 +31,26 @@ class CarsConfig:
     # weight of the fitness bonus for finishing the configured laps early,
     # time_bonus * (1 - time / max_time); 0: progress alone counts
     time_bonus: float = 0.0
+    # fixed: every car has the ray fan of world.sensors; evolve: the genome also holds per
+    # ray an angle and a range gene, so each car evolves its own rays around that fan
+    # (angles up to half-way to a neighbour's, ranges x 0.5..1.5; sims.ray_layout)
+    sensors: str = "fixed"
     world: CarWorldConfig = field(default_factory=CarWorldConfig)
 
     def validate(self):
         bad = [("start_points", "must be >= 1")] if self.start_points < 1 else []
         if self.time_bonus < 0:
             bad.append(("time_bonus", "must be >= 0"))
+        if self.sensors not in SENSOR_MODES:
+            bad.append(("sensors", f"must be one of {', '.join(SENSOR_MODES)} (the ray fan "
+                        f"itself is cars.world.sensors)"))
+        elif self.sensors == "evolve" and not self.world.sensors.fov > 0:
+            bad.append(("sensors", "evolve moves rays within the fan: it needs "
+                        "cars.world.sensors.fov > 0"))
         return bad
 
 
+SENSOR_MODES = ("fixed", "evolve")  # cars.sensors
 BODY_MODES = ("fixed", "evolve")  # walkers.body
 
 
@@ -172,15 +184,36 @@ class Task:
 
 class CarTask(Task):
     """Drive laps: fitness is progress along the track in laps (1.0 = one lap), plus a
-    bonus of up to ``time_bonus`` (default 0) for finishing the configured laps early."""
+    bonus of up to ``time_bonus`` (default 0) for finishing the configured laps early.
+
+    With ``sensors: evolve`` a genome is ``[network weights | sensor genes]``
+    (``sims.ray_layout``: per ray an angle, then per ray a range; all 0 is the fixed fan
+    of ``world.sensors``), and each car of an episode reads with its genome's rays."""
 
     name = "cars"
     columns = ("laps", "progress", "crashed", "time_alive", "lap_time")
     sources = {"lap_time": "best_lap_time"}  # the fastest lap of the episode, NaN if none
 
-    def __init__(self, cfg: CarsConfig, policy: PolicyConfig):
+    def __init__(self, cfg: CarsConfig, policy: PolicyConfig,
+                 layout: tuple[np.ndarray, np.ndarray] | None = None):
+        """``layout``: every car reads with these rays, ``(angles (R,), ranges (R,))``,
+        instead of the fan of ``cfg.world.sensors`` (a replay of evolved sensors;
+        ``cfg.sensors`` must then be fixed)."""
         super().__init__(policy)
         self.cfg = cfg
+        params = cfg.world.sensors
+        self.n_sensor_genes = 0
+        self.layout = None
+        if cfg.sensors == "evolve":
+            if layout is not None:
+                raise ValueError("a CarTask given its ray layout has fixed sensors")
+            self.n_sensor_genes = ray_layout.n_genes(params)
+        elif layout is not None:
+            self.layout = tuple(np.asarray(a, np.float64).reshape(params.n_rays)
+                                for a in layout)
+        # the sensor tables cover every range a gene can give (None: the fan's range)
+        self._max_range = (ray_layout.max_range(params)
+                           if self.n_sensor_genes or layout is not None else None)
         from sims.track import load_track
 
         self.track = load_track(cfg.track)
@@ -199,7 +232,15 @@ class CarTask(Task):
         return track, (seed // n_tracks) % cfg.start_points
 
     def make_world(self, n_agents, variant=None):
-        return CarWorld(self._track(variant), n_agents, self.cfg.world)
+        return self._layout(CarWorld(self._track(variant), n_agents, self.cfg.world,
+                                     max_range=self._max_range))
+
+    def _layout(self, world: CarWorld) -> CarWorld:
+        """``world`` with every car reading with the task's fixed ray layout, if it has one."""
+        if self.layout is not None:
+            n = world.n_agents
+            world.set_sensors(*(np.tile(a, (n, 1)) for a in self.layout))
+        return world
 
     def _track(self, variant):
         """The (possibly moved-start) track of a :meth:`variant`."""
@@ -223,7 +264,8 @@ class CarTask(Task):
             return [self.evaluate(thetas, seeds[0], first_member)]
         world, order = self.episodes_world(len(thetas), seeds)
         k = len(seeds)
-        info, _ = run_episode(world, self.network(), np.tile(thetas, (k, 1)),
+        weights = self.prepare(world, np.tile(thetas, (k, 1)))  # each car's rays, if evolved
+        info, _ = run_episode(world, self.network(), weights,
                               [seeds[i] for i in order], [first_member] * k)
         return self.split(world, info, order)
 
@@ -242,8 +284,9 @@ class CarTask(Task):
         key = (tuple(variants[i] for i in order), n)
         if key not in self._multi:
             self._multi.clear()  # the stacked sensor tables are large: keep only the last
-            self._multi[key] = CarWorld([self._track(v) for v in key[0]], [n] * len(seeds),
-                                        self.cfg.world)
+            self._multi[key] = self._layout(CarWorld(
+                [self._track(v) for v in key[0]], [n] * len(seeds), self.cfg.world,
+                max_range=self._max_range))
         return self._multi[key], order
 
     def split(self, world: CarWorld, info, order: list[int]) -> list[dict[str, np.ndarray]]:
@@ -256,6 +299,38 @@ class CarTask(Task):
             steps = int(np.rint(part["time_alive"] / world.dt).sum())
             out[i] = self.result(part, steps)
         return out
+
+    def initial_genome(self, weights):
+        return np.concatenate([np.asarray(weights, np.float64),
+                               np.zeros(self.n_sensor_genes)])
+
+    def _split(self, genomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``genomes (..., D)`` -> network weights and sensor genes."""
+        d = self.network().num_params
+        if genomes.shape[-1] != d + self.n_sensor_genes:
+            raise ValueError(f"expected genomes of {d} weights and {self.n_sensor_genes} "
+                             f"sensor genes, got shape {genomes.shape}")
+        return genomes[..., :d], genomes[..., d:]
+
+    def weights(self, genomes):
+        return self._split(genomes)[0]
+
+    def prepare(self, world, genomes):
+        weights, genes = self._split(genomes)
+        if self.n_sensor_genes:
+            world.set_sensors(*ray_layout.layout(self.cfg.world.sensors, genes))
+        return weights
+
+    def genome_meta(self, genome):
+        """With ``sensors: evolve``: ``{"sensors": {"genes": [...], "angles": [...],
+        "ranges": [...]}}``, the genome's rays (rad from the heading, ray 0 the rightmost;
+        m)."""
+        if not self.n_sensor_genes:
+            return {}
+        genes = self._split(np.asarray(genome, np.float64))[1]
+        angles, ranges = ray_layout.layout(self.cfg.world.sensors, genes)
+        return {"sensors": {"genes": genes.tolist(), "angles": angles.tolist(),
+                            "ranges": ranges.tolist()}}
 
     def fitness(self, info):
         bonus = np.where(info["finished"], 1.0 - info["time_alive"] / self.cfg.world.max_time, 0)

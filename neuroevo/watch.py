@@ -728,16 +728,18 @@ class WindowBackend:
             k = len(seeds)
             watch.heading = heading
             in_order = [seeds[i] for i in order]  # the groups' episodes
-            gen = episode(world, task.network(), np.tile(thetas, (k, 1)), in_order, [0] * k)
+            weights = task.prepare(world, np.tile(thetas, (k, 1)))  # cars: evolved rays
+            gen = episode(world, task.network(), weights, in_order, [0] * k)
             views = [TrackGroup(world, g) for g in range(k)]
-            info, _ = watch.play(gen, views, thetas, seed=in_order)
+            info, _ = watch.play(gen, views, weights[: len(thetas)], seed=in_order)
             return combine(task.split(world, info, order))
         results = []
         for k, s in enumerate(seeds):
             watch.heading = heading + (f", episode {k + 1} / {len(seeds)}"
                                        if len(seeds) > 1 else "")
             world = task.world(len(thetas), s)
-            weights = task.prepare(world, thetas)  # walkers: each genome's body, if evolved
+            # walkers: each genome's body, cars: its rays, if evolved
+            weights = task.prepare(world, thetas)
             gen = episode(world, task.network(), weights, s)
             info, steps = watch.play(gen, world, weights, seed=s)
             results.append(task.result(info, steps))

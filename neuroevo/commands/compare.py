@@ -99,6 +99,11 @@ def compare_cmd(args) -> int:
             raise ConfigError(f"walkers.body={evolve_cfg.walkers.body}: {learners[0]} trains "
                               f"the network of a fixed body (evolution only); leave "
                               f"{learners[0]} out of --methods or set walkers.body=fixed")
+        sensors = {evolve_cfg.cars.sensors, pg_cfg.cars.sensors} - {"fixed"}
+        if learners and evolve_cfg.task == "cars" and sensors:
+            raise ConfigError(f"cars.sensors={sensors.pop()}: {learners[0]} trains "
+                              f"the network of fixed sensors (evolution only); leave "
+                              f"{learners[0]} out of --methods or set cars.sensors=fixed")
         from rl.compare import pg_runner
 
         for m in PG_METHODS:

@@ -127,10 +127,11 @@ def _since(run) -> str:
 
 
 def _evolve(run, watch, args) -> int:
-    genes = run.strategy.num_params - run.net.num_params  # walkers: evolved body genes
+    genes = run.strategy.num_params - run.net.num_params  # evolved body or sensor genes
+    kind = "sensor" if run.cfg.task == "cars" else "body"
     print(f"evolving {run.cfg.task} with {run.cfg.strategy.name}: population "
           f"{run.cfg.population}, {run.net.num_params} weights"
-          f"{f' and {genes} body genes' if genes else ''} per genome, "
+          f"{f' and {genes} {kind} genes' if genes else ''} per genome, "
           f"{run.cfg.evaluation.backend} evaluation -> {run.out}", file=sys.stderr)
     if run.generation >= run.cfg.generations:
         print(f"neuroevo: {run.out} already has its {run.generation} generations; "
@@ -227,11 +228,36 @@ def evolved_body(path, meta: dict):
         raise ModelFileError(str(e)) from None
 
 
+def evolved_sensors(path, meta: dict, cars):
+    """The rays a cars ``best.npz`` evolved (``cars.sensors: evolve``), ``(angles (R,),
+    ranges (R,))`` as its metadata records them, checked against ``cars`` (its config);
+    None for a model of fixed sensors (or not of cars)."""
+    if meta.get("task") != "cars" or cars.sensors == "fixed":
+        return None
+    rec = meta.get("sensors")
+    params = cars.world.sensors
+    try:
+        layout = tuple(np.asarray(rec[k], np.float64) for k in ("angles", "ranges"))
+    except (TypeError, KeyError, ValueError):
+        raise ModelFileError(f"{path}: evolved with cars.sensors: {cars.sensors}, but it "
+                             f"records no ray layout") from None
+    from sims import ray_layout
+
+    top = ray_layout.max_range(params)
+    if any(a.shape != (params.n_rays,) for a in layout) or not (
+            np.all(np.abs(layout[0]) <= np.pi) and np.all(layout[1] > 0)
+            and np.all(layout[1] <= top)):
+        raise ModelFileError(f"{path}: its evolved ray layout is not {params.n_rays} angles "
+                             f"in [-pi, pi] and ranges in (0, {top:g}] m")
+    return layout
+
+
 def load_policy(path: str, track: str | None = None, terrain: str | None = None,
                 max_time: float | None = None):
     """A ``best.npz`` from ``evolve``: ``(task, network, meta)``, checked against its world;
     ``track`` (cars) or ``terrain`` (walkers) replaces the task's own, ``max_time`` (s) its
-    episode length.  A walker whose body evolved walks with that body."""
+    episode length.  A walker whose body evolved walks with that body, a car whose sensors
+    evolved reads with those rays."""
     net, meta = load_model(path)
     if meta.get("kind") != "policy" or meta.get("task") not in ("cars", "walkers"):
         raise ModelFileError(f"{path}: not a policy written by neuroevo evolve or reinforce")
@@ -257,7 +283,12 @@ def load_policy(path: str, track: str | None = None, terrain: str | None = None,
     except ConfigError as e:
         raise ModelFileError(str(e)) from None
     body = evolved_body(path, meta)
-    if body is None:
+    rays = evolved_sensors(path, meta, spec.cars)
+    if rays is not None:  # the network reads with the rays it evolved with, now fixed
+        from evo.tasks import CarTask
+
+        task = CarTask(dataclasses.replace(spec.cars, sensors="fixed"), policy, rays)
+    elif body is None:
         task = spec.build()
     else:  # the network drives the body it evolved with, now fixed
         from evo.tasks import WalkerTask

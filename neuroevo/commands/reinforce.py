@@ -61,6 +61,10 @@ def reinforce(args) -> int:
         run = ReinforceRun.resume(args.resume, args.steps, reporters, task=args.task)
     else:
         cfg = resolve(args)
+        if cfg.task == "cars" and cfg.cars.sensors != "fixed":  # PPO trains one network
+            raise ConfigError(f"cars.sensors={cfg.cars.sensors}: applies to evolution only "
+                              f"(neuroevo evolve); policy gradients train the network of "
+                              f"fixed sensors")
         out = run_dir(args.out, f"reinforce-{args.task.replace(':', '-').replace('/', '-')}",
                       force=args.force)
         run = ReinforceRun(cfg, out, reporters)  # checks tracks, creatures, the environment
