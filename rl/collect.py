@@ -53,7 +53,7 @@ class Batch:
     # The arrays describe the same episodes but are not paired entry by entry.
     episodes: dict[str, np.ndarray] = field(default_factory=dict)
     # the raw observations the policy acted on: (sum, sum of squares, count), for the
-    # observation normalisation of gym tasks
+    # running observation normalisation
     obs_moments: tuple | None = None
 
     @property
@@ -121,66 +121,124 @@ class Recorder:
 
 
 class WorldCollector:
-    """Rounds of a car or walker world (see the module docstring)."""
+    """Rounds of a car or walker world (see the module docstring).
 
-    def __init__(self, task, agents: int, reward_scale: float = 1.0):
+    Walkers: ``worlds`` worlds side by side each round (``agents`` walkers in each), each
+    on the training terrain its episode seed picks, so one iteration sees several
+    terrains; the per-step reward is the metres moved plus ``alive_bonus * dt`` while up,
+    and ``-fall_penalty`` on the step a walker falls: an episode's return is the task's
+    fitness."""
+
+    def __init__(self, task, agents: int, reward_scale: float = 1.0, worlds: int = 1):
         self.task = task
         self.agents = int(agents)
         self.reward_scale = reward_scale
         cars = getattr(task, "cfg", None)
-        self.k = max(len(getattr(cars, "tracks", []) or []), 1) if task.name == "cars" else 1
+        if task.name == "cars":
+            self.k = max(len(getattr(cars, "tracks", []) or []), 1)
+        else:
+            self.k = max(int(worlds), 1)
         self.n = self.agents * self.k
+        self.walkers = task.name == "walkers"
+        self.fall_penalty = float(cars.fall_penalty) if self.walkers else 0.0
+        self.alive_bonus = float(cars.alive_bonus) if self.walkers else 0.0
+        self._worlds: dict[tuple, object] = {}  # (slot, terrain) -> walker world
 
-    def _world(self, seeds: list[int]):
-        """The round's world and how to reset it: ``(world, reset_kwargs, order)``."""
+    def _worlds_of(self, seeds: list[int]):
+        """The round's worlds and how to reset each: ``(worlds, resets, order)``."""
         if self.k == 1:
-            return self.task.world(self.agents, seeds[0]), {"seed": seeds[0]}, None
+            return [self.task.world(self.agents, seeds[0])], [{"seed": seeds[0]}], None
+        if self.walkers:  # a world per slot: two slots on one terrain are two worlds
+            worlds = []
+            for slot, s in enumerate(seeds):
+                key = (slot, self.task.variant(s))
+                if key not in self._worlds:
+                    self._worlds[key] = self.task.make_world(self.agents, key[1])
+                worlds.append(self._worlds[key])
+            return worlds, [{"seed": s} for s in seeds], None
         world, order = self.task.episodes_world(self.agents, seeds)
-        return world, {"seed": [seeds[i] for i in order], "first_member": [0] * self.k}, order
+        return [world], [{"seed": [seeds[i] for i in order],
+                          "first_member": [0] * self.k}], order
 
     def collect(self, ac: ActorCritic, min_steps: int, seed: int, iteration: int,
                 rng: np.random.Generator, norm=None, player=None) -> Batch:
-        """``player``: ``f(gen, world, order, seeds)`` runs each round's generator
-        (:meth:`round`) to its end, e.g. a window drawing it; default: at once."""
+        """``norm``: ``(mean, scale, clip)`` of the observation normalisation (fixed for
+        the iteration; clip 0: none).  ``player``: ``f(gen, world, order, seeds)`` runs
+        each round's generator (:meth:`round`) to its end, e.g. a window drawing it (the
+        first world of several); default: at once."""
         rec = Recorder(self.n, self.reward_scale)
+        dim = ac.obs_dim
+        moments = [np.zeros(dim), np.zeros(dim), 0.0]
         results = []
         rnd = 0
         while rec.steps < min_steps:
             seeds = round_seeds(seed, iteration, rnd, self.k)
-            world, reset, order = self._world(seeds)
-            gen = self.round(ac, world, reset, rec, rng)
+            worlds, resets, order = self._worlds_of(seeds)
+            gen = self.round(ac, worlds, resets, rec, rng, norm, moments)
             if player is None:
                 for _ in gen:
                     pass
             else:
-                player(gen, world, order, reset["seed"])
-            info = world.info()
+                player(gen, worlds[0], order, resets[0]["seed"])
             if order is None:
-                results.append(self.task.result(info, 0))
+                results.extend(self.task.result(w.info(), 0) for w in worlds)
             else:
-                results.extend(self.task.split(world, info, order))
+                results.extend(self.task.split(worlds[0], worlds[0].info(), order))
             rnd += 1
         cols = {c: np.concatenate([r[c] for r in results]) for c in self.task.columns}
         cols["fitness"] = np.concatenate([r["fitness"] for r in results])
-        return rec.batch(ac, **cols)
+        batch = rec.batch(ac, **cols)
+        batch.obs_moments = tuple(moments)
+        return batch
 
-    def round(self, ac: ActorCritic, world, reset: dict, rec: Recorder,
-              rng: np.random.Generator):
-        """Generator over one round: resets ``world``, then yields the actions after each
-        physics step until every agent is done, recording the samples in ``rec``."""
-        obs = world.reset(**reset)
-        full = np.zeros((self.n, world.act_dim))
+    def round(self, ac: ActorCritic, worlds: list, resets: list[dict], rec: Recorder,
+              rng: np.random.Generator, norm=None, moments=None):
+        """Generator over one round: resets ``worlds``, then yields the actions (of the
+        first world) after each physics step until every agent is done, recording the
+        samples in ``rec`` (and the moments of the raw observations acted on in
+        ``moments``)."""
+        mean, scale, clip = norm if norm is not None else (0.0, 1.0, 0.0)
+        plain = norm is None
+
+        def normalised(o, seen=False):
+            if seen and moments is not None:
+                moments[0] += o.sum(axis=0)
+                moments[1] += (o * o).sum(axis=0)
+                moments[2] += len(o)
+            if plain:
+                return o
+            x = (o - mean) * scale
+            return np.clip(x, -clip, clip) if clip > 0 else x
+
+        m = worlds[0].n_agents
+        one = len(worlds) == 1
+        parts = [w.reset(**r) for w, r in zip(worlds, resets)]
+        obs = parts[0] if one else np.concatenate(parts)
+        full = np.zeros((self.n, worlds[0].act_dim))
+        dt = worlds[0].dt
         while True:
-            idx = np.flatnonzero(~(world.terminated | world.truncated))
+            if one:
+                done = worlds[0].terminated | worlds[0].truncated
+            else:
+                done = np.concatenate([w.terminated | w.truncated for w in worlds])
+            idx = np.flatnonzero(~done)
             if not len(idx):
                 return
-            x = obs[idx]
+            x = normalised(obs[idx], seen=True)
             a, logp = ac.act(x, rng)
             full[...] = 0.0
             full[idx] = ac.env_actions(a)
-            obs, rew, term, trunc, _ = world.step(full)
-            rec.add(idx, x, a, logp, rew[idx], term[idx], trunc[idx], obs[idx])
-            yield full
+            if one:
+                obs, rew, term, trunc, _ = worlds[0].step(full)
+            else:
+                steps = [w.step(full[i * m:(i + 1) * m]) for i, w in enumerate(worlds)]
+                obs, rew, term, trunc = (np.concatenate([s[j] for s in steps])
+                                         for j in range(4))
+            r, te = rew[idx], term[idx]
+            if self.alive_bonus or self.fall_penalty:
+                r = r + self.alive_bonus * dt - self.fall_penalty * te
+            rec.add(idx, x, a, logp, r, te, trunc[idx], normalised(obs[idx]))
+            yield full[:m]
 
 
 class GymCollector:
@@ -295,7 +353,7 @@ class GymCollector:
             active[done[count[done] >= per_lane]] = False
 
 
-def make_collector(task, agents: int, reward_scale: float = 1.0):
+def make_collector(task, agents: int, reward_scale: float = 1.0, worlds: int = 1):
     if task.name in ("cars", "walkers"):
-        return WorldCollector(task, agents, reward_scale)
+        return WorldCollector(task, agents, reward_scale, worlds)
     return GymCollector(task, agents, reward_scale)

@@ -38,13 +38,26 @@ class PGConfig:
     normalize_advantages: bool = True  # per minibatch
     reward_scale: float = 1.0  # rewards are multiplied by this for learning
     init_log_std: float = -0.5  # Gaussian policies: the first log standard deviation
+    # cars and walkers: the policy and critic see observations through their running mean
+    # and variance (fixed within an iteration; best.npz has it folded into its first layer,
+    # so a replay sees what training saw).  Gym tasks: gym.obs_norm
+    obs_norm: bool = False
+    # rewards are divided by the running std of the discounted return (after reward_scale)
+    norm_reward: bool = False
+    # walkers: worlds side by side each round, `agents` walkers in each, each on the
+    # training terrain its episode seed picks (walkers.terrains)
+    worlds: int = 1
+    # after each iteration the greedy policy walks (drives) episodes with the seeds 0..N-1,
+    # one agent each, scored as evolution scores a genome; best.npz is the best of these
+    # (0: best.npz is the policy of the iteration whose own noisy episodes scored best)
+    eval_episodes: int = 0
     value_hidden: list[int] = field(default_factory=lambda: [64, 64])  # the critic's widths
 
     def validate(self):
         bad = []
         if self.algorithm not in ALGORITHMS:
             bad.append(("algorithm", f"must be one of {', '.join(ALGORITHMS)}"))
-        for name in ("agents", "steps", "epochs", "minibatch"):
+        for name in ("agents", "steps", "epochs", "minibatch", "worlds"):
             if getattr(self, name) < 1:
                 bad.append((name, "must be >= 1"))
         if not 0 <= self.gamma <= 1:
@@ -60,6 +73,8 @@ class PGConfig:
                 bad.append((name, "must be >= 0"))
         if not self.reward_scale > 0:
             bad.append(("reward_scale", "must be > 0"))
+        if self.eval_episodes < 0:
+            bad.append(("eval_episodes", "must be >= 0"))
         if any(h < 1 for h in self.value_hidden):
             bad.append(("value_hidden", "every width must be >= 1"))
         return bad
@@ -90,6 +105,15 @@ class ReinforceConfig:
         if self.walkers.body != "fixed":  # PPO trains the network of one fixed body
             bad.append(("walkers.body", "evolve applies to evolution only (neuroevo "
                         "evolve); policy gradients train the network of a fixed body"))
+        world = self.task in TASKS
+        if not world and self.pg.obs_norm:
+            bad.append(("pg.obs_norm", "applies to cars and walkers; gym tasks normalise "
+                        "observations with gym.obs_norm"))
+        if self.task != "walkers" and self.pg.worlds != 1:
+            bad.append(("pg.worlds", "applies to walkers (cars drive every training track "
+                        "at once)"))
+        if not world and self.pg.eval_episodes:
+            bad.append(("pg.eval_episodes", "applies to cars and walkers"))
         for key, off in (("stall_steps", 0), ("reward_min", None)):
             if getattr(self.gym, key) != off:  # rollouts here play whole, true episodes
                 bad.append((f"gym.{key}", "applies to evolution only (neuroevo evolve)"))

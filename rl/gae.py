@@ -50,3 +50,19 @@ def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
         g = rewards[t] + gamma * g
         out[t] = g
     return out
+
+
+def running_returns(rewards: np.ndarray, end: np.ndarray, lane: np.ndarray,
+                    starts: np.ndarray, n_lanes: int, gamma: float) -> np.ndarray:
+    """The discounted return so far of every sample, ``g_t = gamma * g_{t-1} + r_t`` from 0
+    at each episode's start (laid out as for :func:`gae`): what reward normalisation
+    (Gymnasium's ``NormalizeReward``, SB3's ``VecNormalize``) takes the variance of."""
+    out = np.zeros(len(rewards))
+    g = np.zeros(n_lanes)
+    for k in range(len(starts) - 1):
+        s = slice(int(starts[k]), int(starts[k + 1]))
+        i = lane[s]
+        v = g[i] * gamma + rewards[s]
+        out[s] = v
+        g[i] = np.where(end[s], 0.0, v)
+    return out

@@ -190,3 +190,16 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     m = z.max(axis=1, keepdims=True)
     s = z - m
     return s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+
+
+def fold_obs_norm(net: Network, mean: np.ndarray, scale: np.ndarray) -> None:
+    """Make ``net`` take raw observations ``x`` where it took ``(x - mean) * scale``: its
+    first (dense) layer becomes ``x @ (scale[:, None] * W) + (b - (mean * scale) @ W)``."""
+    layer = net.layers[0]
+    if getattr(layer, "kind", None) != "dense":
+        raise ValueError("observation normalisation folds into a dense first layer only")
+    w = np.array(layer.W)
+    mean = np.asarray(mean, np.float64)
+    scale = np.asarray(scale, np.float64)
+    layer.b[...] = layer.b - (mean * scale) @ w
+    layer.W[...] = w * scale[:, None]

@@ -8,7 +8,10 @@ gives the same numbers as an uninterrupted one.
 
 ``best.npz`` is the actor (the greedy policy: mean actions, or the argmax) of the iteration
 whose episodes scored best on average (laps for cars, metres for walkers, the return for
-gym tasks), in the format ``neuroevo evolve`` writes: ``neuroevo replay`` plays it.
+gym tasks), or with ``pg.eval_episodes`` the greedy policy that scored best in its own
+evaluation episodes (scored as evolution scores a genome), in the format ``neuroevo
+evolve`` writes: ``neuroevo replay`` plays it.  With ``pg.obs_norm`` (cars, walkers) the
+observation normalisation is folded into its first layer, so it takes raw observations.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from evo.tasks import TaskSpec
 from nn.io import save_model
 from rl.collect import make_collector
 from rl.config import ReinforceConfig
-from rl.policy import ActorCritic
+from rl.gae import running_returns
+from rl.policy import ActorCritic, fold_obs_norm
 from rl.ppo import STATS, make_optimizer, update
 
 CHECKPOINT = "reinforce-checkpoint.npz"
@@ -90,15 +94,18 @@ class ReinforceRun:
                               cfg.pg.init_log_std,
                               np.random.default_rng(np.random.SeedSequence([cfg.seed, 7])))
         self.opt = make_optimizer(cfg.pg)
-        self.collector = make_collector(self.task, cfg.pg.agents, cfg.pg.reward_scale)
-        self.norm = None
-        if self.gym:
-            from evo.gym_task import ObsNorm
+        self.collector = make_collector(self.task, cfg.pg.agents, cfg.pg.reward_scale,
+                                        cfg.pg.worlds)
+        from evo.gym_task import ObsNorm
 
-            self.norm = ObsNorm(obs_dim)
+        self.norm = ObsNorm(obs_dim) if self.gym or cfg.pg.obs_norm else None
+        # the running variance of the discounted return (pg.norm_reward)
+        self.ret_norm = ObsNorm(1) if cfg.pg.norm_reward else None
         self.score_name = SCORE.get(cfg.task, "return")
         extra = {"cars": ("laps_mean", "laps_best", "lap_time"),
                  "walkers": ("distance_mean", "distance_best")}.get(cfg.task, ())
+        if cfg.pg.eval_episodes:  # the greedy policy's fitness in its evaluation episodes
+            extra = (*extra, "greedy_fitness")
         self.columns = ("iteration", "env_steps", "seconds", "episodes", "return_mean",
                         "return_best", *extra, "best_ever", *STATS, "explained_variance")
         self.rows: list[dict] = []
@@ -117,9 +124,40 @@ class ReinforceRun:
     def obs_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, scale)`` the policy sees observations through this iteration."""
         n = self.ac.obs_dim
-        if self.norm is None or not self.cfg.gym.obs_norm:
+        on = self.cfg.gym.obs_norm if self.gym else self.cfg.pg.obs_norm
+        if self.norm is None or not on:
             return np.zeros(n), np.ones(n)
         return self.norm.mean.copy(), self.norm.scale()
+
+    def greedy_params(self, params: np.ndarray, mean: np.ndarray,
+                      scale: np.ndarray) -> np.ndarray:
+        """The actor ``params`` as a policy of raw observations (cars, walkers with
+        ``pg.obs_norm``: the normalisation ``(mean, scale)`` folded into the first layer);
+        gym policies keep theirs beside the network."""
+        if self.gym or not self.cfg.pg.obs_norm:
+            return params
+        net = self.ac.policy_network(params)
+        fold_obs_norm(net, mean, scale)
+        return net.get_params()
+
+    def greedy_fitness(self, params: np.ndarray) -> float:
+        """The mean fitness of the policy ``params`` (raw observations) over the episodes
+        with seeds ``0 .. pg.eval_episodes - 1``, one agent each, as evolution scores a
+        genome (``neuroevo replay`` of it on an episode's world gives the same numbers)."""
+        res = self.task.evaluate_episodes(params[None, :],
+                                          list(range(self.cfg.pg.eval_episodes)))
+        return float(np.mean([r["fitness"][0] for r in res]))
+
+    def scale_rewards(self, batch) -> None:
+        """``pg.norm_reward``: merge the batch's discounted returns into the running
+        variance, then divide its rewards by the running std."""
+        if self.ret_norm is None:
+            return
+        g = running_returns(batch.rewards, batch.end, batch.lane, batch.starts,
+                            batch.n_lanes, self.cfg.pg.gamma)
+        self.ret_norm.update(np.array([g.sum()]), np.array([(g * g).sum()]), float(len(g)))
+        var = float(self.ret_norm.m2[0] / max(self.ret_norm.count, 1.0))
+        batch.rewards = batch.rewards / math.sqrt(var + 1e-8)
 
     # -- checkpoints -------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
@@ -132,6 +170,8 @@ class ReinforceRun:
         arrays.update({f"adam/{k}": v for k, v in self.opt.state_dict().items()})
         if self.norm is not None:
             arrays.update({f"obs_norm/{k}": v for k, v in self.norm.state_dict().items()})
+        if self.ret_norm is not None:
+            arrays.update({f"ret_norm/{k}": v for k, v in self.ret_norm.state_dict().items()})
         arrays["rows"] = np.array([[r[c] for c in self.columns] for r in self.rows],
                                   np.float64).reshape(len(self.rows), len(self.columns))
         write_npz(self.out / CHECKPOINT, arrays, meta)
@@ -163,9 +203,14 @@ class ReinforceRun:
             raise ConfigError(f"{path}: the checkpoint does not match this task's networks")
         run.ac.theta[...] = arrays["theta"]
         run.opt.load_state_dict({k[5:]: v for k, v in arrays.items() if k.startswith("adam/")})
-        if run.norm is not None:
-            run.norm.load_state_dict({k[9:]: v for k, v in arrays.items()
-                                      if k.startswith("obs_norm/")})
+        for name, norm in (("obs_norm", run.norm), ("ret_norm", run.ret_norm)):
+            if norm is None:
+                continue
+            state = {k[len(name) + 1:]: v for k, v in arrays.items()
+                     if k.startswith(name + "/")}
+            if not state:
+                raise ConfigError(f"{path}: the checkpoint has no {name} state")
+            norm.load_state_dict(state)
         run.best_theta = np.array(arrays["best_theta"], np.float64)
         run.best_obs = (np.array(arrays["best_obs_mean"], np.float64),
                         np.array(arrays["best_obs_scale"], np.float64))
@@ -232,21 +277,30 @@ class ReinforceRun:
             self.opt.lr = pg.lr * max(1.0 - self.env_steps / cfg.total_steps, 0.0)
             self.opt.lr = max(self.opt.lr, 1e-12)
         mean, scale = self.obs_stats()
-        norm = (mean, scale, cfg.gym.obs_clip) if self.gym else None
+        if self.gym:
+            norm = (mean, scale, cfg.gym.obs_clip)
+        else:  # no clipping: best.npz folds the normalisation into its first layer
+            norm = (mean, scale, 0.0) if pg.obs_norm else None
         # the last iteration collects what is left of total_steps (whole episodes still)
         want = min(pg.steps, cfg.total_steps - self.env_steps)
         batch = self.collector.collect(self.ac, want, cfg.seed, it,
                                        rng_for(cfg.seed, it, 6), norm, self.player)
         acted = self.ac.actor.get_params()  # the policy these episodes show
+        self.scale_rewards(batch)
         stats = update(self.ac, self.opt, batch, pg, rng_for(cfg.seed, it, 8))
+        eps = batch.episodes
+        if pg.eval_episodes:  # the policy after this update, greedy (before the norm moves)
+            candidate = self.greedy_params(self.ac.actor.get_params(), mean, scale)
+            score_mean = greedy = self.greedy_fitness(candidate)
+        else:
+            candidate = self.greedy_params(acted, mean, scale)
+            score = eps["fitness" if "fitness" in eps else "return"]
+            score_mean = float(np.mean(score)) if len(score) else -math.inf
         if self.norm is not None and batch.obs_moments is not None:
             self.norm.update(*batch.obs_moments)
-        eps = batch.episodes
-        score = eps["fitness" if "fitness" in eps else "return"]
-        score_mean = float(np.mean(score)) if len(score) else -math.inf
         if score_mean > self.best_score:
             self.best_score = score_mean
-            self.best_theta = acted
+            self.best_theta = candidate
             self.best_obs = (mean, scale)
         self.seconds += time.perf_counter() - t0
         self.env_steps += batch.steps
@@ -261,8 +315,10 @@ class ReinforceRun:
                        laps_best=float(np.max(eps["fitness"])),
                        lap_time=float(np.nanmin(lap)) if np.isfinite(lap).any() else math.nan)
         elif cfg.task == "walkers":
-            row.update(distance_mean=float(np.mean(eps["fitness"])),
-                       distance_best=float(np.max(eps["fitness"])))
+            row.update(distance_mean=float(np.mean(eps["distance"])),
+                       distance_best=float(np.max(eps["distance"])))
+        if pg.eval_episodes:
+            row["greedy_fitness"] = greedy
         row.update({k: stats[k] for k in (*STATS, "explained_variance")})
         self.rows.append(row)
         if self.out is not None:

@@ -40,8 +40,19 @@ SMALL = {
     "walkers": {"task": "walkers", "total_steps": 1500,
                 "pg": {"steps": 500, "agents": 4, "minibatch": 128, "value_hidden": [16]},
                 "walkers": {"world": {"max_time": 2.0}}},
+    # walkers with what configs/reinforce-walkers.yaml uses: two worlds a round on training
+    # terrains, observation and reward normalisation, the evolution fitness's terms as
+    # rewards, best.npz chosen by its greedy evaluation
+    "walkers-pg": {"task": "walkers", "total_steps": 1500,
+                   "pg": {"steps": 300, "agents": 2, "worlds": 2, "minibatch": 128,
+                          "value_hidden": [16], "obs_norm": True, "norm_reward": True,
+                          "eval_episodes": 2},
+                   "walkers": {"terrains": ["procedural:1:0.5", "procedural:2:1"],
+                               "fall_penalty": 5.0, "alive_bonus": 0.5,
+                               "world": {"max_time": 2.0, "ground_sensors": 3}}},
 }
 KINDS = ["gym", "pendulum", "cars", "cars2", "walkers"]
+RUN_KINDS = [*KINDS, "walkers-pg"]  # same seed same numbers; resume
 
 
 def needs_gym(kind):
@@ -111,7 +122,7 @@ def reference(tmp_path_factory):
     return get
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", RUN_KINDS)
 def test_same_seed_same_numbers_and_another_seed_differs(kind, reference, tmp_path):
     needs_gym(kind)
     out, run, _ = reference(kind)
@@ -136,7 +147,7 @@ def test_same_seed_same_numbers_and_another_seed_differs(kind, reference, tmp_pa
     assert not np.array_equal(other.ac.theta, run.ac.theta)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", RUN_KINDS)
 def test_an_interrupted_run_resumes_bit_for_bit(kind, reference, tmp_path):
     needs_gym(kind)
     ref_out, ref_run, _ = reference(kind)
@@ -154,9 +165,13 @@ def test_an_interrupted_run_resumes_bit_for_bit(kind, reference, tmp_path):
             col = theirs["meta"]["columns"].index("seconds")
             mine[key][:, col] = theirs[key][:, col] = 0.0
         np.testing.assert_array_equal(mine[key], theirs[key], err_msg=key)
-    if kind in ("gym", "pendulum"):
-        for key in ("obs_norm/mean", "obs_norm/m2", "obs_norm/count", "best_obs_mean"):
-            np.testing.assert_array_equal(mine[key], theirs[key], err_msg=key)
+    keys = []
+    if kind in ("gym", "pendulum", "walkers-pg"):
+        keys = ["obs_norm/mean", "obs_norm/m2", "obs_norm/count", "best_obs_mean"]
+    if kind == "walkers-pg":
+        keys += ["ret_norm/mean", "ret_norm/m2", "ret_norm/count"]
+    for key in keys:
+        np.testing.assert_array_equal(mine[key], theirs[key], err_msg=key)
     np.testing.assert_array_equal(load_model(out / "best.npz")[0].theta,
                                   load_model(ref_out / "best.npz")[0].theta)
 
