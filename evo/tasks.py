@@ -313,12 +313,13 @@ class CarTask(Task):
         return genomes[..., :d], genomes[..., d:]
 
     def weights(self, genomes):
-        return self._split(genomes)[0]
+        return self._split(genomes)[0] if self.n_sensor_genes else genomes
 
     def prepare(self, world, genomes):
+        if not self.n_sensor_genes:  # fixed sensors: a genome is the weights
+            return genomes
         weights, genes = self._split(genomes)
-        if self.n_sensor_genes:
-            world.set_sensors(*ray_layout.layout(self.cfg.world.sensors, genes))
+        world.set_sensors(*ray_layout.layout(self.cfg.world.sensors, genes))
         return weights
 
     def genome_meta(self, genome):
