@@ -19,6 +19,13 @@ their ratios to one track. Then the same for whole evaluations (`evo.tasks.CarTa
 network included): a population of N hand-made "steer toward the longer side ray" networks
 (throttles 0.35-0.7, weights jittered) driving one episode on each track, together
 (`evaluate_episodes`, what the backends run) or one episode after another (`evaluate`).
+
+    .venv/bin/python bench/bench_car_world.py --evolved [--cars 50 200]
+
+Evolved sensors (`cars.sensors: evolve`, each car its own rays): the fixed fan against
+per-car rays from sensor genes 0 (the same rays through the per-car path, tables for 75 m)
+and from random genes (sd 1), interleaved; and the fixed fan on a 75-m table, which
+separates the cost of the longer table from that of the per-car arrays.
 """
 
 from __future__ import annotations
@@ -195,6 +202,35 @@ def time_pyrays(world: CarWorld, steps: int) -> float:
     return time.perf_counter() - t0
 
 
+def evolved_sensors(args) -> None:
+    from sims import ray_layout
+
+    track = load_track(args.track)
+    fan = CarWorldConfig().sensors
+    top = ray_layout.max_range(fan)
+    print("| cars | fixed fan | genes 0 (per car) | random genes (per car) | fixed fan, "
+          f"{top:g}-m table |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in args.cars:
+        worlds = {"fixed": CarWorld(track, n), "genes0": CarWorld(track, n, max_range=top),
+                  "random": CarWorld(track, n, max_range=top),
+                  "table": CarWorld(track, n, max_range=top)}
+        n_genes = ray_layout.n_genes(fan)
+        worlds["genes0"].set_sensors(*ray_layout.layout(fan, np.zeros((n, n_genes))))
+        genes = np.random.default_rng(0).normal(0, 1, (n, n_genes))
+        worlds["random"].set_sensors(*ray_layout.layout(fan, genes))
+        times = {k: [] for k in worlds}
+        states = {k: {} for k in worlds}
+        for k, w in worlds.items():
+            time_world(w, 50, states[k])  # warm up
+        for _ in range(args.repeats):  # interleaved, so load changes hit all alike
+            for k, w in worlds.items():
+                times[k].append(time_world(w, args.steps, states[k]))
+        rate = {k: n * args.steps / statistics.median(t) for k, t in times.items()}
+        print(f"| {n} | {rate['fixed']:,.0f} | {rate['genes0']:,.0f} | {rate['random']:,.0f} "
+              f"| {rate['table']:,.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cars", type=int, nargs="+", default=[50, 200])
@@ -202,10 +238,13 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--track", default="default")
     ap.add_argument("--multi", action="store_true", help="several tracks at once (see above)")
+    ap.add_argument("--evolved", action="store_true", help="evolved sensors (see above)")
     ap.add_argument("--episode-time", type=float, default=30.0, help="--multi: s per episode")
     ap.add_argument("--tracks", nargs="+", default=["default", "procedural:100",
                                                     "procedural:101", "procedural:102"])
     args = ap.parse_args()
+    if args.evolved:
+        return evolved_sensors(args)
     if args.multi:
         if args.cars == [50, 200]:
             args.cars = [100]
