@@ -51,13 +51,15 @@ class PGConfig:
     # one agent each, scored as evolution scores a genome; best.npz is the best of these
     # (0: best.npz is the policy of the iteration whose own noisy episodes scored best)
     eval_episodes: int = 0
+    eval_every: int = 1  # evaluate the greedy policy every N iterations (and the last)
     value_hidden: list[int] = field(default_factory=lambda: [64, 64])  # the critic's widths
 
     def validate(self):
         bad = []
         if self.algorithm not in ALGORITHMS:
             bad.append(("algorithm", f"must be one of {', '.join(ALGORITHMS)}"))
-        for name in ("agents", "steps", "epochs", "minibatch", "worlds"):
+        for name in ("agents", "steps", "epochs", "minibatch", "worlds",
+                     "eval_every"):
             if getattr(self, name) < 1:
                 bad.append((name, "must be >= 1"))
         if not 0 <= self.gamma <= 1:

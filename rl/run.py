@@ -289,9 +289,14 @@ class ReinforceRun:
         self.scale_rewards(batch)
         stats = update(self.ac, self.opt, batch, pg, rng_for(cfg.seed, it, 8))
         eps = batch.episodes
-        if pg.eval_episodes:  # the policy after this update, greedy (before the norm moves)
+        last = self.env_steps + batch.steps >= cfg.total_steps
+        greedy = math.nan
+        if pg.eval_episodes and ((it + 1) % pg.eval_every == 0 or last):
+            # the policy after this update, greedy (with the norm it was trained with)
             candidate = self.greedy_params(self.ac.actor.get_params(), mean, scale)
             score_mean = greedy = self.greedy_fitness(candidate)
+        elif pg.eval_episodes:
+            candidate, score_mean = None, -math.inf
         else:
             candidate = self.greedy_params(acted, mean, scale)
             score = eps["fitness" if "fitness" in eps else "return"]

@@ -145,6 +145,17 @@ def test_best_replays_as_it_was_evaluated(tmp_path, capsys):
     np.testing.assert_array_equal(net.theta, run.best_theta)
 
 
+def test_evaluations_every_n_iterations_and_the_last():
+    run = ReinforceRun(small_cfg("walkers-pg", pg__eval_every=2), None)
+    while run.env_steps < run.cfg.total_steps:
+        run.step()
+    n = len(run.rows)
+    assert n >= 3
+    evaluated = [i + 1 for i, r in enumerate(run.rows) if not np.isnan(r["greedy_fitness"])]
+    assert evaluated == sorted({*range(2, n + 1, 2), n})
+    assert run.best_score == max(run.rows[i - 1]["greedy_fitness"] for i in evaluated)
+
+
 @pytest.mark.parametrize("task, key, value, says", [
     ("gym:CartPole-v1", "obs_norm", True, "gym.obs_norm"),
     ("cars", "worlds", 2, "applies to walkers"),
