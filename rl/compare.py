@@ -33,6 +33,8 @@ def greedy_fitness(run: ReinforceRun, task, seeds: list[int]) -> tuple[float, di
     if run.gym:
         mean, scale = run.obs_stats()
         theta = np.hstack([params, mean, scale])[None, :]
+    else:  # pg.obs_norm: the normalisation it learnt with, folded into the network
+        theta = run.greedy_params(params, *run.trained_obs)[None, :]
     res = task.evaluate_episodes(theta, seeds)
     stats = {k: float(np.mean([r[k][0] for r in res])) for k in task.columns}
     return float(np.mean([r["fitness"][0] for r in res])), stats
@@ -45,7 +47,8 @@ def run_pg(evolve_cfg, pg_cfg: ReinforceConfig, seed: int, budget: float,
     cfg = dataclasses.replace(
         pg_cfg, task=evolve_cfg.task, seed=seed, policy=evolve_cfg.policy,
         cars=evolve_cfg.cars, walkers=evolve_cfg.walkers, gym=evolve_cfg.gym,
-        total_steps=steps or 10**12, pg=dataclasses.replace(pg_cfg.pg, anneal_lr=False))
+        total_steps=steps or 10**12,
+        pg=dataclasses.replace(pg_cfg.pg, anneal_lr=False, eval_episodes=0))  # scored here
     run = ReinforceRun(cfg, None)
     judge = run.spec.build()  # its own worlds: the learner's stay built
     lr0 = cfg.pg.lr
@@ -65,6 +68,8 @@ def run_pg(evolve_cfg, pg_cfg: ReinforceConfig, seed: int, budget: float,
         fitness, stats = greedy_fitness(run, judge, eval_seeds)
         if fitness > best:
             best, best_params = fitness, run.ac.actor.get_params()
+            if not run.gym:
+                best_params = run.greedy_params(best_params, *run.trained_obs)
             best_obs = run.obs_stats() if run.gym else None
             if cars:
                 lap_time = stats["lap_time"]

@@ -115,6 +115,8 @@ class ReinforceRun:
         self.best_score = -math.inf
         self.best_theta = self.ac.actor.get_params()
         self.best_obs = self.obs_stats()
+        # the observation normalisation the actor learnt with in the last iteration
+        self.trained_obs = self.best_obs
         self.stop = StopRequest()
         # f(gen, world, order, seeds): runs each round of a car or walker world (a window
         # drawing it); None: at once
@@ -287,6 +289,7 @@ class ReinforceRun:
                                        rng_for(cfg.seed, it, 6), norm, self.player)
         acted = self.ac.actor.get_params()  # the policy these episodes show
         self.scale_rewards(batch)
+        self.trained_obs = (mean, scale)
         stats = update(self.ac, self.opt, batch, pg, rng_for(cfg.seed, it, 8))
         eps = batch.episodes
         last = self.env_steps + batch.steps >= cfg.total_steps

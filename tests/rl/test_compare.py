@@ -69,6 +69,32 @@ def test_ppo_best_so_far_is_its_greedy_policy_scored_like_a_genome():
     assert stats["laps"] == np.mean([r["laps"][0] for r in res])
 
 
+def test_ppo_with_obs_norm_is_scored_with_its_normalisation_folded_in():
+    from common.config import build
+    from evo.config import EvolveConfig
+    from evo.tasks import TaskSpec
+    from rl.compare import greedy_fitness
+    from rl.config import ReinforceConfig
+    from rl.policy import fold_obs_norm
+    from rl.run import ReinforceRun
+
+    walkers = {"terrains": ["procedural:1:0.5"], "world": {"max_time": 2.0}}
+    ev = build(EvolveConfig, {"task": "walkers", "walkers": walkers}, "t: ")
+    cfg = build(ReinforceConfig, {"task": "walkers", "total_steps": 800, "pg": {
+        "agents": 2, "steps": 300, "epochs": 1, "obs_norm": True}, "walkers": walkers}, "t: ")
+    run = ReinforceRun(cfg, None)
+    run.step()
+    run.step()  # the normaliser has moved: the actor learnt with the one before
+    mean, scale = run.trained_obs
+    assert not np.array_equal(mean, run.obs_stats()[0]) and (mean != 0).any()
+    task = TaskSpec("walkers", ev.cars, ev.walkers, ev.policy).build()
+    fit, _ = greedy_fitness(run, task, [0])
+    net = run.ac.policy_network()
+    fold_obs_norm(net, mean, scale)
+    res = task.evaluate_episodes(net.get_params()[None, :], [0])
+    assert fit == res[0]["fitness"][0]
+
+
 def test_seeds_split_and_merged_equal_one_comparison(tmp_path, cli):
     from evo.compare import merge_results
 
