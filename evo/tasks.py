@@ -143,14 +143,31 @@ class Task:
         return out
 
     # -- genomes: the network's weights, and what else a task evolves beside them ----------
+    gene_kind = "extra"  # what the extra genes set (errors name it)
+
+    @property
+    def extra_genes(self) -> int:
+        """Genes after the network's weights in a genome (evolved sensors or bodies)."""
+        return 0
+
     def initial_genome(self, weights: np.ndarray) -> np.ndarray:
         """The genome ``(D,)`` the strategies start from, given the network's initial
-        ``weights`` (walkers with evolved bodies: the weights, then body genes 0)."""
-        return weights
+        ``weights``: the weights, then :attr:`extra_genes` genes 0."""
+        if not self.extra_genes:
+            return weights
+        return np.concatenate([np.asarray(weights, np.float64), np.zeros(self.extra_genes)])
+
+    def _split(self, genomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``genomes (..., D)`` -> network weights and the extra genes."""
+        d = self.network().num_params
+        if genomes.shape[-1] != d + self.extra_genes:
+            raise ValueError(f"expected genomes of {d} weights and {self.extra_genes} "
+                             f"{self.gene_kind} genes, got shape {genomes.shape}")
+        return genomes[..., :d], genomes[..., d:]
 
     def weights(self, genomes: np.ndarray) -> np.ndarray:
         """The network's weights ``(..., num_params)`` of ``genomes (..., D)``."""
-        return genomes
+        return self._split(genomes)[0] if self.extra_genes else genomes
 
     def prepare(self, world, genomes: np.ndarray) -> np.ndarray:
         """Ready ``world`` (from :meth:`world`) for an episode of ``genomes (n, D)``, one
@@ -300,20 +317,11 @@ class CarTask(Task):
             out[i] = self.result(part, steps)
         return out
 
-    def initial_genome(self, weights):
-        return np.concatenate([np.asarray(weights, np.float64),
-                               np.zeros(self.n_sensor_genes)])
+    gene_kind = "sensor"
 
-    def _split(self, genomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``genomes (..., D)`` -> network weights and sensor genes."""
-        d = self.network().num_params
-        if genomes.shape[-1] != d + self.n_sensor_genes:
-            raise ValueError(f"expected genomes of {d} weights and {self.n_sensor_genes} "
-                             f"sensor genes, got shape {genomes.shape}")
-        return genomes[..., :d], genomes[..., d:]
-
-    def weights(self, genomes):
-        return self._split(genomes)[0] if self.n_sensor_genes else genomes
+    @property
+    def extra_genes(self):
+        return self.n_sensor_genes
 
     def prepare(self, world, genomes):
         if not self.n_sensor_genes:  # fixed sensors: a genome is the weights
@@ -383,19 +391,11 @@ class WalkerTask(Task):
                                                                    terrain=variant)
         return WalkerWorld(self.creature, n_agents, world_cfg)
 
-    def initial_genome(self, weights):
-        return np.concatenate([np.asarray(weights, np.float64), np.zeros(self.n_body_genes)])
+    gene_kind = "body"
 
-    def _split(self, genomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``genomes (..., D)`` -> network weights and body genes."""
-        d = self.network().num_params
-        if genomes.shape[-1] != d + self.n_body_genes:
-            raise ValueError(f"expected genomes of {d} weights and {self.n_body_genes} body "
-                             f"genes, got shape {genomes.shape}")
-        return genomes[..., :d], genomes[..., d:]
-
-    def weights(self, genomes):
-        return self._split(genomes)[0]
+    @property
+    def extra_genes(self):
+        return self.n_body_genes
 
     def body(self, genes: np.ndarray) -> CreatureSpec:
         """The creature resized by body ``genes (n_body_genes,)`` (remembered)."""
