@@ -22,16 +22,13 @@ import argparse
 import csv
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_walkers import HELD_OUT, header, measure, print_measure  # noqa: E402
+from bench_walkers import HELD_OUT, header, measure, print_measure, run_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,16 +46,7 @@ def train(seed: int, args, out: Path) -> tuple[float, bool]:
         cmd += ["--set", s]
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    stopped = False
-    try:
-        proc.wait(timeout=args.budget)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGINT)
-        proc.wait()
-        stopped = True
-    return time.perf_counter() - t0, stopped
+    return run_for(cmd, args.budget, env, cwd=ROOT)
 
 
 def last_row(out: Path) -> dict:

@@ -78,16 +78,23 @@ def train_one(seed: int, args, out: Path) -> tuple[str, float, bool]:
     env = dict(os.environ)
     if args.parallel > 1:
         env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    secs, stopped = run_for(cmd, args.budget, env)
+    return str(out / "best.npz"), secs, stopped
+
+
+def run_for(cmd: list[str], budget: float, env: dict, cwd=None) -> tuple[float, bool]:
+    """Run ``cmd``; past ``budget`` seconds send it Ctrl-C (a run saves and exits) and wait.
+    Returns (seconds, whether the budget stopped it)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
     stopped = False
     try:
-        proc.wait(timeout=args.budget)
+        proc.wait(timeout=budget)
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGINT)
         proc.wait()
         stopped = True
-    return str(out / "best.npz"), time.perf_counter() - t0, stopped
+    return time.perf_counter() - t0, stopped
 
 
 def train(args) -> None:
