@@ -1,11 +1,16 @@
 """Benchmark: walker-steps per second of WalkerWorld, against physics alone in the same run.
 
     .venv/bin/python bench/bench_walker_world.py [--walkers 50] [--repeats 7] [--steps 200]
+        [--index]
 
 For the biped and the quadruped it times WalkerWorld.step with a rhythmic gait command
 (motor rates, space.step, batched body-state and contact reads, observations) and, in the
 same steps, the time spent inside pymunk's space.step (the physics-only reference: the same
 bodies in the same states). Prints medians over repeats and the ratio world/physics.
+
+``--index`` also times each world with chipmunk's default broad phase (a bounding-box tree)
+instead of the spatial hash the world uses, in alternating repeats, on the top-difficulty
+terrain ``procedural:3:1``, and prints the hash's speed-up over the tree.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import sys
 import time
 
 import numpy as np
+import pymunk
 
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
 
@@ -47,11 +53,32 @@ def time_world(world: WalkerWorld, steps: int) -> tuple[float, float]:
     return total, spent[0]
 
 
+def index_speedup(name: str, walkers: int, repeats: int, steps: int) -> tuple[float, float]:
+    """walker-steps/s of ``name``'s world with the spatial hash and with the default tree,
+    medians of alternating repeats."""
+    hashed = pymunk.Space.use_spatial_hash
+    cfg = WalkerWorldConfig(max_time=1e6, terrain="procedural:3:1")
+    times = {"hash": [], "tree": []}
+    for _ in range(repeats):
+        for kind in times:
+            world = WalkerWorld(name, walkers, cfg)
+            try:
+                if kind == "tree":  # the reference: the world's hash request ignored
+                    pymunk.Space.use_spatial_hash = lambda self, dim, count: None
+                times[kind].append(time_world(world, steps)[0])
+            finally:
+                pymunk.Space.use_spatial_hash = hashed
+    n = walkers * steps
+    return n / statistics.median(times["hash"]), n / statistics.median(times["tree"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--walkers", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--index", action="store_true",
+                    help="also time the default bounding-box tree against the spatial hash")
     args = ap.parse_args()
     rows = []
     for name in ("biped", "quadruped"):
@@ -76,6 +103,13 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for name, b, j, w, p in rows:
         print(f"| {name} | {b} | {j} | {w:,.0f} | {p:,.0f} | {w / p:.2f} |")
+    if args.index:
+        print()
+        print("| creature | spatial hash (walker-steps/s) | bounding-box tree | hash / tree |")
+        print("|---|---:|---:|---:|")
+        for name in ("biped", "quadruped"):
+            h, t = index_speedup(name, args.walkers, args.repeats, args.steps)
+            print(f"| {name} | {h:,.0f} | {t:,.0f} | {h / t:.2f} |")
 
 
 if __name__ == "__main__":
