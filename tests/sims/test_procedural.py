@@ -150,7 +150,7 @@ def test_the_hardest_tracks_cover_the_shipped_hard_tracks(generated) -> None:
 
 
 def test_features_of_a_hand_made_loop() -> None:
-    from sims.track import build_track
+    from sims.track_geometry import build_track
 
     # a stadium: two 180 degree bends of 20 m radius joined by 150 m straights
     ang = np.linspace(-np.pi / 2, np.pi / 2, 12)
