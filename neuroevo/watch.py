@@ -100,7 +100,7 @@ def leader_activations(net, theta: np.ndarray, obs: np.ndarray):
 class Watch:
     """The window, its renderer and panel, and the keyboard state.
 
-    ``task``: an :class:`evo.tasks.Task` (its ``name`` picks the renderer).  ``fps``: frames
+    ``task``: an :class:`evo.task.Task` (its ``name`` picks the renderer).  ``fps``: frames
     per second to hold (``None``: as fast as possible, and no catching up).  ``speed``:
     physics steps per frame to start with (1 at 60 fps is real time; ``None``:
     :func:`auto_speed`).  ``ghost``: show the best genome so far as a ghost car (cars; see
