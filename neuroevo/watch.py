@@ -35,6 +35,7 @@ import numpy as np
 from evo.backends import as_seeds, combine
 from evo.rollout import episode
 from evo.run import EvaluationAborted
+from nn.members import member_activations
 
 KEYS_HELP = ("space pause    F fast-forward    R replay best",
              "T track    +/- speed    S screenshot    Esc quit")
@@ -80,21 +81,6 @@ class _Ghost:
 
     def __init__(self, world, gen):
         self.world, self.gen = world, gen
-
-
-def leader_activations(net, theta: np.ndarray, obs: np.ndarray):
-    """Per-layer weights ``(n_in, n_out)`` and activations (inputs first) of one member.
-    A recurrent layer shows its input weights, and its response to ``obs`` from a zero
-    state (the episode's state lives in the rollout's policy, not here)."""
-    a = np.asarray(obs, np.float64)[None, None, :]  # (1, 1, n_in)
-    theta = np.asarray(theta, np.float64)
-    acts, weights = [a[0, 0]], []
-    for layer, (ws, bs) in zip(net.layers, net.layer_slices()):
-        a = layer.forward_population(a, theta[None, ws.start:bs.stop])
-        nw = layer.n_in * layer.n_out  # the input weights come first
-        weights.append(theta[ws.start:ws.start + nw].reshape(layer.n_in, layer.n_out))
-        acts.append(a[0, 0].copy())
-    return weights, acts
 
 
 class Watch:
@@ -513,7 +499,7 @@ class Watch:
                             f"episode again")
         else:
             self.ghost_text("")
-        weights, acts = leader_activations(self.net, thetas[leader], world.obs[leader])
+        weights, acts = member_activations(self.net, thetas[leader], world.obs[leader])
         self.network.update(weights, acts)
         # panel text
         self.title_text(self.heading + (f", track {self.shown % self.n_views + 1} of "
