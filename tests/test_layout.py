@@ -20,6 +20,16 @@ ALLOWED = {
     "rl": {"common", "nn", "sims", "evo", "rl"},
     "neuroevo": {"common", "nn", "sims", "evo", "rl", "neuroevo"},
 }
+# sideways imports: (modules, the project modules they may not import, why), by prefix
+SIDEWAYS = (
+    ("neuroevo.commands.", "neuroevo.commands.",
+     "a command takes what it shares with another command from a module below both "
+     "(neuroevo/*.py), not from the other command"),
+    ("evo.", "nn.plots", "generic figure helpers are common.plots; nn.plots is nn's pictures"),
+    ("rl.", "nn.plots", "generic figure helpers are common.plots; nn.plots is nn's pictures"),
+    ("neuroevo.gym_view", "neuroevo.watch",
+     "the two windows share what both draw from below them (nn.members, sims.view)"),
+)
 # the only modules that may import pyglet (inside functions, when a window is asked for)
 WINDOW_MODULES = ("common/window.py", "nn/apps/", "sims/view/", "neuroevo/watch.py",
                   "neuroevo/gym_view.py")
@@ -159,6 +169,30 @@ def test_the_cycle_check_sees_direct_longer_and_function_level_loops(tmp_path):
     (tmp_path / "a/two.py").write_text("def f():\n    pass\n")
     assert find_cycles(import_graph(["a"], tmp_path)) == [
         ["a.five", "a.three", "a.four", "a.five"]]
+
+
+def sideways_imports(graph: dict[str, set[str]]) -> list[str]:
+    return [f"{name} imports {dep}: {why}" for name, deps in sorted(graph.items())
+            for dep in sorted(deps) for who, banned, why in SIDEWAYS
+            if name.startswith(who) and dep.startswith(banned) and dep != name]
+
+
+def test_no_sideways_imports():
+    bad = sideways_imports(import_graph(ALLOWED))
+    assert not bad, bad
+
+
+def test_the_sideways_rule_sees_a_command_importing_another(tmp_path):
+    (tmp_path / "neuroevo/commands").mkdir(parents=True)
+    for rel, text in (("neuroevo/__init__.py", ""), ("neuroevo/commands/__init__.py", ""),
+                      ("neuroevo/shared.py", ""),
+                      ("neuroevo/commands/one.py", "from neuroevo import shared\n"),
+                      ("neuroevo/commands/two.py",
+                       "def f():\n    from neuroevo.commands.one import g\n")):
+        (tmp_path / rel).write_text(text)
+    bad = sideways_imports(import_graph(["neuroevo"], tmp_path))
+    assert len(bad) == 1 and bad[0].startswith("neuroevo.commands.two imports "
+                                               "neuroevo.commands.one:"), bad
 
 
 def test_pyglet_is_imported_only_by_the_window_modules():

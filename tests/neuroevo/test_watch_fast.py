@@ -32,8 +32,8 @@ def test_the_default_speed_is_faster_than_real_time(gui, tmp_path):  # noqa: F81
     """A generation of N physics steps took N frames (x1, real time at 60 fps): generation 1
     of `neuroevo evolve cars` played for 28 s, generation 2 for 60 s."""
     from neuroevo.cli import build_parser
-    from neuroevo.commands.evolve import open_watch
     from neuroevo.watch import WindowBackend
+    from neuroevo.window_options import open_watch
 
     # the shipped world (60 s episodes), few cars that stall quickly
     run = EvolutionRun(cfg(cars={"world": {"max_time": 60.0, "stall_time": 4.0}}),
@@ -208,8 +208,8 @@ def test_the_ghost_is_drawn_translucent_where_its_car_is(gui, tmp_path):  # noqa
 
 def test_no_ghost_option_and_walkers_have_none(gui, tmp_path):  # noqa: F811
     from neuroevo.cli import build_parser
-    from neuroevo.commands.evolve import open_watch
     from neuroevo.watch import WindowBackend
+    from neuroevo.window_options import open_watch
 
     args = build_parser().parse_args(["evolve", "cars", "--no-ghost", "--screenshot",
                                       str(tmp_path / "x.png"), "--speed", "16"])
