@@ -95,7 +95,7 @@ def cars(args) -> None:
     from common.config import load_config
     from evo.compare import judge_driver
     from evo.config import EvolveConfig
-    from nn.io import load_model
+    from evo.policy_file import read_policy
     from rl.config import ReinforceConfig
 
     evolve_cfg = load_config(EvolveConfig, ROOT / "configs" / "cars.yaml")
@@ -106,7 +106,7 @@ def cars(args) -> None:
                 ReinforceConfig, ROOT / "configs" / "reinforce-cars.yaml").total_steps
             wall = reinforce("cars", out, seed, steps, args.set)
             table = rows(out)
-            net, _ = load_model(out / "best.npz")
+            net = read_policy(out / "best.npz", ("cars",)).net
             judged = judge_driver(evolve_cfg, np.asarray(net.theta, np.float64))
             print(json.dumps({"seed": seed, "steps": int(table[-1]["env_steps"]),
                               "train_s": round(float(table[-1]["seconds"]), 1),
