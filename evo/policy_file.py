@@ -38,7 +38,7 @@ from evo.gym_config import GymConfig, gym_env_id
 from evo.rollout import PolicyConfig
 from evo.tasks import CarsConfig, WalkersConfig
 from nn.errors import ModelFileError
-from nn.io import load_model, read_model_file
+from nn.io import load_model, read_model_file, save_model
 
 KIND = "policy"
 NOT_A_POLICY = "not a policy written by neuroevo evolve or reinforce"
@@ -50,8 +50,6 @@ def save_policy(path: str | os.PathLike, net, *, task: str, task_config, policy,
     ``policy`` are the config sections (dataclasses); ``extra``: what the task adds
     (``Task.model_meta``, ``Task.genome_meta``); ``origin``: ``generation=`` (evolve), or
     ``iteration=`` and ``trained_by=`` (reinforce)."""
-    from nn.io import save_model
-
     save_model(path, net, kind=KIND, task=task, task_config=dataclasses.asdict(task_config),
                **(extra or {}), policy=dataclasses.asdict(policy), fitness=float(fitness),
                **origin, input_shape=[net.n_inputs], label_names=[])
