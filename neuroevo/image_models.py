@@ -14,6 +14,8 @@ from nn.network import Network
 
 
 def open_dataset(name: str, data_dir: str | None, seed: int, options: dict) -> Dataset:
+    """Dataset ``name`` with a config's or a model's ``options``; an option the dataset does
+    not take is one line naming it."""
     try:
         return load_dataset(name, data_dir=data_dir, seed=seed, **options)
     except TypeError as e:
@@ -24,6 +26,8 @@ def open_dataset(name: str, data_dir: str | None, seed: int, options: dict) -> D
 
 
 def check_fits(net: Network, meta: dict, data: Dataset, model_path: str) -> None:
+    """One line naming ``model_path`` where the network's inputs or outputs do not fit
+    ``data``."""
     if not net.is_mlp and len(net.input_shape) == 3 and tuple(net.input_shape) != tuple(
             data.input_shape):
         raise ModelFileError(f"{model_path}: the model takes {'x'.join(map(str, net.input_shape))} "

@@ -11,6 +11,7 @@ from common.config import ConfigError
 
 
 def add_window_options(p, speed_help: str) -> None:
+    """``--screenshot``, ``--frames`` and ``--speed`` on the subparser ``p``."""
     p.add_argument("--screenshot", metavar="FILE",
                    help="render --frames frames (off screen where there is no display), "
                    "save them as a PNG and exit")
@@ -20,6 +21,7 @@ def add_window_options(p, speed_help: str) -> None:
 
 
 def check_window_args(args) -> None:
+    """The window options checked before any work: one line for a bad one."""
     speed = getattr(args, "speed", None)
     if speed is not None and not 0 < speed <= 64:
         raise ConfigError(f"--speed must be > 0 and <= 64 physics steps per frame, got {speed}")
