@@ -1,6 +1,6 @@
 """Benchmarks of policy-gradient learning (``neuroevo reinforce``).
 
-    .venv/bin/python bench/bench_pg.py cartpole [--seeds 5] [--steps 100000]
+    .venv/bin/python bench/bench_pg.py cartpole [--seeds 5] [--steps 100000] [--max-train-s S]
     .venv/bin/python bench/bench_pg.py cars [--seeds 1] [--steps N] [--set KEY=VALUE]
 
 ``cartpole``: for each seed, ``neuroevo reinforce gym:CartPole-v1`` with the shipped config
@@ -10,7 +10,9 @@ can overrun (each of the agents finishing the episode under way: agents x 500 st
 the steps it used, read back from ``returns.csv``, never exceed ``--steps``.  Then the
 saved ``best.npz`` plays 100 episodes (seeds 10000 onwards, never seen in training), acting
 greedily (the argmax of its logits), and their mean return is the seed's score.  Prints
-each seed and the median.
+each seed and the median.  ``--max-train-s S``: the floor for its speed; exits with
+status 1 when the median training time exceeds S seconds (the test suite once asserted
+40k steps in under 30 s: --steps 44000 gives the run 40k; add --max-train-s 30).
 
 ``cars``: ``neuroevo reinforce cars`` with the shipped config (``configs/reinforce-cars.yaml``:
 the ten procedural training tracks of ``configs/cars.yaml``; ``--steps``: another total than
@@ -81,16 +83,19 @@ def cartpole(args) -> None:
             print(json.dumps(res), flush=True)
             results.append(res)
     med = statistics.median(r["mean_return_100"] for r in results)
+    train_s = statistics.median(r["train_s"] for r in results)
     print(json.dumps({"median_mean_return_100": med, "seeds": args.seeds,
-                      "max_steps": args.steps,
-                      "median_train_s": statistics.median(r["train_s"] for r in results)}))
+                      "max_steps": args.steps, "median_train_s": train_s}))
+    if args.max_train_s is not None and train_s > args.max_train_s:
+        print(f"slower than the floor: median {train_s} s > {args.max_train_s:g} s")
+        raise SystemExit(1)
 
 
 def cars(args) -> None:
     from common.config import load_config
     from evo.compare import judge_driver
     from evo.config import EvolveConfig
-    from nn.io import load_model
+    from evo.policy_file import read_policy
     from rl.config import ReinforceConfig
 
     evolve_cfg = load_config(EvolveConfig, ROOT / "configs" / "cars.yaml")
@@ -101,7 +106,7 @@ def cars(args) -> None:
                 ReinforceConfig, ROOT / "configs" / "reinforce-cars.yaml").total_steps
             wall = reinforce("cars", out, seed, steps, args.set)
             table = rows(out)
-            net, _ = load_model(out / "best.npz")
+            net = read_policy(out / "best.npz", ("cars",)).net
             judged = judge_driver(evolve_cfg, np.asarray(net.theta, np.float64))
             print(json.dumps({"seed": seed, "steps": int(table[-1]["env_steps"]),
                               "train_s": round(float(table[-1]["seconds"]), 1),
@@ -116,6 +121,8 @@ def main() -> None:
     c = sub.add_parser("cartpole")
     c.add_argument("--seeds", type=int, default=5)
     c.add_argument("--steps", type=int, default=100_000)
+    c.add_argument("--max-train-s", type=float,
+                   help="fail (exit 1) when the median training time exceeds this")
     c.set_defaults(func=cartpole)
     k = sub.add_parser("cars")
     k.add_argument("--seeds", type=int, default=1)

@@ -1,13 +1,15 @@
 """Statistics of procedural tracks by difficulty, next to the shipped tracks' (no timing).
 
     .venv/bin/python bench/track_stats.py [--seeds 50] [--difficulties 0 0.25 0.5 0.75 1]
-                                          [--plot tracks.png --plot-seeds 8]
+                                          [--plot tracks.png --plot-seeds 8] [--max-ms MS]
 
 For each difficulty, over seeds 0..N-1, prints a markdown table of the medians (and the
 minimum of min_radius) of `sims.procedural.track_features`, the share of tracks with at least
 one hairpin / chicane / S-bend, and the slowest and median generation time per track (cache
 bypassed). Then the same features of each shipped track. `--plot` draws the first seeds at
-every difficulty (matplotlib) into one PNG.
+every difficulty (matplotlib) into one PNG. `--max-ms MS`: the floor for generation speed;
+exits with status 1 when the mean time per track, over every difficulty, exceeds MS
+(the test suite once asserted 200 ms).
 """
 
 from __future__ import annotations
@@ -49,11 +51,13 @@ def main() -> None:
     p.add_argument("--difficulties", type=float, nargs="+", default=[0, 0.25, 0.5, 0.75, 1.0])
     p.add_argument("--plot", help="write a PNG of the first --plot-seeds tracks")
     p.add_argument("--plot-seeds", type=int, default=8)
+    p.add_argument("--max-ms", type=float,
+                   help="fail (exit 1) when the mean generation time per track exceeds this")
     args = p.parse_args()
 
     print(HEAD + " generation ms (median / max) |")
     print("|" + "---|" * 10)
-    tracks = {}
+    tracks, every_time = {}, []
     for d in args.difficulties:
         feats, times = [], []
         for s in range(args.seeds):
@@ -63,6 +67,7 @@ def main() -> None:
             feats.append(track_features(track))
             tracks[s, d] = track
         print(row(f"procedural d={d:g}", feats, times))
+        every_time += times
     print()
     print(HEAD)
     print("|" + "---|" * 9)
@@ -92,6 +97,12 @@ def main() -> None:
         fig.tight_layout()
         fig.savefig(args.plot, dpi=110)
         print(f"\nwrote {args.plot}")
+
+    mean_ms = float(np.mean(every_time)) * 1e3
+    print(f"\nmean generation time: {mean_ms:.0f} ms a track")
+    if args.max_ms is not None and mean_ms > args.max_ms:
+        print(f"slower than the floor of {args.max_ms:g} ms a track")
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

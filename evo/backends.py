@@ -73,7 +73,7 @@ def as_seeds(seed) -> list[int]:
 
 def assemble(per_chunk: list[list[dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:
     """Results of the population's chunks, in population order, each a list of one result
-    per episode (what :meth:`~evo.tasks.Task.evaluate_episodes` returns) -> one result per
+    per episode (what :meth:`~evo.task.Task.evaluate_episodes` returns) -> one result per
     genome: the chunks of every episode merged, then the episodes averaged."""
     return combine([merge([chunk[e] for chunk in per_chunk])
                     for e in range(len(per_chunk[0]))])

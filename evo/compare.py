@@ -387,7 +387,7 @@ def classification_figure(results, title):
     seeds, the band from the worst to the best seed); one legend, right of the axes."""
     from matplotlib.figure import Figure
 
-    from nn.plots import legend_outside
+    from common.plots import legend_outside
 
     fig = Figure(figsize=(12, 4.2), layout="constrained")
     ax_t, ax_e = fig.subplots(1, 2)
@@ -414,7 +414,7 @@ def classification_figure(results, title):
 
 
 def plot_classification(results, path, title):
-    from nn.plots import save_figure
+    from common.plots import save_figure
 
     save_figure(classification_figure(results, title), path)
 
@@ -430,7 +430,7 @@ def control_figure(task, results, title):
     legend, right of the axes."""
     from matplotlib.figure import Figure
 
-    from nn.plots import legend_outside
+    from common.plots import legend_outside
 
     cars = task == "cars"
     fig = Figure(figsize=(12, 7.5 if cars else 4.2), layout="constrained")
@@ -463,7 +463,7 @@ def control_figure(task, results, title):
 
 
 def plot_control(task, results, path, title):
-    from nn.plots import save_figure
+    from common.plots import save_figure
 
     save_figure(control_figure(task, results, title), path)
 

@@ -28,7 +28,7 @@ from common.config import did_you_mean
 from common.errors import UserError
 from evo.gym_config import GymConfig
 from evo.rollout import PolicyConfig
-from evo.tasks import Task
+from evo.task import Task
 
 GYM_EXTRA = "pip install -e '.[gym]'"
 STD_FLOOR = 1e-6  # an observation whose std is below this is constant: the policy sees 0

@@ -15,7 +15,6 @@ last row's ``generation`` equals ``run.generation``.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -26,9 +25,9 @@ from common.files import atomic_write_text, read_npz, write_csv, write_npz
 from common.interrupt import StopRequest
 from evo.backends import make_backend
 from evo.config import EvolveConfig
+from evo.policy_file import save_policy
 from evo.registry import STRATEGIES
 from evo.tasks import TaskSpec
-from nn.io import save_model
 
 CHECKPOINT = "checkpoint.npz"
 # 2: the rows' generation numbers count from 1 (version 1 stored them from 0; such a
@@ -216,12 +215,11 @@ class EvolutionRun:
         net = self.net.clone()
         best = self.strategy.best_params
         net.set_params(self.task.weights(best))
-        save_model(self.out / "best.npz", net, kind="policy", task=self.cfg.task,
-                   task_config=dataclasses.asdict(self.spec.task_config),
-                   **self.task.model_meta(), **self.task.genome_meta(best),
-                   policy=dataclasses.asdict(self.cfg.policy),
-                   fitness=self.strategy.best_fitness, generation=self.generation,
-                   input_shape=[net.n_inputs], label_names=[])
+        save_policy(self.out / "best.npz", net, task=self.cfg.task,
+                    task_config=self.spec.task_config, policy=self.cfg.policy,
+                    fitness=self.strategy.best_fitness,
+                    extra={**self.task.model_meta(), **self.task.genome_meta(best)},
+                    generation=self.generation)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, backend=None) -> str:
@@ -310,7 +308,7 @@ class EvolutionRun:
         """Best, median and mean fitness (and the worst-to-best band) by generation."""
         from matplotlib.figure import Figure
 
-        from nn.plots import integer_ticks, legend_outside
+        from common.plots import integer_ticks, legend_outside
 
         g = [r["generation"] for r in self.rows]
         fig = Figure(figsize=(8, 4), layout="constrained")
@@ -331,7 +329,7 @@ class EvolutionRun:
 
     def plot(self) -> None:
         """``fitness.png``: :meth:`fitness_figure`."""
-        from nn.plots import save_figure
+        from common.plots import save_figure
 
         save_figure(self.fitness_figure(), self.out / "fitness.png")
 

@@ -15,21 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from common.config import ConfigError, build
-from evo.gym_config import GymConfig, gym_env_id
-from evo.rollout import PolicyConfig
+from common.config import ConfigError
+from evo.gym_config import gym_env_id
+from evo.policy_file import policy_task, read_policy
 from nn.errors import ModelFileError
-from nn.io import load_model, read_model_file
 
 
 def is_gym_model(path: str) -> bool:
     """Whether ``path`` is a policy evolved on a gym task (a bad file is reported by the
     usual loader)."""
-    try:
-        _, meta = read_model_file(path)
-    except Exception:  # noqa: BLE001 - the caller's loader gives the one-line error
-        return False
-    return meta.get("kind") == "policy" and gym_env_id(str(meta.get("task", ""))) is not None
+    return gym_env_id(policy_task(path) or "") is not None
 
 
 def load_gym_policy(path: str):
@@ -37,24 +32,18 @@ def load_gym_policy(path: str):
     its environment."""
     from evo.gym_task import GymTask
 
-    net, meta = load_model(path)
-    env_id = gym_env_id(str(meta.get("task", "")))
-    try:
-        policy = build(PolicyConfig, meta.get("policy", {}), f"{path}: policy")
-        cfg = build(GymConfig, meta.get("task_config", {}), f"{path}: gym")
-    except ConfigError as e:
-        raise ModelFileError(str(e)) from None
-    task = GymTask(env_id, cfg, policy)
+    pf = read_policy(path, ("gym",))
+    net, env_id = pf.net, gym_env_id(pf.task)
+    task = GymTask(env_id, pf.config, pf.policy)
     if net.n_inputs != task.obs_dim or net.n_outputs != task.act_dim:
         raise ModelFileError(f"{path}: the network takes {net.n_inputs} inputs and gives "
                              f"{net.n_outputs} outputs, but {env_id} has {task.obs_dim} "
                              f"observations and {task.act_dim} action outputs")
-    mean = np.asarray(meta.get("obs_mean", np.zeros(task.obs_dim)), np.float64)
-    scale = np.asarray(meta.get("obs_scale", np.ones(task.obs_dim)), np.float64)
+    mean, scale = pf.obs_norm or (np.zeros(task.obs_dim), np.ones(task.obs_dim))
     if mean.shape != (task.obs_dim,) or scale.shape != (task.obs_dim,):
         raise ModelFileError(f"{path}: the observation normaliser does not match {env_id}")
     theta = np.asarray(net.theta, np.float64)
-    return task, theta, mean, scale, meta
+    return task, theta, mean, scale, pf.meta
 
 
 def replay_gym(args) -> int:

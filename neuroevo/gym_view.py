@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nn.members import member_activations
+
 KEYS_HELP = ("space pause    R restart    +/- speed", "S screenshot    Esc quit")
 PANEL_WIDTH = 330
 SIZE = (1280, 720)
@@ -68,11 +70,9 @@ class GymView:
         from pyglet.window import key
 
         from evo.gym_task import GymPolicy, make_env
-        from neuroevo.watch import leader_activations
         from sims.view import draw, widgets
 
         self._pyglet, self._key, self._draw = pyglet, key, draw
-        self._activations = leader_activations
         self.task, self.meta, self.model = task, meta, model
         self.policy = GymPolicy(task, theta[None, :], mean[None, :], scale[None, :])
         self.theta = theta
@@ -242,7 +242,7 @@ class GymView:
         for setter, text in zip(self.lines, texts):
             setter(text)
         x = self.policy.normalised(self.obs[None, :])[0]
-        weights, acts = self._activations(self.task.network(), self.theta, x)
+        weights, acts = member_activations(self.task.network(), self.theta, x)
         self.network.update(weights, acts)
 
     def close(self) -> None:

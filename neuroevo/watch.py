@@ -35,6 +35,7 @@ import numpy as np
 from evo.backends import as_seeds, combine
 from evo.rollout import episode
 from evo.run import EvaluationAborted
+from nn.members import member_activations
 
 KEYS_HELP = ("space pause    F fast-forward    R replay best",
              "T track    +/- speed    S screenshot    Esc quit")
@@ -82,39 +83,26 @@ class _Ghost:
         self.world, self.gen = world, gen
 
 
-def leader_activations(net, theta: np.ndarray, obs: np.ndarray):
-    """Per-layer weights ``(n_in, n_out)`` and activations (inputs first) of one member.
-    A recurrent layer shows its input weights, and its response to ``obs`` from a zero
-    state (the episode's state lives in the rollout's policy, not here)."""
-    a = np.asarray(obs, np.float64)[None, None, :]  # (1, 1, n_in)
-    theta = np.asarray(theta, np.float64)
-    acts, weights = [a[0, 0]], []
-    for layer, (ws, bs) in zip(net.layers, net.layer_slices()):
-        a = layer.forward_population(a, theta[None, ws.start:bs.stop])
-        nw = layer.n_in * layer.n_out  # the input weights come first
-        weights.append(theta[ws.start:ws.start + nw].reshape(layer.n_in, layer.n_out))
-        acts.append(a[0, 0].copy())
-    return weights, acts
-
-
 class Watch:
     """The window, its renderer and panel, and the keyboard state.
 
-    ``task``: an :class:`evo.tasks.Task` (its ``name`` picks the renderer).  ``fps``: frames
+    ``task``: an :class:`evo.task.Task` (its ``name`` picks the renderer).  ``fps``: frames
     per second to hold (``None``: as fast as possible, and no catching up).  ``speed``:
     physics steps per frame to start with (1 at 60 fps is real time; ``None``:
     :func:`auto_speed`).  ``ghost``: show the best genome so far as a ghost car (cars; see
     :attr:`ghost`).  ``screenshot``/``frames``: save a PNG after
     that many frames, then raise :class:`ScreenshotTaken`.  ``offscreen``: allow an EGL
     surface where no display exists (for pictures).  ``panel``: what the side panel shows
-    (see :meth:`set_panel`); ``model``: the replayed model's file name.  Raises
+    (see :meth:`set_panel`); ``model``: the replayed model's file name.  ``clock`` (seconds)
+    and ``sleep``: what the pacing reads and waits with (a test drives its own).  Raises
     :class:`common.window.NoDisplay` when no window can be made."""
 
     def __init__(self, task, *, title: str = "neuroevo", size=(1280, 720),
                  fps: float | None = 60.0, speed: float | None = None, screenshot=None,
                  frames: int | None = None, offscreen: bool = False,
                  shots_dir: str | Path = ".", net=None, panel: str = "evolve",
-                 model: str | None = None, ghost: bool = True):
+                 model: str | None = None, ghost: bool = True, clock=time.perf_counter,
+                 sleep=time.sleep):
         from common.window import open_window
 
         if panel not in PANELS:
@@ -168,8 +156,11 @@ class Watch:
         self._steps = 0  # physics steps of the episode being drawn
         self.mode = "evolve"  # or "replay", "done"
         self._acc = 0.0
+        # the pacing's clock (s) and wait: the frame rate, catching up, fast-forward's
+        # frames and flash messages read only these
+        self.clock, self.sleep = clock, sleep
         self._last_tick = None  # when the last frame advanced the simulation
-        self._next_frame = time.perf_counter()
+        self._next_frame = self.clock()
         self._fps_times: list[float] = []
         self._flash_until = 0.0
         self._capture_path: Path | None = None
@@ -320,7 +311,7 @@ class Watch:
 
     def flash(self, message: str, seconds: float = 2.5) -> None:
         self.flash_text(message)
-        self._flash_until = time.perf_counter() + seconds
+        self._flash_until = self.clock() + seconds
 
     # -- the loop ----------------------------------------------------------------------------
     def poll(self) -> None:
@@ -421,7 +412,7 @@ class Watch:
         ``fps``, more (up to :data:`CATCH_UP`) when they come late, so the simulation keeps
         its pace on a slow renderer.  Always 1 without ``fps`` or with ``--screenshot``
         (frames then count steps exactly)."""
-        now = time.perf_counter()
+        now = self.clock()
         last, self._last_tick = self._last_tick, now
         if not self.fps or self.screenshot is not None or last is None:
             return 1.0
@@ -460,14 +451,14 @@ class Watch:
     def _fast_forward(self, gen):
         """Simulate without drawing (a frame every ``FF_DRAW_EVERY`` s to stay responsive)
         until the episode ends, F is pressed again or another key needs the loop."""
-        t_next = time.perf_counter() + FF_DRAW_EVERY
+        t_next = self.clock() + FF_DRAW_EVERY
         while True:
             try:
                 self._step(gen)
             except StopIteration as stop:
                 self.fast = False
                 return stop
-            if time.perf_counter() >= t_next:
+            if self.clock() >= t_next:
                 return None
 
     def replay_best(self) -> None:
@@ -513,7 +504,7 @@ class Watch:
                             f"episode again")
         else:
             self.ghost_text("")
-        weights, acts = leader_activations(self.net, thetas[leader], world.obs[leader])
+        weights, acts = member_activations(self.net, thetas[leader], world.obs[leader])
         self.network.update(weights, acts)
         # panel text
         self.title_text(self.heading + (f", track {self.shown % self.n_views + 1} of "
@@ -524,7 +515,7 @@ class Watch:
             lines = self._evolve_lines(world, fitness, n_alive, info, leader)
         for setter, text in zip(self.lines, lines):
             setter(text)
-        if self._flash_until and time.perf_counter() > self._flash_until:
+        if self._flash_until and self.clock() > self._flash_until:
             self.flash_text("")
             self._flash_until = 0.0
 
@@ -623,7 +614,7 @@ class Watch:
             self.save(self.screenshot)
             self.screenshot_saved = self.screenshot
         win.flip()
-        now = time.perf_counter()
+        now = self.clock()
         self._fps_times = (self._fps_times + [now])[-30:]
         for hook in list(self.frame_hooks):
             hook(self)
@@ -631,9 +622,9 @@ class Watch:
             raise ScreenshotTaken(str(self.screenshot))
         if self.fps and self.screenshot is None:
             self._next_frame = max(self._next_frame + 1.0 / self.fps, now - 0.25)
-            delay = self._next_frame - time.perf_counter()
+            delay = self._next_frame - self.clock()
             if delay > 0:
-                time.sleep(delay)
+                self.sleep(delay)
 
     def pixels(self) -> np.ndarray:
         """The frame being drawn as ``(H, W, 3)`` RGB, top row first."""

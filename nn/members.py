@@ -4,7 +4,8 @@
 batched product per layer, no loop over members).  For a recurrent network it keeps each
 member's state between calls, one ``(P, n_out)`` array per rnn layer, starting from zeros
 (a new policy per episode), and hands a subset of members on with their state
-(:meth:`MemberPolicy.select`) when agents finish.
+(:meth:`MemberPolicy.select`) when agents finish.  :func:`member_activations` is one
+member's layer-by-layer activations, for the windows' network panels.
 """
 
 from __future__ import annotations
@@ -87,3 +88,19 @@ class MemberPolicy:
         members, in the order given), each with its state."""
         rows = np.asarray(rows)
         return MemberPolicy(self.net, self.thetas[rows], [h[rows] for h in self.state])
+
+
+def member_activations(net, theta: np.ndarray, obs: np.ndarray):
+    """Per-layer weights ``(n_in, n_out)`` and activations (inputs first) of one member,
+    ``theta (D,)`` of ``net``, for one observation ``obs (n_in,)``: what a window's network
+    panel draws.  A recurrent layer shows its input weights, and its response to ``obs`` from a zero
+    state (the episode's state lives in the rollout's policy, not here)."""
+    a = np.asarray(obs, np.float64)[None, None, :]  # (1, 1, n_in)
+    theta = np.asarray(theta, np.float64)
+    acts, weights = [a[0, 0]], []
+    for layer, (ws, bs) in zip(net.layers, net.layer_slices()):
+        a = layer.forward_population(a, theta[None, ws.start:bs.stop])
+        nw = layer.n_in * layer.n_out  # the input weights come first
+        weights.append(theta[ws.start:ws.start + nw].reshape(layer.n_in, layer.n_out))
+        acts.append(a[0, 0].copy())
+    return weights, acts

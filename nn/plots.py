@@ -1,7 +1,7 @@
 """Pictures of training: learning curves and 2-D decision boundaries (matplotlib, Agg).
 
 Uses the object-oriented API (``Figure`` + Agg canvas): no pyplot, no global state, no
-display needed.
+display needed.  The helpers every package's figures share are :mod:`common.plots`.
 """
 
 from __future__ import annotations
@@ -10,35 +10,9 @@ import math
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
-from common.files import atomic_write
-
-
-def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> None:
-    FigureCanvasAgg(fig)
-    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi))
-
-
-def integer_ticks(*axes) -> None:
-    """Whole-number ticks on the x axes of ``axes`` (epochs, generations): never a tick at
-    generation 2.5, however few there are."""
-    for ax in axes:
-        # min_n_ticks=1: a single generation still gets its one whole-number tick
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10],
-                                               min_n_ticks=1))
-
-
-def legend_outside(fig: Figure, ax=None) -> None:
-    """One legend for the whole figure, outside the axes on the right, so that it never
-    covers a line.  ``fig`` must use the constrained layout (``Figure(layout=
-    "constrained")``), which makes room for it.  The entries are ``ax``'s (default: the
-    first axes'); figures whose axes share their labels need only one legend."""
-    ax = ax if ax is not None else fig.axes[0]
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper")
+from common.plots import integer_ticks, legend_outside, save_figure
 
 
 def curves_figure(history: list[dict], title: str = "") -> Figure:

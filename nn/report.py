@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from common.files import atomic_write_text
-from nn.plots import save_figure
+from common.plots import save_figure
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:

@@ -16,7 +16,6 @@ observation normalisation is folded into its first layer, so it takes raw observ
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -27,8 +26,8 @@ from common.config import ConfigError, build, parse_yaml, to_yaml
 from common.files import atomic_write_text, read_npz, write_csv, write_npz
 from common.interrupt import StopRequest
 from evo.gym_config import gym_env_id
+from evo.policy_file import save_policy
 from evo.tasks import TaskSpec
-from nn.io import save_model
 from rl.collect import make_collector
 from rl.config import ReinforceConfig
 from rl.gae import running_returns
@@ -234,11 +233,10 @@ class ReinforceRun:
         if self.gym:
             meta = {"obs_mean": self.best_obs[0].tolist(), "obs_scale": self.best_obs[1].tolist(),
                     "obs_clip": self.cfg.gym.obs_clip, "max_steps": self.task.max_steps}
-        save_model(self.out / "best.npz", net, kind="policy", task=self.cfg.task,
-                   task_config=dataclasses.asdict(self.spec.task_config), **meta,
-                   policy=dataclasses.asdict(self.ac.policy_cfg), fitness=self.best_score,
-                   iteration=self.iteration, trained_by=self.cfg.pg.algorithm,
-                   input_shape=[net.n_inputs], label_names=[])
+        save_policy(self.out / "best.npz", net, task=self.cfg.task,
+                    task_config=self.spec.task_config, policy=self.ac.policy_cfg,
+                    fitness=self.best_score, extra=meta, iteration=self.iteration,
+                    trained_by=self.cfg.pg.algorithm)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> str:
@@ -339,7 +337,7 @@ class ReinforceRun:
         """Mean and best episode score against environment steps."""
         from matplotlib.figure import Figure
 
-        from nn.plots import legend_outside
+        from common.plots import legend_outside
 
         x = [r["env_steps"] for r in self.rows]
         fig = Figure(figsize=(8, 4), layout="constrained")
@@ -360,6 +358,6 @@ class ReinforceRun:
         return fig
 
     def plot(self) -> None:
-        from nn.plots import save_figure
+        from common.plots import save_figure
 
         save_figure(self.figure(), self.out / "returns.png")

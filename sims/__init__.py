@@ -7,7 +7,8 @@ from sims.car import CarParams
 from sims.car_world import CarWorld, CarWorldConfig
 from sims.errors import SimsError
 from sims.sensors import SensorParams
-from sims.track import Track, load_track, shipped_tracks
+from sims.track import load_track, shipped_tracks
+from sims.track_geometry import Track
 from sims.walker import CreatureSpec, load_creature
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
 

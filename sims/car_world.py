@@ -42,7 +42,8 @@ from sims.car import (
 from sims.errors import SimsError
 from sims.progress import ProgressTracker
 from sims.sensors import RaySensor, SensorParams
-from sims.track import Track, load_track
+from sims.track import load_track
+from sims.track_geometry import Track
 
 _GET = pb.BodyFields.POSITION | pb.BodyFields.ANGLE
 _SET = pb.BodyFields.VELOCITY | pb.BodyFields.ANGULAR_VELOCITY

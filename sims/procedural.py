@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from sims.errors import SimsError
-from sims.track import WALL_RADIUS, Track, build_track
+from sims.track_geometry import WALL_RADIUS, Track, build_track
 
 MAX_ATTEMPTS = 200
 MAX_LENGTH = 1400.0  # m

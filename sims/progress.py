@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sims.track import Track
+from sims.track_geometry import Track
 
 
 class ProgressTracker:

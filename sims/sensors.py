@@ -18,7 +18,7 @@ import numpy as np
 
 from sims.errors import SimsError
 from sims.geometry import point_segment_distance
-from sims.track import Track
+from sims.track_geometry import Track
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,7 @@ def compare_task(value: str) -> str:
 def control_configs(args):
     """The evolve config and the reinforce config of a control task's comparison."""
     from evo.config import EvolveConfig
-    from neuroevo.commands.evolve import gym_config_path, load_task_config
-    from neuroevo.commands.reinforce import config_path
+    from neuroevo.task_configs import gym_config_path, load_task_config, reinforce_config_path
     from rl.config import ReinforceConfig
 
     gym = gym_env_id(args.task) is not None
@@ -51,7 +50,8 @@ def control_configs(args):
     if gym and not args.evolve_config:
         overrides.insert(0, f"task={args.task}")
     evolve_cfg = load_task_config(EvolveConfig, path, overrides, args.task)
-    path = Path(args.reinforce_config) if args.reinforce_config else config_path(args.task)
+    path = Path(args.reinforce_config) if args.reinforce_config else \
+        reinforce_config_path(args.task)
     overrides = list(args.reinforce_set)
     if gym and not args.reinforce_config:
         overrides.insert(0, f"task={args.task}")

@@ -10,7 +10,7 @@ from common.config import ConfigError
 
 def export_creature(args) -> int:
     from common.files import atomic_write_text
-    from neuroevo.commands.evolve import evolved_body
+    from evo.policy_file import evolved_body
     from nn.io import load_model
     from sims.walker import creature_yaml
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import sys
@@ -10,35 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from common.config import ConfigError, build, load_config, named_config
-from common.errors import EXIT_INTERRUPTED, UserError
+from common.config import ConfigError, named_config
+from common.errors import EXIT_INTERRUPTED
 from evo.config import EvolveConfig
 from evo.gym_config import gym_env_id
-from evo.rollout import PolicyConfig, episode, make_policy, run_episode
+from evo.policy_file import read_policy
+from evo.rollout import episode, make_policy, run_episode
 from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
 from neuroevo.runs import claim_run_dir, run_dir
+from neuroevo.task_configs import gym_config_path, load_task_config, task_name
+from neuroevo.window_options import add_window_options, check_window_args, open_watch
 from nn.errors import ModelFileError
-from nn.io import load_model
 
 CARS_ONLY = (("track", "--track"), ("until_lap", "--until-lap"))  # options walkers refuse
-
-
-def task_name(value: str) -> str:
-    """The TASK argument: cars, walkers or gym:ENV_ID (the id is checked when the task is
-    built, where Gymnasium is needed)."""
-    if value in ("cars", "walkers") or (gym_env_id(value) or "").strip():
-        return value
-    # worded like argparse's own, so the parser adds its suggestion
-    raise argparse.ArgumentTypeError(
-        f"invalid choice: {value!r} (choose from cars, walkers, gym:ENV_ID)")
-
-
-def gym_config_path(task: str) -> Path:
-    """The shipped config of a gym task: ``configs/gym-ENV_ID.yaml`` where there is one,
-    else the generic ``configs/gym.yaml``."""
-    from common.resources import shipped_file
-
-    return shipped_file("", f"gym-{gym_env_id(task)}") or named_config("gym")
 
 
 def resolve(args) -> EvolveConfig:
@@ -65,15 +48,6 @@ def resolve(args) -> EvolveConfig:
     if args.until_lap:
         overrides.append("until_lap=true")
     return load_task_config(EvolveConfig, path, overrides, args.task)
-
-
-def load_task_config(cls, path: Path, overrides: list[str], task: str):
-    """``cls`` (an evolve or reinforce config) from ``path`` with ``overrides``; a file for
-    another task than the command's ``task`` is one line."""
-    cfg = load_config(cls, path, overrides)
-    if cfg.task != task:
-        raise ConfigError(f"{path}: task is {cfg.task!r}, but the command asked for {task!r}")
-    return cfg
 
 
 def evolve(args) -> int:
@@ -173,117 +147,32 @@ def _evolve(run, watch, args) -> int:
     return 0
 
 
-def check_window_args(args) -> None:
-    speed = getattr(args, "speed", None)
-    if speed is not None and not 0 < speed <= 64:
-        raise ConfigError(f"--speed must be > 0 and <= 64 physics steps per frame, got {speed}")
-    if args.frames is not None and args.screenshot is None:
-        raise ConfigError("--frames N needs --screenshot FILE")
-    if args.frames is not None and args.frames < 1:
-        raise ConfigError(f"--frames must be >= 1, got {args.frames}")
-    if args.screenshot is not None and Path(args.screenshot).suffix.lower() != ".png":
-        raise ConfigError(f"--screenshot {args.screenshot}: the file name must end in .png")
-
-
-def open_watch(task, args, title: str, shots_dir, doing: str, net=None, speed=None):
-    """The live window (:class:`neuroevo.watch.Watch`) unless ``--headless``; ``None`` after one
-    line on stderr where no display can be opened.  ``--screenshot`` always renders (off
-    screen where there is no display) and is a user error where nothing can render.
-    ``speed``: physics steps per frame unless ``--speed`` is given (``None``: the window's
-    default, :func:`neuroevo.watch.auto_speed`)."""
-    if args.headless and args.screenshot is None:
-        return None
-    from common.window import NoDisplay
-    from neuroevo.watch import Watch
-
-    try:
-        return Watch(task, title=title, screenshot=args.screenshot, frames=args.frames,
-                     shots_dir=shots_dir, net=net,
-                     speed=speed if getattr(args, "speed", None) is None else args.speed,
-                     ghost=not getattr(args, "no_ghost", False))
-    except NoDisplay as e:
-        if args.screenshot is not None:
-            raise ConfigError(f"--screenshot {args.screenshot}: {e}") from None
-        if not getattr(args, "quiet", False):
-            print(f"neuroevo: {e.reason}: {doing} headless", file=sys.stderr)
-        return None
-
-
-def evolved_body(path, meta: dict):
-    """The creature a walkers ``best.npz`` evolved (``walkers.body: evolve``), as its
-    metadata records it; None for a model of a fixed body (or not of walkers)."""
-    from sims.walker import parse_creature
-
-    config = meta.get("task_config")
-    if meta.get("task") != "walkers" or not isinstance(config, dict) or \
-            config.get("body", "fixed") == "fixed":
-        return None
-    body = meta.get("body")
-    if not isinstance(body, dict) or not isinstance(body.get("creature"), dict):
-        raise ModelFileError(f"{path}: evolved with walkers.body: {config.get('body')}, but "
-                             f"it records no body")
-    try:
-        return parse_creature(dict(body["creature"]), f"{path}: body")
-    except UserError as e:
-        raise ModelFileError(str(e)) from None
-
-
-def evolved_sensors(path, meta: dict, cars):
-    """The rays a cars ``best.npz`` evolved (``cars.sensors: evolve``), ``(angles (R,),
-    ranges (R,))`` as its metadata records them, checked against ``cars`` (its config);
-    None for a model of fixed sensors (or not of cars)."""
-    if meta.get("task") != "cars" or cars.sensors == "fixed":
-        return None
-    rec = meta.get("sensors")
-    params = cars.world.sensors
-    try:
-        layout = tuple(np.asarray(rec[k], np.float64) for k in ("angles", "ranges"))
-    except (TypeError, KeyError, ValueError):
-        raise ModelFileError(f"{path}: evolved with cars.sensors: {cars.sensors}, but it "
-                             f"records no ray layout") from None
-    from sims import ray_layout
-
-    top = ray_layout.max_range(params)
-    if any(a.shape != (params.n_rays,) for a in layout) or not (
-            np.all(np.abs(layout[0]) <= np.pi) and np.all(layout[1] > 0)
-            and np.all(layout[1] <= top)):
-        raise ModelFileError(f"{path}: its evolved ray layout is not {params.n_rays} angles "
-                             f"in [-pi, pi] and ranges in (0, {top:g}] m")
-    return layout
-
-
 def load_policy(path: str, track: str | None = None, terrain: str | None = None,
                 max_time: float | None = None):
     """A ``best.npz`` from ``evolve``: ``(task, network, meta)``, checked against its world;
     ``track`` (cars) or ``terrain`` (walkers) replaces the task's own, ``max_time`` (s) its
     episode length.  A walker whose body evolved walks with that body, a car whose sensors
     evolved reads with those rays."""
-    net, meta = load_model(path)
-    if meta.get("kind") != "policy" or meta.get("task") not in ("cars", "walkers"):
-        raise ModelFileError(f"{path}: not a policy written by neuroevo evolve or reinforce")
-    try:
-        policy = build(PolicyConfig, meta.get("policy", {}), f"{path}: policy")
-        if meta["task"] == "cars":
-            cars = build(CarsConfig, meta.get("task_config", {}), f"{path}: cars")
-            if track is not None:
-                cars = dataclasses.replace(cars, track=track)
-            if max_time is not None:
-                cars = dataclasses.replace(
-                    cars, world=dataclasses.replace(cars.world, max_time=max_time))
-            spec = TaskSpec("cars", cars, WalkersConfig(), policy)
-        else:
-            walkers = build(WalkersConfig, meta.get("task_config", {}), f"{path}: walkers")
-            world = walkers.world
-            if terrain is not None:
-                world = dataclasses.replace(world, terrain=terrain, ground_roughness=0.0)
-            if max_time is not None:
-                world = dataclasses.replace(world, max_time=max_time)
-            spec = TaskSpec("walkers", CarsConfig(), dataclasses.replace(walkers, world=world),
-                            policy)
-    except ConfigError as e:
-        raise ModelFileError(str(e)) from None
-    body = evolved_body(path, meta)
-    rays = evolved_sensors(path, meta, spec.cars)
+    pf = read_policy(path, ("cars", "walkers"))
+    net, meta, policy = pf.net, pf.meta, pf.policy
+    if pf.task == "cars":
+        cars = pf.config
+        if track is not None:
+            cars = dataclasses.replace(cars, track=track)
+        if max_time is not None:
+            cars = dataclasses.replace(
+                cars, world=dataclasses.replace(cars.world, max_time=max_time))
+        spec = TaskSpec("cars", cars, WalkersConfig(), policy)
+    else:
+        walkers = pf.config
+        world = walkers.world
+        if terrain is not None:
+            world = dataclasses.replace(world, terrain=terrain, ground_roughness=0.0)
+        if max_time is not None:
+            world = dataclasses.replace(world, max_time=max_time)
+        spec = TaskSpec("walkers", CarsConfig(), dataclasses.replace(walkers, world=world),
+                        policy)
+    body, rays = pf.body, pf.sensors
     if rays is not None:  # the network reads with the rays it evolved with, now fixed
         from evo.tasks import CarTask
 
@@ -442,12 +331,3 @@ def add_commands(sub) -> None:
                    help="gym models: episode i is reset with seed N + i (default 0)")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func="neuroevo.commands.evolve:replay")
-
-
-def add_window_options(p, speed_help: str) -> None:
-    p.add_argument("--screenshot", metavar="FILE",
-                   help="render --frames frames (off screen where there is no display), "
-                   "save them as a PNG and exit")
-    p.add_argument("--frames", type=int, metavar="N",
-                   help="frames to render before --screenshot (default 120)")
-    p.add_argument("--speed", type=float, metavar="X", help=speed_help)

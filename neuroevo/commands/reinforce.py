@@ -5,34 +5,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.config import ConfigError, named_config
+from common.config import ConfigError
 from common.errors import EXIT_INTERRUPTED
 from evo.gym_config import gym_env_id
-from neuroevo.commands.evolve import (
-    add_window_options,
-    check_window_args,
-    load_task_config,
-    open_watch,
-    task_name,
-)
 from neuroevo.runs import claim_run_dir, run_dir
-
-
-def config_path(task: str) -> Path:
-    """``configs/reinforce-TASK.yaml``; a gym task's ``configs/reinforce-ENV_ID.yaml`` where
-    there is one, else the generic ``configs/reinforce-gym.yaml``."""
-    from common.resources import shipped_file
-
-    env_id = gym_env_id(task)
-    if env_id is None:
-        return named_config(f"reinforce-{task}")
-    return shipped_file("", f"reinforce-{env_id}") or named_config("reinforce-gym")
+from neuroevo.task_configs import load_task_config, reinforce_config_path, task_name
+from neuroevo.window_options import add_window_options, check_window_args, open_watch
 
 
 def resolve(args):
     from rl.config import ReinforceConfig
 
-    path = Path(args.config) if args.config else config_path(args.task)
+    path = Path(args.config) if args.config else reinforce_config_path(args.task)
     overrides = list(args.set)
     if gym_env_id(args.task) is not None and not args.config:
         overrides.insert(0, f"task={args.task}")

@@ -15,13 +15,13 @@ from common.config import ConfigError, build, load_config, named_config, parse_y
 from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
 from common.files import atomic_write_text
 from common.resources import shipped_names
+from neuroevo.image_models import model_and_data, open_dataset, open_model
 from neuroevo.runs import claim_run_dir, run_dir
 from nn.config import TrainRunConfig
-from nn.data import load_dataset
 from nn.data.dataset import Dataset
 from nn.errors import ModelFileError
-from nn.io import load_model, save_model
-from nn.lague import export_lague, load_lague, orient_inputs
+from nn.io import save_model
+from nn.lague import export_lague, orient_inputs
 from nn.network import Network
 from nn.train import Trainer, loss_and_accuracy, split_validation
 
@@ -47,16 +47,6 @@ def resolve_config(dataset: str | None, config_file: str | None, overrides: list
     if seed is not None:
         overrides.append(f"train.seed={seed}")
     return load_config(TrainRunConfig, path, overrides)
-
-
-def open_dataset(name: str, data_dir: str | None, seed: int, options: dict) -> Dataset:
-    try:
-        return load_dataset(name, data_dir=data_dir, seed=seed, **options)
-    except TypeError as e:
-        if "unexpected keyword" in str(e):
-            key = str(e).rsplit(" ", 1)[-1].strip("'")
-            raise ConfigError(f"data.options.{key}: not an option of dataset {name!r}") from None
-        raise
 
 
 def build_network(cfg: TrainRunConfig, data: Dataset) -> Network:
@@ -292,42 +282,6 @@ def show_map(net: Network, data: Dataset) -> None:
     legend = "  ".join(f"{POINT[k]} {name} (region '{REGION[k]}')"
                        for k, name in enumerate(data.label_names))
     print(legend)
-
-
-def check_fits(net: Network, meta: dict, data: Dataset, model_path: str) -> None:
-    if not net.is_mlp and len(net.input_shape) == 3 and tuple(net.input_shape) != tuple(
-            data.input_shape):
-        raise ModelFileError(f"{model_path}: the model takes {'x'.join(map(str, net.input_shape))} "
-                             f"images but dataset {data.name} has "
-                             f"{'x'.join(map(str, data.input_shape))} inputs")
-    if net.n_inputs != data.n_inputs:
-        raise ModelFileError(f"{model_path}: the model takes {net.n_inputs} inputs but dataset "
-                             f"{data.name} has {data.n_inputs} features")
-    if net.n_outputs != data.n_classes:
-        raise ModelFileError(f"{model_path}: the model has {net.n_outputs} outputs but dataset "
-                             f"{data.name} has {data.n_classes} classes")
-
-
-def open_model(path: str) -> tuple[Network, dict]:
-    """A ``model.npz`` of ours, or a ``.json`` network of the original project."""
-    if str(path).lower().endswith(".json"):
-        return load_lague(path)
-    return load_model(path)
-
-
-def model_and_data(model_path: str, dataset: str | None, data_dir: str | None):
-    """A saved model with the dataset it is tested on (its own unless ``dataset`` names
-    another, loaded with the same options and split), checked to fit: ``(net, meta, data)``."""
-    net, meta = open_model(model_path)
-    name = dataset or meta.get("dataset")
-    if not name:
-        raise ConfigError(f"{model_path}: the model does not say which dataset it was trained "
-                          f"on; pass --dataset NAME")
-    options = meta.get("data_options", {}) if name == meta.get("dataset") else {}
-    seed = meta.get("train_config", {}).get("seed", 0)
-    data = open_dataset(name, data_dir, seed, options)
-    check_fits(net, meta, data, model_path)
-    return net, meta, data
 
 
 def evaluate_cmd(args) -> int:

@@ -19,7 +19,7 @@ def _finish(args) -> None:
 
 
 def draw_cmd(args) -> int:
-    from neuroevo.commands.train import open_model
+    from neuroevo.image_models import open_model
     from nn.apps.preprocess import draw_spec
 
     net, meta = open_model(args.model)
@@ -38,7 +38,7 @@ def draw_cmd(args) -> int:
 
 
 def browse_cmd(args) -> int:
-    from neuroevo.commands.train import model_and_data
+    from neuroevo.image_models import model_and_data
 
     net, meta, data = model_and_data(args.model, args.dataset, args.data_dir)
     name = data.name

@@ -178,53 +178,30 @@ def test_equal_episodes_and_the_best_drivers_judged_against_random_search(tmp_pa
 
 def test_ctrl_c_keeps_the_runs_that_finished(tmp_path):
     import os
-    import re
-    import signal
     import subprocess
     import sys
-    import threading
-    import time
 
     from tests.conftest import REPO
 
     out = tmp_path / "cmp"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    # SIGINT as a terminal delivers it, even where this runner was started in the
-    # background (which leaves SIGINT ignored, and so in the child too)
-    proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "compare", "fruit",
-                             "--budget-seconds", "3", "--out", str(out)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    seen = bytearray()
-
-    def read():  # the progress bar names the method under way
-        while chunk := proc.stderr.read1(4096):
-            seen.extend(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.time() + 120
-    def seconds_done() -> int:  # the bar counts budget seconds: "N/12 s"
-        counts = re.findall(rb"(\d+)/12 s", bytes(seen))
-        return int(counts[-1]) if counts else 0
-
-    while seconds_done() < 4 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)  # the first method's run (3 s) has finished, the second is under way
-    proc.send_signal(signal.SIGINT)
-    proc.wait(60)
-    reader.join(10)
-    err = seen.decode(errors="replace")
+    # Ctrl-C as the second of the four runs starts (tests/interrupt_at.py): the first
+    # method's run has finished, the second's is dropped
+    proc = subprocess.run([sys.executable, "-m", "tests.interrupt_at", "run:2", "INT",
+                           "compare", "fruit", "--budget-seconds", "1", "--out", str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    err = proc.stderr
     assert proc.returncode == 130, err
     lines = err.replace("\r", "\n").splitlines()
     kept = [ln for ln in lines if ln.startswith("neuroevo: interrupted: kept the ")]
     assert kept and "Traceback" not in err, err  # on a line of its own
-    finished = int(kept[0].split("kept the ")[1].split()[0])
-    assert 1 <= finished < 4
+    assert int(kept[0].split("kept the ")[1].split()[0]) == 1
     report = (out / "report.md").read_text()
-    assert f"**Interrupted**: {finished} of 4" in report and "backprop-sgd" in report
+    assert "**Interrupted**: 1 of 4" in report and "backprop-sgd" in report
     assert (out / "compare.png").read_bytes()[:4] == b"\x89PNG"
     results = json.loads((out / "results.json").read_text())
-    assert results["interrupted"] and sum(map(len, results["results"].values())) == finished
+    assert results["interrupted"]
+    assert {m: len(runs) for m, runs in results["results"].items()} == {"backprop-sgd": 1}
 
 
 def test_a_folder_that_holds_a_comparison_is_refused(tmp_path, cli):

@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -252,29 +251,28 @@ def cli_env():
     return {**os.environ, "PYTHONPATH": str(REPO)}
 
 
-def test_sigkill_then_resume_gives_identical_fitness_csv(tmp_path, cli):
+def interrupted_cli(when: str, signals: str, *args, **popen):
+    """``neuroevo ARGS`` in a process that sends itself ``signals`` at ``when``
+    (tests/interrupt_at.py): the signal lands at that point of the run, every time."""
+    return subprocess.Popen([sys.executable, "-m", "tests.interrupt_at", when, signals,
+                             *args], cwd=REPO, env=cli_env(), **popen)
+
+
+@pytest.mark.parametrize("when", [
+    "generation:3",  # two generations finished, the third under way
+    "checkpoint:3",  # the third's tables and best.npz written, its checkpoint not yet
+])
+def test_sigkill_then_resume_gives_identical_fitness_csv(tmp_path, cli, when):
     ref = cli("evolve", "cars", *small_args(tmp_path, "--generations", "6", "--out",
                                             str(tmp_path / "ref")))
     assert ref.returncode == 0, ref.stderr
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "evolve", "cars",
-                             *small_args(tmp_path, "--generations", "6", "--out", str(out))],
-                            cwd=REPO, env=cli_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        table = out / "fitness.csv"
-        if table.exists() and len(table.read_text().splitlines()) >= 3:  # 2 generations done
-            break
-        time.sleep(0.02)
-    else:
-        proc.kill()
-        pytest.fail("the run never finished 2 generations")
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(30)
-    # the kill landed mid-run: the process died by the signal, before its last generation
-    assert proc.returncode == -signal.SIGKILL
-    assert 2 <= len((out / "fitness.csv").read_text().splitlines()) - 1 < 6
+    proc = interrupted_cli(when, "KILL", "evolve", "cars",
+                           *small_args(tmp_path, "--generations", "6", "--out", str(out)),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert proc.wait(120) == -signal.SIGKILL
+    written = 3 if when.startswith("checkpoint") else 2  # the tables ran ahead of it
+    assert len((out / "fitness.csv").read_text().splitlines()) - 1 == written
     res = cli("evolve", "cars", "--resume", str(out), "--generations", "6", "--headless",
               "--quiet")
     assert res.returncode == 0, res.stderr
@@ -285,25 +283,18 @@ def test_sigkill_then_resume_gives_identical_fitness_csv(tmp_path, cli):
 
 def test_ctrl_c_checkpoints_and_exits_130(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "evolve", "cars",
-                             *small_args(tmp_path, "--generations", "500", "--out", str(out))],
-                            cwd=REPO, env=cli_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    table = out / "fitness.csv"
-    while not (table.exists() and len(table.read_text().splitlines()) >= 2) and \
-            time.time() < deadline:  # a generation finished
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc = interrupted_cli("generation:3", "INT", "evolve", "cars",
+                           *small_args(tmp_path, "--generations", "500", "--out", str(out)),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "--resume" in err
     assert (out / "checkpoint.npz").exists() and (out / "best.npz").exists()
-    # the message names the last finished generation as fitness.csv numbers it
-    m = re.search(r"interrupted after generation (\d+); resume with --resume", err)
-    assert m, err
-    rows = list(csv.DictReader(open(out / "fitness.csv")))
-    assert int(m.group(1)) == int(rows[-1]["generation"]) == len(rows) >= 1
+    # the generation under way when Ctrl-C came finished; the message names it as
+    # fitness.csv numbers it
+    assert "interrupted after generation 3; resume with --resume" in err, err
+    assert generations(out / "fitness.csv") == [1, 2, 3]
+    assert EvolutionRun.resume(out).generation == 3  # and the checkpoint holds it
 
 
 def generations(path):
@@ -441,18 +432,11 @@ def test_replay_refuses_a_network_of_the_wrong_shape(tmp_path, cli):
 
 def test_ctrl_c_in_the_first_generation_leaves_a_run_that_resumes(tmp_path, cli):
     out = tmp_path / "run"
-    args = small_args(tmp_path, "--generations", "1", "--population", "1000")  # ~2 s
-    proc = subprocess.Popen([sys.executable, "-m", "neuroevo", "evolve", "cars", *args,
-                             "--out", str(out)], cwd=REPO, env=cli_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (out / "checkpoint.npz").exists() and time.time() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)  # the first asks to stop after the generation,
-    # (two signals that arrive while the process is inside one C call reach Python as one:
-    # give the first time to land)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)  # the second stops it now
+    args = small_args(tmp_path, "--generations", "1")
+    # the first Ctrl-C asks to stop after the generation, the second stops it now
+    proc = interrupted_cli("generation:1", "INT,INT", "evolve", "cars", *args, "--out",
+                           str(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err

@@ -305,7 +305,7 @@ def test_without_the_extra_the_command_names_it(tmp_path):
 def test_shipped_gym_configs_name_their_environment():
     from common.config import load_config
     from common.resources import shipped_dir
-    from neuroevo.commands.evolve import gym_config_path
+    from neuroevo.task_configs import gym_config_path
 
     paths = sorted(shipped_dir().glob("gym-*.yaml"))
     assert {p.stem for p in paths} >= {"gym-CartPole-v1", "gym-LunarLander-v3",

@@ -147,14 +147,14 @@ def test_a_gym_task_steps_a_recurrent_policy_like_a_plain_loop():
 
 
 def test_the_window_network_panel_reads_a_recurrent_policy():
-    """neuroevo.watch.leader_activations (no window needed): the recurrent layer shows its
+    """nn.members.member_activations (no window needed): the recurrent layer shows its
     input weights and its response from a zero state."""
-    from neuroevo.watch import leader_activations
+    from nn.members import member_activations
 
     net = make_policy(5, 2, PolicyConfig(hidden=[6], recurrent=3))
     theta = np.random.default_rng(6).normal(size=net.num_params)
     obs = np.random.default_rng(7).normal(size=5)
-    weights, acts = leader_activations(net, theta, obs)
+    weights, acts = member_activations(net, theta, obs)
     assert [w.shape for w in weights] == [(5, 6), (6, 3), (3, 2)]
     assert [len(a) for a in acts] == [5, 6, 3, 2]
     np.testing.assert_allclose(acts[-1], net.member_policy(theta[None])(obs[None])[0],

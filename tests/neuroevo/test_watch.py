@@ -323,7 +323,8 @@ def draw_frame(watch) -> np.ndarray:
 def test_the_network_panel_shows_minus_signs_and_underscores(gui, tmp_path, task):  # noqa: F811
     """A pixel row of the output labels was lost: "steer -0.92" read "steer 0.92",
     "ankle_l -1.00" read "ankle l 1.00"."""
-    from neuroevo.watch import PANEL_WIDTH, leader_activations
+    from neuroevo.watch import PANEL_WIDTH
+    from nn.members import member_activations
     from tests.sims.textcheck import assert_glyph_drawn, ink, inside, overlapping
 
     run = EvolutionRun(small_cfg(task), tmp_path / "run")
@@ -340,7 +341,7 @@ def test_the_network_panel_shows_minus_signs_and_underscores(gui, tmp_path, task
         watch.history = [{"best": 12345.678, "mean": -2345.678}]
         watch.best_ever = (thetas[0], 12345.678)
         watch.render()
-        weights, acts = leader_activations(watch.net, thetas[0], world.obs[0])
+        weights, acts = member_activations(watch.net, thetas[0], world.obs[0])
         acts[-1] = np.linspace(-0.92, -1.0, len(acts[-1]))  # every output negative
         watch.network.update(weights, acts)
         px = draw_frame(watch)

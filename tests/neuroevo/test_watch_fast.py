@@ -32,8 +32,8 @@ def test_the_default_speed_is_faster_than_real_time(gui, tmp_path):  # noqa: F81
     """A generation of N physics steps took N frames (x1, real time at 60 fps): generation 1
     of `neuroevo evolve cars` played for 28 s, generation 2 for 60 s."""
     from neuroevo.cli import build_parser
-    from neuroevo.commands.evolve import open_watch
     from neuroevo.watch import WindowBackend
+    from neuroevo.window_options import open_watch
 
     # the shipped world (60 s episodes), few cars that stall quickly
     run = EvolutionRun(cfg(cars={"world": {"max_time": 60.0, "stall_time": 4.0}}),
@@ -65,22 +65,80 @@ def test_the_default_speed_is_faster_than_real_time(gui, tmp_path):  # noqa: F81
         watch.close()
 
 
-def test_a_late_frame_takes_more_steps_to_keep_the_pace(gui, tmp_path):  # noqa: F811
-    import time
+class FakeClock:
+    """Seconds that move only when the test moves them, or when the window sleeps."""
 
+    def __init__(self, t: float = 100.0):
+        self.t = t
+        self.sleeps: list[tuple[int, float]] = []  # (frame, seconds slept)
+        self.watch = None
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append((self.watch.frame if self.watch else 0, seconds))
+        self.t += seconds
+
+
+def test_a_late_frame_takes_more_steps_to_keep_the_pace(gui, tmp_path):  # noqa: F811
     from neuroevo.watch import CATCH_UP
 
     run = EvolutionRun(cfg(), tmp_path / "run")
-    watch = make_watch(run.task, fps=60.0, speed=4)
+    clock = FakeClock()
+    fps = 64.0  # frame times in whole 64ths of a second: exact in binary
+    watch = make_watch(run.task, fps=fps, speed=4, clock=clock, sleep=clock.sleep)
     try:
         assert watch._catch_up() == 1.0  # the first frame: nothing to catch up
-        watch._last_tick = time.perf_counter() - 2.0 / 60  # this frame came 2 frames late
-        assert watch._catch_up() == pytest.approx(2.0, rel=0.05)
-        watch._last_tick = time.perf_counter() - 10.0  # a stall: capped
+        clock.t += 2 / fps  # this frame came 2 frames late
+        assert watch._catch_up() == 2.0
+        clock.t += 1 / fps  # on time
+        assert watch._catch_up() == 1.0
+        clock.t += 0.5 / fps  # early: never fewer steps than the speed's
+        assert watch._catch_up() == 1.0
+        clock.t += 3.5 / fps
+        assert watch._catch_up() == 3.5
+        clock.t += 10.0  # a stall: capped
         assert watch._catch_up() == CATCH_UP
         watch.fps = None  # no frame rate to hold: steps per frame are exact
-        watch._last_tick = time.perf_counter() - 1.0
+        clock.t += 1.0
         assert watch._catch_up() == 1.0
+        assert clock.sleeps == []  # none of this waited
+    finally:
+        watch.close()
+
+
+def test_frames_are_paced_by_the_clock_and_a_stall_is_not_made_up(gui, tmp_path):  # noqa: F811
+    """At ``fps`` every frame waits out the rest of its 1/fps; after a frame that took 1 s
+    the window does not rush 64 frames to make up for it: at most 0.25 s of frames (16 at
+    64 fps) come without a wait, then the pace is one frame a 1/64 s again."""
+    from neuroevo.watch import WindowBackend
+
+    run = EvolutionRun(cfg(), tmp_path / "run")
+    clock = FakeClock()
+    fps = 64.0
+    watch = make_watch(run.task, fps=fps, speed=1, clock=clock, sleep=clock.sleep)
+    clock.watch = watch
+    stall = 10
+
+    def slow_frame(w):
+        if w.frame == stall:
+            clock.t += 1.0  # drawing this frame took a second
+
+    watch.frame_hooks.append(slow_frame)
+    try:
+        assert run.run(WindowBackend(run, watch)) == "completed"
+        slept = dict(clock.sleeps)
+        assert watch.frame > stall + 40
+        assert len(slept) == len(clock.sleeps)  # at most one wait a frame
+        # before the stall: every frame waits exactly one frame time (drawing takes no
+        # time on this clock)
+        assert [slept.get(f) for f in range(1, stall)] == [1 / fps] * (stall - 1)
+        # the stalled frame and the 16 after it (0.25 s of frames) do not wait
+        skipped = range(stall, stall + 18)
+        assert all(f not in slept for f in skipped), sorted(slept)
+        # then the pace is back: one frame time each
+        assert all(slept.get(f) == 1 / fps for f in range(stall + 18, watch.frame)), slept
     finally:
         watch.close()
 
@@ -208,8 +266,8 @@ def test_the_ghost_is_drawn_translucent_where_its_car_is(gui, tmp_path):  # noqa
 
 def test_no_ghost_option_and_walkers_have_none(gui, tmp_path):  # noqa: F811
     from neuroevo.cli import build_parser
-    from neuroevo.commands.evolve import open_watch
     from neuroevo.watch import WindowBackend
+    from neuroevo.window_options import open_watch
 
     args = build_parser().parse_args(["evolve", "cars", "--no-ghost", "--screenshot",
                                       str(tmp_path / "x.png"), "--speed", "16"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sims.track import Track, load_track
+from sims.track import load_track
+from sims.track_geometry import Track
 
 
 @pytest.fixture(scope="session")

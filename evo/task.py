@@ -1,0 +1,131 @@
+"""The task interface: which world a chunk of the population runs in, and what fitness means.
+
+:class:`Task` is what the generation loop, the backends and the rollouts talk to; the
+tasks themselves are :class:`evo.tasks.CarTask`, :class:`evo.tasks.WalkerTask` and
+:class:`evo.gym_task.GymTask` (:class:`evo.tasks.TaskSpec` builds the one a config names).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evo.rollout import PolicyConfig, make_policy, run_episode
+
+
+class Task:
+    """Builds worlds and turns episode info into fitness.  Subclasses set the columns."""
+
+    name = ""
+    columns: tuple[str, ...] = ()  # extra per-generation statistics of the best member
+    sources: dict[str, str] = {}  # column -> the episode info key it comes from (default: same)
+
+    def __init__(self, policy: PolicyConfig):
+        self.policy = policy
+        self._worlds: dict[tuple, object] = {}
+        self._net = None
+
+    def make_world(self, n_agents: int, variant=None):
+        raise NotImplementedError
+
+    def variant(self, seed: int | None):
+        """Which world an episode with this seed runs in (None: the task's usual one)."""
+        return None
+
+    def world(self, n_agents: int, seed: int | None = None):
+        """The world for ``n_agents`` agents and an episode ``seed``, built once and reused."""
+        key = (self.variant(seed), n_agents)
+        if key not in self._worlds:
+            self._worlds[key] = self.make_world(n_agents, key[0])
+        return self._worlds[key]
+
+    @property
+    def dims(self) -> tuple[int, int]:
+        w = self.world(1)
+        return w.obs_dim, w.act_dim
+
+    def network(self):
+        if self._net is None:
+            self._net = make_policy(*self.dims, self.policy)
+        return self._net
+
+    def fitness(self, info: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def evaluate(self, thetas: np.ndarray, seed: int,
+                 first_member: int = 0) -> dict[str, np.ndarray]:
+        """Run one episode for ``thetas (n, D)``, the population's members ``first_member``
+        onwards: ``{"fitness": (n,), column: (n,)..., "agent_steps": ()}``."""
+        world = self.world(len(thetas), seed)
+        weights = self.prepare(world, thetas)
+        return self.result(*run_episode(world, self.network(), weights, seed, first_member))
+
+    def evaluate_episodes(self, thetas: np.ndarray, seeds: list[int],
+                          first_member: int = 0) -> list[dict[str, np.ndarray]]:
+        """:meth:`evaluate` for each of ``seeds`` (one result per episode, the same numbers);
+        a task may run the episodes together."""
+        return [self.evaluate(thetas, s, first_member) for s in seeds]
+
+    def result(self, info: dict[str, np.ndarray], agent_steps: int) -> dict[str, np.ndarray]:
+        """An episode's ``(info, agent_steps)`` -> ``{"fitness": (n,), column: (n,)...,
+        "agent_steps": ()}``."""
+        out = {"fitness": self.fitness(info)}
+        for col in self.columns:
+            out[col] = np.asarray(info[self.sources.get(col, col)], np.float64)
+        out["agent_steps"] = np.array(agent_steps)
+        return out
+
+    # -- genomes: the network's weights, and what else a task evolves beside them ----------
+    gene_kind = "extra"  # what the extra genes set (errors name it)
+
+    @property
+    def extra_genes(self) -> int:
+        """Genes after the network's weights in a genome (evolved sensors or bodies)."""
+        return 0
+
+    def initial_genome(self, weights: np.ndarray) -> np.ndarray:
+        """The genome ``(D,)`` the strategies start from, given the network's initial
+        ``weights``: the weights, then :attr:`extra_genes` genes 0."""
+        if not self.extra_genes:
+            return weights
+        return np.concatenate([np.asarray(weights, np.float64), np.zeros(self.extra_genes)])
+
+    def _split(self, genomes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``genomes (..., D)`` -> network weights and the extra genes."""
+        d = self.network().num_params
+        if genomes.shape[-1] != d + self.extra_genes:
+            raise ValueError(f"expected genomes of {d} weights and {self.extra_genes} "
+                             f"{self.gene_kind} genes, got shape {genomes.shape}")
+        return genomes[..., :d], genomes[..., d:]
+
+    def weights(self, genomes: np.ndarray) -> np.ndarray:
+        """The network's weights ``(..., num_params)`` of ``genomes (..., D)``."""
+        return self._split(genomes)[0] if self.extra_genes else genomes
+
+    def prepare(self, world, genomes: np.ndarray) -> np.ndarray:
+        """Ready ``world`` (from :meth:`world`) for an episode of ``genomes (n, D)``, one
+        per agent (walkers with evolved bodies: each walker's body, from the next reset
+        on); returns the network weights ``(n, num_params)`` that act in it."""
+        return genomes
+
+    def genome_meta(self, genome: np.ndarray) -> dict:
+        """What ``best.npz`` keeps of ``genome (D,)`` besides the network's weights."""
+        return {}
+
+    # -- hooks of the generation loop (no-ops here; a gym task normalises observations) --
+    def genomes(self, params: np.ndarray) -> np.ndarray:
+        """What the backends evaluate for the strategy's ``params (P, D)``."""
+        return params
+
+    def learn(self, result: dict[str, np.ndarray], improved: bool) -> None:
+        """After a generation's evaluation (``improved``: it found a new best genome)."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Task state the checkpoint keeps (arrays)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`state_dict`."""
+
+    def model_meta(self) -> dict:
+        """Metadata ``best.npz`` keeps besides the weights."""
+        return {}
