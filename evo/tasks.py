@@ -91,6 +91,18 @@ class Task:
         self.policy = policy
         self._worlds: dict[tuple, object] = {}
         self._net = None
+        self.describer = None  # evo.descriptors.Describer: the run's behaviour descriptors
+
+    def set_descriptors(self, names) -> None:
+        """Add the behaviour descriptors ``names`` (``evo.descriptors``) to every result,
+        as ``desc_<name>`` columns; an unknown name is a ``ValueError``."""
+        from common.config import ConfigError
+        from evo.descriptors import Describer
+
+        try:
+            self.describer = Describer(self, self.name, names) if names else None
+        except ValueError as e:
+            raise ConfigError(f"qd.descriptors: {e}") from None
 
     def make_world(self, n_agents: int, variant=None):
         raise NotImplementedError
@@ -139,6 +151,8 @@ class Task:
         out = {"fitness": self.fitness(info)}
         for col in self.columns:
             out[col] = np.asarray(info[self.sources.get(col, col)], np.float64)
+        if self.describer is not None:
+            out.update(self.describer.values(info))
         out["agent_steps"] = np.array(agent_steps)
         return out
 
@@ -238,6 +252,11 @@ class CarTask(Task):
         self._tracks = {spec: load_track(spec) for spec in cfg.tracks}
         self._moved = {}  # (training track or None, start point) -> Track
         self._multi: dict[tuple, CarWorld] = {}  # the last several-track world (one kept)
+
+    @property
+    def half_width(self) -> float:
+        """m, half the widest track driven (the range of the mean_lateral descriptor)."""
+        return max(t.width for t in (self.track, *self._tracks.values())) / 2
 
     def variant(self, seed):
         """``(training track or None for `track`, start point)``, or None: the usual world."""
@@ -439,8 +458,15 @@ class TaskSpec:
     policy: PolicyConfig
     gym: GymConfig = field(default_factory=GymConfig)  # gym:ENV_ID tasks
     population: int = 0  # the run's population (a gym vector environment's layout)
+    descriptors: tuple[str, ...] = ()  # behaviour descriptors every result carries (QD)
 
     def build(self) -> Task:
+        task = self._build()
+        if self.descriptors:
+            task.set_descriptors(self.descriptors)
+        return task
+
+    def _build(self) -> Task:
         if self.name == "cars":
             return CarTask(self.cars, self.policy)
         if self.name == "walkers":

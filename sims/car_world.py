@@ -211,6 +211,7 @@ class CarWorld:
         self._stall_best = self.progress.best.copy()
         self._stall_since = np.zeros(n)
         self._events = False
+        self._reset_sums()
         self._set_active(np.ones(n, dtype=bool))
         self.obs = self._observe()
         self._reset_called = True
@@ -242,6 +243,7 @@ class CarWorld:
         self.lap_time = np.full(n, np.nan)
         self.best_lap_time = np.full(n, np.nan)
         self._stall_since = np.full(n, self.time)
+        self._reset_sums()
         position = np.asarray(position, dtype=np.float64).reshape(self.n_agents, 2)
         heading = np.asarray(heading, dtype=np.float64).reshape(self.n_agents)
         speed = np.zeros(self.n_agents) if speed is None else np.asarray(speed, np.float64)
@@ -257,6 +259,14 @@ class CarWorld:
         self._stall_best = self.progress.best.copy()
         self.obs = self._observe()
         return self.obs.copy()
+
+    def _reset_sums(self) -> None:
+        """Per-car sums over the steps a car drives (behaviour statistics of `info`)."""
+        n = self.n_agents
+        self._steps = np.zeros(n)  # steps driven
+        self._sum_speed = np.zeros(n)  # of |forward speed|, m/s
+        self._sum_steer = np.zeros(n)  # of |steer| in [0, 1]
+        self._sum_lateral = np.zeros(n)  # of the signed offset from the centerline, m
 
     def set_sensors(self, angles: np.ndarray | None, ranges: np.ndarray | None = None) -> None:
         """Each car's own rays: angles (N, R) rad from the heading and ranges (N, R) m, up to
@@ -338,6 +348,18 @@ class CarWorld:
         self.time += self.dt
         pos = self.position.view(np.complex128)[:, 0]  # (N,) x + iy, no copy
         reward = self.progress.update(pos, None if all_active else active)
+        # behaviour sums: a few vector adds per step (inactive cars add 0)
+        steer = np.abs(act[:, 1])
+        lateral = self.progress.lateral
+        if all_active:
+            self._steps += 1.0
+        else:
+            self._steps += active
+            steer *= active
+            lateral = lateral * active
+        self._sum_speed += np.abs(forward)
+        self._sum_steer += steer
+        self._sum_lateral += lateral
         best = self.progress.best
         if (best >= self._next_lap).any():
             self._lap_done(active)
@@ -435,6 +457,7 @@ class CarWorld:
 
     def info(self) -> dict[str, np.ndarray]:
         """Per-car episode statistics (arrays of length N; fresh each step)."""
+        steps = np.maximum(self._steps, 1.0)
         return {
             "progress": self.progress.best * self._inv_length,  # best progress, laps
             "distance": self.progress.best,  # m of best progress along the centerline
@@ -446,6 +469,10 @@ class CarWorld:
             "lap_time": self.lap_time,  # s of the last completed lap, NaN if none
             "best_lap_time": self.best_lap_time,  # s of the fastest completed lap, NaN if none
             "speed": self.speed,  # m/s forward
+            # means over the steps each car drove (0 before its first step)
+            "mean_speed": self._sum_speed / steps,  # m/s, of |forward speed|
+            "mean_abs_steering": self._sum_steer / steps,  # of |steer|, 0..1
+            "mean_lateral": self._sum_lateral / steps,  # m from the centerline, > 0 left
         }
 
     def lap_clock(self) -> np.ndarray:
