@@ -287,7 +287,7 @@ class CMAME(QDStrategy):
             part = slice(e * self.batch, (e + 1) * self.batch)
             st, val = status[part], value[part]
             # new cells first, then improvements, then the rest; by value within each
-            order = np.lexsort((-val, -(st == NEW), -(st != NOT_ADDED)))
+            order = np.lexsort((-val, st != NEW, st == NOT_ADDED))  # False sorts first
             score = np.empty(self.batch)
             score[order] = -np.arange(self.batch, dtype=np.float64)  # higher = better
             em.tell(params[part], score)

@@ -273,14 +273,8 @@ class EvolutionRun:
 
     def save_genome(self, path: str | Path, genome: np.ndarray, fitness: float) -> None:
         """A policy model file (what ``best.npz`` is) of ``genome``."""
-        net = self.net.clone()
-        net.set_params(self.task.weights(genome))
-        save_model(path, net, kind="policy", task=self.cfg.task,
-                   task_config=dataclasses.asdict(self.spec.task_config),
-                   **self.task.model_meta(), **self.task.genome_meta(genome),
-                   policy=dataclasses.asdict(self.cfg.policy),
-                   fitness=fitness, generation=self.generation,
-                   input_shape=[net.n_inputs], label_names=[])
+        save_policy(path, self.cfg, self.spec, self.task, self.net, genome, fitness,
+                    self.generation)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, backend=None) -> str:
@@ -408,6 +402,47 @@ class EvolutionRun:
             save_figure(archive_figure(self.archive, f"{self.cfg.task}, "
                                        f"{self.cfg.strategy.name}"),
                         self.out / "archive.png")
+
+
+def save_policy(path: str | Path, cfg: EvolveConfig, spec: TaskSpec, task, net,
+                genome: np.ndarray, fitness: float, generation: int) -> None:
+    """The policy model file (``best.npz``'s format) of ``genome`` of a run of ``cfg``:
+    ``net`` (the task's network) with the genome's weights, and what the task keeps of the
+    rest of the genome (evolved sensors or body)."""
+    net = net.clone()
+    net.set_params(task.weights(genome))
+    save_model(path, net, kind="policy", task=cfg.task,
+               task_config=dataclasses.asdict(spec.task_config),
+               **task.model_meta(), **task.genome_meta(genome),
+               policy=dataclasses.asdict(cfg.policy),
+               fitness=fitness, generation=generation,
+               input_shape=[net.n_inputs], label_names=[])
+
+
+def elite_policy(archive_path: str | Path, cell: tuple[int, ...], path: str | Path) -> dict:
+    """Write the elite of ``cell`` in the ``archive.npz`` at ``archive_path`` as a policy
+    model file ``path`` (what ``best.npz`` is, so ``neuroevo replay`` loads it as one);
+    returns ``{"fitness", "descriptors": {name: value}}`` of the elite.  An empty or
+    out-of-range cell, or an archive of a gym task, is a one-line ``ConfigError``."""
+    from evo.archive import read_archive
+
+    found = read_archive(archive_path)
+    genome, fitness, desc = found.elite(cell)
+    meta = found.meta
+    if not isinstance(meta.get("config"), str):
+        raise ConfigError(f"{archive_path}: the archive records no run config")
+    cfg = build(EvolveConfig, parse_yaml(meta["config"]), f"{archive_path}: config: ")
+    if cfg.task not in ("cars", "walkers"):
+        raise ConfigError(f"{archive_path}: replay --cell drives cars and walkers, not "
+                          f"{cfg.task}")
+    spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym, cfg.population)
+    task = spec.build()
+    if task.network().num_params + task.extra_genes != len(genome):
+        raise ConfigError(f"{archive_path}: its genomes do not fit the network of its config")
+    save_policy(path, cfg, spec, task, task.network(), genome, fitness,
+                int(meta.get("generation", 0)))
+    return {"fitness": fitness,
+            "descriptors": dict(zip(found.archive.spec.names, map(float, desc)))}
 
 
 def _typed(columns, values, shift: int = 0) -> dict:
