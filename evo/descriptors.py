@@ -53,13 +53,21 @@ def _col(key):
     return lambda task, info, i: np.asarray(info[key], np.float64)
 
 
+def _car_mean(key):
+    """The mean over the steps a car drove of the world's per-step sum ``key``."""
+    def value(task, info, i):
+        steps = np.maximum(np.rint(np.asarray(info["time_alive"]) / task.cfg.world.dt), 1.0)
+        return np.asarray(info[key], np.float64) / steps
+    return value
+
+
 CARS = {
-    "mean_speed": Descriptor(_col("mean_speed"),
+    "mean_speed": Descriptor(_car_mean("sum_speed"),
                              lambda t, i: (0.0, float(t.cfg.world.car.max_speed)),
                              doc="m/s"),
-    "mean_abs_steering": Descriptor(_col("mean_abs_steering"), lambda t, i: (0.0, 1.0)),
-    "mean_lateral": Descriptor(_col("mean_lateral"), lambda t, i: (-t.half_width,
-                                                                   t.half_width), doc="m"),
+    "mean_abs_steering": Descriptor(_car_mean("sum_abs_steering"), lambda t, i: (0.0, 1.0)),
+    "mean_lateral": Descriptor(_car_mean("sum_lateral"), lambda t, i: (-t.half_width,
+                                                                     t.half_width), doc="m"),
 }
 
 WALKERS = {

@@ -103,6 +103,8 @@ class Task:
             self.describer = Describer(self, self.name, names) if names else None
         except ValueError as e:
             raise ConfigError(f"qd.descriptors: {e}") from None
+        self._worlds.clear()  # worlds built from now on record what descriptors need
+        getattr(self, "_multi", {}).clear()
 
     def make_world(self, n_agents: int, variant=None):
         raise NotImplementedError
@@ -269,7 +271,8 @@ class CarTask(Task):
 
     def make_world(self, n_agents, variant=None):
         return self._layout(CarWorld(self._track(variant), n_agents, self.cfg.world,
-                                     max_range=self._max_range))
+                                     max_range=self._max_range,
+                                     behaviour=self.describer is not None))
 
     def _layout(self, world: CarWorld) -> CarWorld:
         """``world`` with every car reading with the task's fixed ray layout, if it has one."""
@@ -322,7 +325,7 @@ class CarTask(Task):
             self._multi.clear()  # the stacked sensor tables are large: keep only the last
             self._multi[key] = self._layout(CarWorld(
                 [self._track(v) for v in key[0]], [n] * len(seeds), self.cfg.world,
-                max_range=self._max_range))
+                max_range=self._max_range, behaviour=self.describer is not None))
         return self._multi[key], order
 
     def split(self, world: CarWorld, info, order: list[int]) -> list[dict[str, np.ndarray]]:

@@ -77,7 +77,7 @@ class CarWorld:
     def __init__(
         self, track: Track | str | Path | Sequence[Track | str | Path],
         n_agents: int | Sequence[int], config: CarWorldConfig | None = None,
-        max_range: float | None = None,
+        max_range: float | None = None, behaviour: bool = False,
     ) -> None:
         """`track`: a Track, or a spec for :func:`~sims.track.load_track`.
 
@@ -87,7 +87,10 @@ class CarWorld:
         world of its own track, but one step advances all of them with one set of numpy
         calls (the tracks' sensor tables, segments and centerlines are stacked; every pymunk
         space holds one track's walls). `world.track` is then the first track.
-        `max_range`: the longest ray :meth:`set_sensors` may give a car (default the fan's)."""
+        `max_range`: the longest ray :meth:`set_sensors` may give a car (default the fan's).
+        `behaviour`: `info` also sums, per car, its |speed|, |steer| and offset from the
+        centerline over the steps it drives (`sum_speed`, `sum_abs_steering`,
+        `sum_lateral`: what behaviour descriptors average; five vector ops a step)."""
         several = isinstance(track, (list, tuple))
         tracks = list(track) if several else [track]
         counts = [int(c) for c in n_agents] if several else [int(n_agents)]
@@ -103,6 +106,7 @@ class CarWorld:
         self.n_rays = self.config.sensors.n_rays
         self.obs_dim = self.n_rays + 1
         self.dt = float(self.config.dt)
+        self.behaviour = bool(behaviour)
         self.sensor = RaySensor(self.tracks, self.config.sensors, max_range=max_range)
         self.progress = ProgressTracker(self.tracks, self.params.max_speed * self.dt)
         bounds = np.cumsum([0] + counts)
@@ -261,9 +265,10 @@ class CarWorld:
         return self.obs.copy()
 
     def _reset_sums(self) -> None:
-        """Per-car sums over the steps a car drives (behaviour statistics of `info`)."""
+        """Per-car sums over the steps a car drives (behaviour statistics of `info`; a car
+        drives `time_alive / dt` steps).  Each step replaces them (never in place), so
+        the arrays `info` returned before stay as they were."""
         n = self.n_agents
-        self._steps = np.zeros(n)  # steps driven
         self._sum_speed = np.zeros(n)  # of |forward speed|, m/s
         self._sum_steer = np.zeros(n)  # of |steer| in [0, 1]
         self._sum_lateral = np.zeros(n)  # of the signed offset from the centerline, m
@@ -348,18 +353,15 @@ class CarWorld:
         self.time += self.dt
         pos = self.position.view(np.complex128)[:, 0]  # (N,) x + iy, no copy
         reward = self.progress.update(pos, None if all_active else active)
-        # behaviour sums: a few vector adds per step (inactive cars add 0)
-        steer = np.abs(act[:, 1])
-        lateral = self.progress.lateral
-        if all_active:
-            self._steps += 1.0
-        else:
-            self._steps += active
-            steer *= active
-            lateral = lateral * active
-        self._sum_speed += np.abs(forward)
-        self._sum_steer += steer
-        self._sum_lateral += lateral
+        if self.behaviour:  # five vector ops per step (inactive cars add 0: forward is 0)
+            steer = np.abs(act[:, 1])
+            lateral = self.progress.lateral
+            if not all_active:
+                steer *= active
+                lateral = lateral * active
+            self._sum_speed = self._sum_speed + np.abs(forward)
+            self._sum_steer = self._sum_steer + steer
+            self._sum_lateral = self._sum_lateral + lateral
         best = self.progress.best
         if (best >= self._next_lap).any():
             self._lap_done(active)
@@ -457,8 +459,7 @@ class CarWorld:
 
     def info(self) -> dict[str, np.ndarray]:
         """Per-car episode statistics (arrays of length N; fresh each step)."""
-        steps = np.maximum(self._steps, 1.0)
-        return {
+        info = {
             "progress": self.progress.best * self._inv_length,  # best progress, laps
             "distance": self.progress.best,  # m of best progress along the centerline
             "laps": self._laps,  # completed laps
@@ -469,11 +470,12 @@ class CarWorld:
             "lap_time": self.lap_time,  # s of the last completed lap, NaN if none
             "best_lap_time": self.best_lap_time,  # s of the fastest completed lap, NaN if none
             "speed": self.speed,  # m/s forward
-            # means over the steps each car drove (0 before its first step)
-            "mean_speed": self._sum_speed / steps,  # m/s, of |forward speed|
-            "mean_abs_steering": self._sum_steer / steps,  # of |steer|, 0..1
-            "mean_lateral": self._sum_lateral / steps,  # m from the centerline, > 0 left
         }
+        if self.behaviour:  # sums over the steps each car drove (time_alive / dt of them)
+            info["sum_speed"] = self._sum_speed  # of |forward speed|, m/s
+            info["sum_abs_steering"] = self._sum_steer  # of |steer|, 0..1
+            info["sum_lateral"] = self._sum_lateral  # of the offset from the centerline, m
+        return info
 
     def lap_clock(self) -> np.ndarray:
         """(N,) s into each car's current lap (stopped when the car is done)."""

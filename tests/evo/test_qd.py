@@ -248,7 +248,7 @@ def test_descriptors_are_the_episode_means_of_the_world(tmp_path):
     from sims.car_world import CarWorld, CarWorldConfig
 
     world = CarWorld("default", 5, CarWorldConfig(max_time=6.0, stall_time=2.0,
-                                                       stall_distance=2.0))
+                                                       stall_distance=2.0), behaviour=True)
     rng = np.random.default_rng(0)
     world.reset(seed=0)
     speed, steer, lateral, steps = np.zeros(5), np.zeros(5), np.zeros(5), np.zeros(5)
@@ -263,10 +263,21 @@ def test_descriptors_are_the_episode_means_of_the_world(tmp_path):
         steer += np.abs(act[:, 1]) * alive
         lateral += world.progress.lateral * alive
     info = world.info()
-    np.testing.assert_allclose(info["mean_speed"], speed / steps, rtol=1e-12)
-    np.testing.assert_allclose(info["mean_abs_steering"], steer / steps, rtol=1e-12)
-    np.testing.assert_allclose(info["mean_lateral"], lateral / steps, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(info["sum_speed"], speed, rtol=1e-12)
+    np.testing.assert_allclose(info["sum_abs_steering"], steer, rtol=1e-12)
+    np.testing.assert_allclose(info["sum_lateral"], lateral, rtol=1e-12, atol=1e-12)
     assert steps[3] < steps.max() and world.stalled[3]
+    # the task's descriptors are those sums over the steps driven
+    from evo.rollout import PolicyConfig
+    from evo.tasks import CarsConfig, CarTask
+
+    task = CarTask(CarsConfig(world=world.config), PolicyConfig())
+    task.set_descriptors(["mean_speed", "mean_abs_steering", "mean_lateral"])
+    out = task.describer.values(info)
+    np.testing.assert_allclose(out["desc_mean_speed"], speed / steps, rtol=1e-12)
+    np.testing.assert_allclose(out["desc_mean_abs_steering"], steer / steps, rtol=1e-12)
+    np.testing.assert_allclose(out["desc_mean_lateral"], lateral / steps, rtol=1e-12,
+                               atol=1e-12)
 
 
 def test_walker_foot_contact_is_the_share_of_steps_a_foot_touched(tmp_path):
@@ -363,3 +374,14 @@ def test_bad_qd_config_is_one_line_exit_2(cli, sets, words):
     for s in sets:
         args += ["--set", s]
     assert_user_error(cli(*args), *words)
+
+
+@pytest.mark.parametrize("name", ["cars-qd", "walkers-qd"])
+def test_shipped_qd_configs_build_their_runs(name, tmp_path):
+    from common.config import load_config
+    from common.resources import shipped_file
+
+    cfg = load_config(EvolveConfig, shipped_file("", name), [])
+    run = EvolutionRun(cfg, tmp_path / "never-written")
+    assert run.strategy.uses_descriptors and run.grid.size == np.prod(cfg.qd.cells)
+    assert not (tmp_path / "never-written").exists()
