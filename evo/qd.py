@@ -22,7 +22,8 @@ every genome (``tell(params, fitness, descriptors)``).
   are ranked new cells first, then improvements of an occupied cell, each by how much
   they beat the cell (``fitness - the elite's``; an empty cell counts as ``qd.offset``),
   then the rest by that value; CMA-ES moves on that ranking.  An emitter none of whose
-  members entered the archive restarts at a random elite.
+  members entered the archive (``restart: no_improvement``, pyribs' rule) or opened a new
+  cell (``no_new_cells``) restarts at a random elite.
 
 The hall of fame (``best_params``) is the fittest genome ever told, which is also the
 archive's best elite, so ``best.npz`` is the same as for any strategy.  The whole state,
@@ -238,6 +239,9 @@ class CMAMESettings(StrategySettings):
     sigma: float = 0.5  # initial step size of each (re)started emitter
     # full covariance up to this many parameters, above it diagonal (as cmaes.max_full_dim)
     max_full_dim: int = 2000
+    # when an emitter restarts at a random elite: no_improvement (none of its genomes
+    # entered the archive, pyribs' default) or no_new_cells (none opened a new cell)
+    restart: str = "no_improvement"
 
     def validate(self):
         bad = []
@@ -247,7 +251,12 @@ class CMAMESettings(StrategySettings):
             bad.append(("sigma", "must be a finite number > 0"))
         if self.max_full_dim < 0:
             bad.append(("max_full_dim", "must be >= 0"))
+        if self.restart not in RESTART_RULES:
+            bad.append(("restart", f"must be one of {', '.join(RESTART_RULES)}"))
         return bad
+
+
+RESTART_RULES = ("no_improvement", "no_new_cells")  # cma_me.restart
 
 
 class CMAME(QDStrategy):
@@ -291,7 +300,9 @@ class CMAME(QDStrategy):
             score = np.empty(self.batch)
             score[order] = -np.arange(self.batch, dtype=np.float64)  # higher = better
             em.tell(params[part], score)
-            if not (st != NOT_ADDED).any() or not em.sigma > 1e-12:
+            stuck = (st == NOT_ADDED).all() if self.settings.restart == "no_improvement" \
+                else (st != NEW).all()
+            if stuck or not em.sigma > 1e-12:
                 self.restart[e] = True
 
     def _state(self):

@@ -200,6 +200,18 @@ def test_cma_me_ranks_new_cells_first_and_restarts_without_additions():
     assert s.restarts == 1 and not s.restart.any()
 
 
+def test_cma_me_no_new_cells_rule_restarts_on_mere_improvements():
+    spec = GridSpec(("a",), (0.0,), (1.0,), (10,))
+    s = CMAME(3, 2, grid=spec, settings=CMAME.Settings(emitters=1, restart="no_new_cells"))
+    rng = np.random.default_rng(0)
+    x = s.ask(rng)
+    s.tell(x, np.array([1.0, 1.0]), np.array([[0.05], [0.15]]))
+    assert not s.restart.any()
+    x = s.ask(rng)
+    s.tell(x, np.array([2.0, 2.0]), np.array([[0.05], [0.15]]))  # better, but no new cell
+    assert s.restart.all()
+
+
 def test_novelty_search_prefers_novel_members_when_weighted_so():
     spec = GridSpec(("a",), (0.0,), (1.0,), (10,))
     s = NoveltySearch(2, 5, grid=spec, settings=NoveltySearch.Settings(
