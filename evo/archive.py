@@ -157,11 +157,12 @@ class GridArchive:
                 "genomes": self.genomes[index], "descriptors": self.descriptors[index]}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        index = np.asarray(state["index"], np.int64)
-        genomes = np.asarray(state["genomes"], np.float64).reshape(len(index), -1)
-        if len(index) and (index.min() < 0 or index.max() >= self.spec.size
-                           or genomes.shape[1] != self.num_params):
+        index = np.asarray(state["index"], np.int64).reshape(-1)
+        genomes = np.asarray(state["genomes"], np.float64)
+        if genomes.size != len(index) * self.num_params or (len(index) and (
+                index.min() < 0 or index.max() >= self.spec.size)):
             raise ValueError("archive state does not fit this grid or genome size")
+        genomes = genomes.reshape(len(index), self.num_params)
         self.__init__(self.spec, self.num_params)
         self.fitness[index] = state["fitness"]
         self.genomes[index] = genomes
@@ -227,7 +228,9 @@ def read_archive(path: str | Path) -> ArchiveFile:
                         tuple(map(float, arrays["high"])),
                         tuple(int(c) for c in arrays["cells"]), float(meta.get("offset", 0)))
         genomes = arrays["genomes"]
-        archive = GridArchive(spec, genomes.shape[1] if genomes.ndim == 2 else 0)
+        if genomes.ndim != 2:
+            raise ValueError("genomes must be a matrix")
+        archive = GridArchive(spec, genomes.shape[1])
         archive.load_state_dict(arrays)
     except (ValueError, TypeError, KeyError) as e:
         raise ConfigError(f"{path}: inconsistent archive ({str(e).splitlines()[0]})") from None

@@ -258,6 +258,15 @@ def test_resume_gives_the_same_archive_bit_for_bit(tmp_path, strategy):
     assert len(a["index"]) > 1
 
 
+def test_a_run_resumes_from_its_checkpoint_before_the_first_generation(tmp_path):
+    run = EvolutionRun(qd_cfg("cma-me", generations=0), tmp_path / "r")
+    run.run()  # the checkpoint of a run that has not started: an empty archive
+    resumed = EvolutionRun.resume(tmp_path / "r", generations=1)
+    assert len(resumed.archive) == 0
+    resumed.run()
+    assert len(read_archive(tmp_path / "r/archive.npz").archive) > 0
+
+
 def test_qd_run_outputs_and_same_seed_same_archive(tmp_path):
     runs = [EvolutionRun(qd_cfg(), tmp_path / str(i)) for i in range(2)]
     for r in runs:
