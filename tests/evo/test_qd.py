@@ -433,3 +433,16 @@ def test_shipped_qd_configs_build_their_runs(name, tmp_path):
     run = EvolutionRun(cfg, tmp_path / "never-written")
     assert run.strategy.uses_descriptors and run.grid.size == np.prod(cfg.qd.cells)
     assert not (tmp_path / "never-written").exists()
+
+
+def test_ray_backend_gives_the_serial_archive(tmp_path):
+    pytest.importorskip("ray")  # CI installs the extra (a skip fails there)
+    cfg = dict(generations=2, episodes=2,
+               qd={"descriptors": ["mean_speed", "mean_abs_steering"], "cells": [8, 8]})
+    EvolutionRun(qd_cfg("novelty", **cfg), tmp_path / "s").run()
+    EvolutionRun(qd_cfg("novelty", evaluation={"backend": "ray", "workers": 2}, **cfg),
+                 tmp_path / "r").run()
+    x, y = archive_arrays(tmp_path / "s/archive.npz"), archive_arrays(tmp_path / "r/archive.npz")
+    assert len(x["index"]) > 1
+    for k in x:
+        np.testing.assert_array_equal(x[k], y[k])
