@@ -205,8 +205,12 @@ class ArchiveFile:
                               f"{size} grid of {self.path} (cells count from 0)")
         i = int(np.ravel_multi_index(tuple(cell), spec.cells))
         if not self.archive.filled[i]:
+            some = np.array(np.unravel_index(np.flatnonzero(self.archive.filled)[:4],
+                                             spec.cells)).T
+            filled = " ".join(",".join(map(str, c)) for c in some)
             raise ConfigError(f"--cell {','.join(map(str, cell))}: empty in {self.path} "
-                              f"({len(self.archive)} of {spec.size} cells are filled)")
+                              f"({len(self.archive)} of {spec.size} cells are filled"
+                              f"{', e.g. ' + filled if len(some) else ''})")
         a = self.archive
         return a.genomes[i].copy(), float(a.fitness[i]), a.descriptors[i].copy()
 
