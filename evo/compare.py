@@ -7,9 +7,11 @@ for the whole population with one ``forward_population`` call.  Every method get
 training data and the same budget of training seconds (test evaluations pause the clock).
 
 Control tasks (cars, walkers, gym:ENV_ID): GA, OpenAI-ES, CMA-ES and random search on the
-policy network, the best score so far per generation, second and agent-step; the best policy
-judged on episodes no method trained on.  Policy-gradient learners (PPO: :mod:`rl.compare`)
-join as ``runners`` of :func:`compare`.
+policy network (and on request the quality-diversity strategies of :mod:`evo.qd`), the best
+score so far per generation, second and agent-step; the best policy judged on episodes no
+method trained on.  With the evolve config's ``qd.descriptors`` every method's curve also
+records the coverage and QD-score of an archive of what it evaluated (a QD strategy's own).
+Policy-gradient learners (PPO: :mod:`rl.compare`) join as ``runners`` of :func:`compare`.
 """
 
 from __future__ import annotations
