@@ -241,9 +241,10 @@ def read_archive(path: str | Path) -> ArchiveFile:
     return ArchiveFile(archive, meta, path)
 
 
-def archive_figure(archive: GridArchive, title: str = ""):
+def archive_figure(archive: GridArchive, title: str = "", unit: str = ""):
     """A heatmap of the elites' fitness over the first two descriptors (a further
-    dimension: the best over it; one descriptor: a strip)."""
+    dimension: the best over it; one descriptor: a strip); ``unit`` follows "fitness" on
+    the colour bar, e.g. " (laps)"."""
     from matplotlib.figure import Figure
 
     spec = archive.spec
@@ -258,7 +259,7 @@ def archive_figure(archive: GridArchive, title: str = ""):
     y_lo, y_hi = (spec.low[1], spec.high[1]) if len(spec.cells) > 1 else (0, 1)
     im = ax.imshow(shown.T, origin="lower", aspect="auto", cmap="viridis",
                    extent=(spec.low[0], spec.high[0], y_lo, y_hi), interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="fitness")
+    fig.colorbar(im, ax=ax, label=f"fitness{unit}")
     ax.set_xlabel(spec.names[0])
     ax.set_ylabel(spec.names[1] if len(spec.names) > 1 else "")
     ax.set_title(f"{title}{': ' if title else ''}{len(archive)} of {spec.size} cells, "

@@ -370,6 +370,10 @@ class EvolutionRun:
                 status = "interrupted"
         return status
 
+    @property
+    def fitness_unit(self) -> str:
+        return {"cars": " (laps)", "walkers": " (m)"}.get(self.cfg.task, " (return)")
+
     def fitness_figure(self):
         """Best, median and mean fitness (and the worst-to-best band) by generation."""
         from matplotlib.figure import Figure
@@ -384,8 +388,7 @@ class EvolutionRun:
         for key, style in (("best", "o-"), ("median", "s-"), ("mean", "--")):
             ax.plot(g, [r[key] for r in self.rows], style, ms=3, label=key)
         ax.set_xlabel("generation")
-        unit = {"cars": " (laps)", "walkers": " (m)"}.get(self.cfg.task, " (return)")
-        ax.set_ylabel("fitness" + unit)
+        ax.set_ylabel("fitness" + self.fitness_unit)
         ax.set_title(f"{self.cfg.task}: {self.cfg.strategy.name}, population "
                      f"{self.cfg.population}")
         ax.grid(alpha=0.3)
@@ -400,7 +403,7 @@ class EvolutionRun:
         save_figure(self.fitness_figure(), self.out / "fitness.png")
         if self.archive is not None:  # archive.png: the elites' fitness over the grid
             save_figure(archive_figure(self.archive, f"{self.cfg.task}, "
-                                       f"{self.cfg.strategy.name}"),
+                                       f"{self.cfg.strategy.name}", self.fitness_unit),
                         self.out / "archive.png")
 
 
