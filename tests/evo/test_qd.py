@@ -288,6 +288,17 @@ def test_qd_run_outputs_and_same_seed_same_archive(tmp_path):
     np.testing.assert_array_equal(arc.spec.cell_of(a["descriptors"]), a["cell"])
     meta = json.loads(str(np.load(out / "archive.npz")["meta"]))
     assert meta["format"] == "neuroevo-archive" and meta["descriptors"] == QD["descriptors"]
+    # the heatmap: the elites' fitness in their cells, blank elsewhere
+    from evo.archive import archive_figure
+    from tests.nn.figures import assert_texts_inside
+
+    fig = archive_figure(arc, "cars", " (laps)")
+    assert_texts_inside(fig)
+    shown = fig.axes[0].images[0].get_array()  # (cells of b, cells of a)
+    assert shown.shape == (5, 6)
+    grid = np.ma.filled(np.ma.asarray(shown, float), np.nan).T  # (cells of a, cells of b)
+    np.testing.assert_array_equal(np.flatnonzero(np.isfinite(grid).ravel()), a["index"])
+    np.testing.assert_array_equal(grid.ravel()[a["index"]], a["fitness"])
 
 
 def test_descriptors_are_the_episode_means_of_the_world(tmp_path):
