@@ -145,6 +145,20 @@ class GridArchive:
         return {"cells": float(len(self)), "coverage": self.coverage,
                 "qd_score": self.qd_score, "archive_best": self.best}
 
+    def map2d(self) -> tuple[np.ndarray, np.ndarray]:
+        """The archive over its first two descriptors: ``(fitness (n0, n1), cell (n0, n1))``,
+        NaN and -1 where empty; with more descriptors each entry is the fittest elite over
+        the others (``cell``: its flat cell number), with one descriptor ``n1`` is 1."""
+        cells = self.spec.cells
+        n0, n1 = cells[0], cells[1] if len(cells) > 1 else 1
+        fit = self.fitness.reshape(n0, n1, -1)  # (n0, n1, the other descriptors' cells)
+        k = fit.argmax(axis=2)
+        best = np.take_along_axis(fit, k[..., None], 2)[..., 0]
+        flat = np.arange(self.spec.size).reshape(n0, n1, -1)
+        cell = np.take_along_axis(flat, k[..., None], 2)[..., 0]
+        filled = np.isfinite(best)
+        return np.where(filled, best, np.nan), np.where(filled, cell, -1)
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Flat cell numbers of ``n`` elites drawn uniformly (with replacement)."""
         occupied = np.flatnonzero(self.filled)
@@ -248,12 +262,7 @@ def archive_figure(archive: GridArchive, title: str = "", unit: str = ""):
     from matplotlib.figure import Figure
 
     spec = archive.spec
-    grid = archive.fitness.reshape(spec.cells)
-    if grid.ndim == 1:
-        grid = grid[:, None]
-    elif grid.ndim > 2:
-        grid = grid.reshape(spec.cells[0], spec.cells[1], -1).max(axis=2)
-    shown = np.where(np.isfinite(grid), grid, np.nan)
+    shown = archive.map2d()[0]
     fig = Figure(figsize=(6, 5), layout="constrained")
     ax = fig.subplots()
     y_lo, y_hi = (spec.low[1], spec.high[1]) if len(spec.cells) > 1 else (0, 1)
