@@ -76,6 +76,20 @@ def test_coverage_and_qd_score_by_hand():
     assert a.stats() == {"cells": 4.0, "coverage": 0.4, "qd_score": 8.0, "archive_best": 3.0}
 
 
+def test_map2d_shows_the_fittest_elite_over_further_descriptors():
+    spec = GridSpec(("a", "b", "c"), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (2, 2, 3))
+    a = GridArchive(spec, 1)
+    d = np.array([[0.1, 0.1, 0.1], [0.1, 0.1, 0.9], [0.9, 0.1, 0.5]])
+    a.add(np.zeros((3, 1)), np.array([1.0, 4.0, 2.0]), d)
+    values, cell = a.map2d()
+    np.testing.assert_array_equal(values, [[4.0, np.nan], [2.0, np.nan]])
+    # (0, 0, 2) and (1, 0, 1) in C order over (2, 2, 3)
+    np.testing.assert_array_equal(cell, [[2, -1], [7, -1]])
+    one = GridArchive(GridSpec(("a",), (0.0,), (1.0,), (3,)), 1)
+    one.add(np.zeros((1, 1)), np.array([5.0]), np.array([[0.5]]))
+    np.testing.assert_array_equal(one.map2d()[1], [[-1], [1], [-1]])
+
+
 def test_archive_file_round_trip_and_one_line_errors(tmp_path):
     a = GridArchive(GRID, 3)
     rng = np.random.default_rng(0)
