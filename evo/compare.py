@@ -7,9 +7,11 @@ for the whole population with one ``forward_population`` call.  Every method get
 training data and the same budget of training seconds (test evaluations pause the clock).
 
 Control tasks (cars, walkers, gym:ENV_ID): GA, OpenAI-ES, CMA-ES and random search on the
-policy network, the best score so far per generation, second and agent-step; the best policy
-judged on episodes no method trained on.  Policy-gradient learners (PPO: :mod:`rl.compare`)
-join as ``runners`` of :func:`compare`.
+policy network (and on request the quality-diversity strategies of :mod:`evo.qd`), the best
+score so far per generation, second and agent-step; the best policy judged on episodes no
+method trained on.  With the evolve config's ``qd.descriptors`` every method's curve also
+records the coverage and QD-score of an archive of what it evaluated (a QD strategy's own).
+Policy-gradient learners (PPO: :mod:`rl.compare`) join as ``runners`` of :func:`compare`.
 """
 
 from __future__ import annotations
@@ -126,6 +128,10 @@ class CompareConfig:
 
 METHODS = ("backprop-sgd", "backprop-adam", "ga", "es")
 CAR_METHODS = ("ga", "es", "random", "cmaes")
+# quality-diversity strategies: control tasks, on request, with the evolve config's
+# qd.descriptors; with descriptors every method's curve also records the coverage and
+# QD-score of an archive of everything it evaluated
+QD_METHODS = ("map-elites", "novelty", "cma-me")
 
 
 def _make_net(data, cfg: CompareConfig, seed: int, convnet: bool = False) -> Network:
@@ -246,28 +252,37 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
     The curve's generations count from 1, as in ``fitness.csv``; the seeds are those of
     :class:`evo.run.EvolutionRun` (0-based index ``g``), so with the same configuration
     the best of generation N is the ``best_ever`` of ``fitness.csv``'s generation N."""
+    from evo.archive import GridArchive
     from evo.backends import make_backend
-    from evo.run import ask_rng, generation_seeds, tell
+    from evo.descriptors import columns
+    from evo.run import ask_rng, generation_seeds, grid_spec, tell
     from evo.tasks import TaskSpec
 
     s = evolve_cfg.strategy
-    settings = getattr(s, method)
+    settings = getattr(s, method.replace("-", "_"))
     pop = evolve_cfg.population + (evolve_cfg.population % 2 if method == "es" else 0)
     if method == "cmaes":
         pop = max(pop, 2)  # CMA-ES recombines the best pop // 2
+    names = tuple(evolve_cfg.qd.descriptors)
     spec = TaskSpec(evolve_cfg.task, evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy,
-                    evolve_cfg.gym, pop)
+                    evolve_cfg.gym, pop, names)
     backend = make_backend("serial", spec)
     task = backend.task
     net = task.network()
     net.init_params(np.random.default_rng(np.random.SeedSequence([seed, 7])))
     init = task.initial_genome(net.get_params())  # walkers may evolve body genes too
-    strategy = STRATEGIES[method](len(init), pop, settings, init_params=init,
-                                  init_scale=s.init_scale)
+    grid = grid_spec(evolve_cfg.qd, task.describer.ranges if names else [])
+    cls = STRATEGIES[method]
+    strategy = cls(len(init), pop, settings, init_params=init, init_scale=s.init_scale,
+                   **({"grid": grid} if cls.uses_descriptors else {}))
+    archive = (strategy.archive if cls.uses_descriptors else
+               GridArchive(grid, len(init)) if grid is not None else None)
     cars = evolve_cfg.task == "cars"
     curve = {"seconds": [], "generation": [], "best": [], "episodes": [], "steps": []}
     if cars:
         curve["lap_time"] = []
+    if archive is not None:
+        curve["coverage"], curve["qd_score"] = [], []
     t0, g, episodes, agent_steps = time.perf_counter(), 0, 0, 0
     lap_time = math.nan
     while (g < generations if generations is not None
@@ -277,8 +292,15 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
         result = backend.evaluate(task.genomes(params),
                                   generation_seeds(seed, g, evolve_cfg.episodes))
         fit = result["fitness"]
-        improved, extra = tell(strategy, backend, task, params, fit, evolve_cfg, seed, g)
+        desc = (np.stack([result[c] for c in columns(names)], axis=1)
+                if archive is not None else None)
+        improved, extra = tell(strategy, backend, task, params, fit, evolve_cfg, seed, g, desc)
         task.learn(result, improved)
+        if archive is not None:
+            if not cls.uses_descriptors:
+                archive.add(params, fit, desc)
+            curve["coverage"].append(archive.coverage)
+            curve["qd_score"].append(archive.qd_score)
         if cars and improved:
             lap_time = float(result["lap_time"][int(np.argmax(fit))])
         g += 1  # generation g (counted from 1) is done
@@ -420,7 +442,8 @@ def plot_classification(results, path, title):
 
 
 METHOD_NAMES = {"ga": "GA", "es": "ES", "cmaes": "CMA-ES", "random": "random search",
-                "ppo": "PPO", "reinforce": "REINFORCE"}
+                "ppo": "PPO", "reinforce": "REINFORCE", "map-elites": "MAP-Elites",
+                "novelty": "novelty search", "cma-me": "CMA-ME"}
 SCORE_LABEL = {"cars": "best fitness (laps)", "walkers": "best distance (m)"}
 
 
@@ -529,7 +552,8 @@ def write_control_report(out: Path, task, results, budget, seeds, generations=No
              f"method's best policy is then judged, acting greedily, on {judged}; medians "
              "over seeds.", "",
              f"| method | best during training | generations / iterations | agent-steps | "
-             f"seconds | judged {key} |", "|---|---:|---:|---:|---:|---:|"]
+             f"seconds | judged {key} |{_qd_head(results)}",
+             "|---|---:|---:|---:|---:|---:|" + _qd_rule(results)]
     for m, runs in results.items():
         c = [r["curve"] for r in runs]
         best = np.median([x["best"][-1] if x["best"] else math.nan for x in c])
@@ -537,10 +561,36 @@ def write_control_report(out: Path, task, results, budget, seeds, generations=No
         n = np.median([x["steps"][-1] if x["steps"] else 0 for x in c])
         sec = np.median([x["seconds"][-1] if x["seconds"] else 0 for x in c])
         judge = np.median([r["driver"]["train"][key] for r in runs])
-        lines.append(f"| {m} | {best:.3f} | {gens:.0f} | {n:,.0f} | {sec:.1f} | {judge:.3f} |")
+        lines.append(f"| {m} | {best:.3f} | {gens:.0f} | {n:,.0f} | {sec:.1f} | {judge:.3f} |"
+                     + _qd_cells(results, runs))
     lines += _first_reach_lines(results, unit)
     lines += ["", "![comparison](compare.png)", ""]
     atomic_write_text(out / "report.md", "\n".join(lines))
+
+
+def _has_qd(results) -> bool:
+    return any("qd_score" in r["curve"] for runs in results.values() for r in runs)
+
+
+def _qd_head(results) -> str:
+    """Columns of quality diversity (runs with descriptors): the final archive's coverage
+    and QD-score (:mod:`evo.archive`), medians over seeds."""
+    return " coverage | QD-score |" if _has_qd(results) else ""
+
+
+def _qd_rule(results) -> str:
+    return "---:|---:|" if _has_qd(results) else ""
+
+
+def _qd_cells(results, runs) -> str:
+    if not _has_qd(results):
+        return ""
+    c = [r["curve"] for r in runs]
+    if not all(x.get("qd_score") for x in c):  # a method without an archive (PPO)
+        return " n/a | n/a |"
+    cov = np.median([x["coverage"][-1] for x in c])
+    qd = np.median([x["qd_score"][-1] for x in c])
+    return f" {cov:.1%} | {qd:.4g} |"
 
 
 def _seconds(t: float) -> str:
@@ -641,8 +691,8 @@ def write_cars_report(out: Path, results, budget, seeds, generations=None,
              "the training tracks farthest.", "",
              "| method | best fitness (laps) | generations | episodes | fitness 1 lap at "
              "generation | training: laps driven | training: lap time | unseen: laps "
-             "driven | unseen: tracks lapped | agent-steps |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "driven | unseen: tracks lapped | agent-steps |" + _qd_head(results),
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + _qd_rule(results)]
     summary = cars_summary(results)
     for m, runs in results.items():
         best = np.mean([r["curve"]["best"][-1] if r["curve"]["best"] else 0 for r in runs])
@@ -657,7 +707,8 @@ def write_cars_report(out: Path, results, budget, seeds, generations=None,
         lt = f"{tr['lap_time']:.1f} s" if math.isfinite(tr["lap_time"]) else "no lap"
         lines.append(f"| {m} | {best:.3f} | {gens:.0f} | {eps:,.0f} | {lap} | "
                      f"{tr['laps']:.2f} | {lt} | {un['laps']:.2f} | "
-                     f"{un['lapped']:g} / {un['tracks']} | {n:,.0f} |")
+                     f"{un['lapped']:g} / {un['tracks']} | {n:,.0f} |"
+                     + _qd_cells(results, runs))
 
     def x(v):
         return f"{v:.2f}x" if math.isfinite(v) else "n/a"
@@ -679,7 +730,7 @@ def write_cars_report(out: Path, results, budget, seeds, generations=None,
     atomic_write_text(out / "report.md", "\n".join(lines))
 
 
-EVOLUTION = ("ga", "es", "cmaes")  # random search is luck, not evolution
+EVOLUTION = ("ga", "es", "cmaes", *QD_METHODS)  # random search is luck, not evolution
 
 
 def _gradient_lines(results, summary) -> list[str]:

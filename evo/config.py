@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from evo.backends import BACKENDS
 from evo.cmaes import CMAESSettings
+from evo.descriptors import known_names, parse
 from evo.es import ESSettings
 from evo.ga import GASettings
 from evo.gym_config import GymConfig, gym_env_id
+from evo.qd import CMAMESettings, MapElitesSettings, NoveltySettings
 from evo.random_search import RandomSettings
 from evo.registry import STRATEGIES
 from evo.rollout import PolicyConfig
@@ -20,7 +24,9 @@ from evo.tasks import TASKS, CarsConfig, WalkersConfig
 
 @dataclass(frozen=True)
 class StrategyConfig:
-    # ga (genetic algorithm), es (OpenAI-ES), cmaes (CMA-ES) or random (random search)
+    # ga (genetic algorithm), es (OpenAI-ES), cmaes (CMA-ES), random (random search), or a
+    # quality-diversity strategy that fills an archive over qd.descriptors: map-elites,
+    # novelty (novelty search) or cma-me (CMA-ME); their settings: map_elites, novelty, cma_me
     name: str = "ga"
     # ga: spread of the first population around the initial network (es, cmaes and random
     # use their own sigma)
@@ -29,6 +35,9 @@ class StrategyConfig:
     es: ESSettings = field(default_factory=ESSettings)
     cmaes: CMAESSettings = field(default_factory=CMAESSettings)
     random: RandomSettings = field(default_factory=RandomSettings)
+    map_elites: MapElitesSettings = field(default_factory=MapElitesSettings)
+    novelty: NoveltySettings = field(default_factory=NoveltySettings)
+    cma_me: CMAMESettings = field(default_factory=CMAMESettings)
 
     def validate(self):
         bad = []
@@ -40,7 +49,44 @@ class StrategyConfig:
 
     @property
     def settings(self):
-        return getattr(self, self.name)
+        return getattr(self, self.name.replace("-", "_"))
+
+
+MAX_CELLS = 1_000_000  # cells of a QD grid (each holds a genome)
+
+
+@dataclass(frozen=True)
+class QDConfig:
+    """Quality diversity: the behaviour descriptors and the archive's grid over them."""
+
+    # behaviour descriptors (evo.descriptors), e.g. [mean_speed, mean_abs_steering] for
+    # cars, [foot_contact_0, foot_contact_1] for walkers; needed by map-elites, novelty and
+    # cma-me; with another strategy the run still fills an archive of what it evaluates
+    descriptors: list[str] = field(default_factory=list)
+    cells: list[int] = field(default_factory=list)  # grid cells per descriptor
+    # one [low, high] per descriptor; [] (or an empty list for one): its natural range.
+    # Values beyond the bounds count in the edge cells
+    bounds: list[list[float]] = field(default_factory=list)
+    # fitness counted as 0 by the QD-score (sum over elites of max(fitness - offset, 0))
+    offset: float = 0.0
+
+    def validate(self):
+        bad = []
+        k = len(self.descriptors)
+        if len(set(self.descriptors)) != k:
+            bad.append(("descriptors", "must not repeat a name"))
+        if len(self.cells) != k:
+            bad.append(("cells", f"must give one cell count per descriptor ({k})"))
+        elif any(c < 1 for c in self.cells):
+            bad.append(("cells", "must be >= 1 each"))
+        elif k and int(np.prod(self.cells, dtype=np.float64)) > MAX_CELLS:
+            bad.append(("cells", f"must multiply to at most {MAX_CELLS}"))
+        if self.bounds and len(self.bounds) != k:
+            bad.append(("bounds", f"must be empty or one [low, high] per descriptor ({k})"))
+        elif any(b and (len(b) != 2 or not b[0] < b[1]) for b in self.bounds):
+            bad.append(("bounds", "each must be [] or [low, high] with low < high"))
+        return bad
+
 
 @dataclass(frozen=True)
 class EvaluationConfig:
@@ -78,6 +124,7 @@ class EvolveConfig:
     cars: CarsConfig = field(default_factory=CarsConfig)
     walkers: WalkersConfig = field(default_factory=WalkersConfig)
     gym: GymConfig = field(default_factory=GymConfig)
+    qd: QDConfig = field(default_factory=QDConfig)
 
     def validate(self):
         bad = []
@@ -98,4 +145,17 @@ class EvolveConfig:
             bad.append(("population", "must be >= 2 for cmaes"))
         if self.strategy.name == "ga" and self.strategy.ga.elite > self.population:
             bad.append(("population", "must be >= strategy.ga.elite"))
+        if self.strategy.name == "cma-me":
+            e = self.strategy.cma_me.emitters
+            if self.population % e or self.population // e < 2:
+                bad.append(("population", f"must be a multiple of strategy.cma_me.emitters "
+                            f"({e}) with at least 2 genomes per emitter"))
+        if self.strategy.name in STRATEGIES and \
+                STRATEGIES[self.strategy.name].uses_descriptors and not self.qd.descriptors:
+            bad.append(("qd.descriptors", f"{self.strategy.name} needs behaviour "
+                        f"descriptors, e.g. {', '.join(known_names(self.task)[:2])}"))
+        for name in self.qd.descriptors:
+            if parse(name, self.task) is None:
+                bad.append(("qd.descriptors", f"unknown descriptor {name!r} for "
+                            f"{self.task} (known: {', '.join(known_names(self.task))})"))
         return bad

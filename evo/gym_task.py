@@ -297,6 +297,8 @@ class GymTask(Task):
                         "obs_sum": s[part], "obs_sumsq": q[part],
                         "obs_count": steps[part].astype(np.float64),
                         "agent_steps": np.array(int(steps[part].sum()))})
+            if self.describer is not None:
+                out[-1].update(self.describer.values(out[-1]))
         return out
 
     def envs(self, m: int) -> list:

@@ -3,6 +3,7 @@
 from evo.cmaes import CMAES
 from evo.es import OpenAIES
 from evo.ga import SimpleGA
+from evo.qd import CMAME, MapElites, NoveltySearch
 from evo.random_search import RandomSearch
 from evo.strategy import Strategy
 
@@ -11,4 +12,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     OpenAIES.name: OpenAIES,
     CMAES.name: CMAES,
     RandomSearch.name: RandomSearch,
+    MapElites.name: MapElites,  # quality diversity: tell() also takes descriptors
+    NoveltySearch.name: NoveltySearch,
+    CMAME.name: CMAME,
 }

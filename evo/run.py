@@ -23,8 +23,10 @@ import numpy as np
 from common.config import ConfigError, build, parse_yaml, to_yaml
 from common.files import atomic_write_text, read_npz, write_csv, write_npz
 from common.interrupt import StopRequest
+from evo.archive import GridArchive, GridSpec, archive_figure, write_archive
 from evo.backends import make_backend
-from evo.config import EvolveConfig
+from evo.config import EvolveConfig, QDConfig
+from evo.descriptors import columns as descriptor_columns
 from evo.policy_file import save_policy
 from evo.registry import STRATEGIES
 from evo.tasks import TaskSpec
@@ -35,6 +37,9 @@ CHECKPOINT = "checkpoint.npz"
 CHECKPOINT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 TIMING_COLUMNS = ("generation", "seconds", "agent_steps", "agent_steps_per_second")
+# qd.csv, one row per generation of a run with qd.descriptors: filled cells, their share,
+# the QD-score (evo.archive) and the best elite's fitness
+QD_COLUMNS = ("generation", "cells", "coverage", "qd_score", "best")
 
 
 class EvaluationAborted(Exception):
@@ -100,14 +105,18 @@ def recheck_seeds(seed: int, generation: int, episodes: int) -> list[int]:
 
 
 def tell(strategy, backend, task, params: np.ndarray, fit: np.ndarray, cfg, seed: int,
-         g: int):
-    """``strategy.tell(params, fit)`` for generation ``g`` of a run seeded ``seed``, then
+         g: int, descriptors: np.ndarray | None = None):
+    """``strategy.tell(params, fit)`` (and ``descriptors`` to a strategy that uses them)
+    for generation ``g`` of a run seeded ``seed``, then
     ``cfg.recheck_episodes``: a new best genome plays that many more episodes and stays the
     best only if the mean fitness of all its episodes still beats the old best.  Returns
     (whether the best changed, the agent-steps of the recheck)."""
     best = int(np.argmax(fit))
     before = strategy.best_params, strategy.best_fitness
-    strategy.tell(params, fit)
+    if strategy.uses_descriptors:
+        strategy.tell(params, fit, descriptors)
+    else:
+        strategy.tell(params, fit)
     improved = strategy.best_fitness != before[1]
     k = cfg.recheck_episodes
     if not (improved and k):
@@ -125,6 +134,23 @@ def lapped(row: dict) -> bool:
     return bool(np.isfinite(row.get("best_lap_time", np.nan)))
 
 
+def grid_spec(qd: QDConfig, ranges) -> GridSpec | None:
+    """The archive's grid: ``qd.bounds`` or else each descriptor's natural range
+    (``ranges``, from the task); None without descriptors."""
+    if not qd.descriptors:
+        return None
+    low, high = [], []
+    for i, name in enumerate(qd.descriptors):
+        lo, hi = qd.bounds[i] if qd.bounds and qd.bounds[i] else ranges[i]
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ConfigError(f"qd.bounds: descriptor {name!r} has no finite natural range "
+                              f"({lo:g}..{hi:g}); give it [low, high]")
+        low.append(float(lo))
+        high.append(float(hi))
+    return GridSpec(tuple(qd.descriptors), tuple(low), tuple(high), tuple(qd.cells),
+                    qd.offset)
+
+
 def ask_rng(seed: int, generation: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, generation, 1]))
 
@@ -135,15 +161,24 @@ class EvolutionRun:
         self.out = Path(out)
         self.reporters = list(reporters)
         self.spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym,
-                             cfg.population)
-        self.task = self.spec.build()  # also validates track / creature files
+                             cfg.population, tuple(cfg.qd.descriptors))
+        self.task = self.spec.build()  # also validates track / creature files, descriptors
+        self.grid = grid_spec(cfg.qd, self.task.describer.ranges
+                              if self.task.describer is not None else [])
         self.net = self.task.network()
         self.net.init_params(np.random.default_rng(np.random.SeedSequence([cfg.seed, 7])))
         s = cfg.strategy
         # the network's weights, and what else the task evolves (walkers: body genes)
         init = self.task.initial_genome(self.net.get_params())
-        self.strategy = STRATEGIES[s.name](len(init), cfg.population, s.settings,
-                                           init_params=init, init_scale=s.init_scale)
+        cls = STRATEGIES[s.name]
+        self.strategy = cls(len(init), cfg.population, s.settings, init_params=init,
+                            init_scale=s.init_scale,
+                            **({"grid": self.grid} if cls.uses_descriptors else {}))
+        # the archive of elites: a QD strategy's own, else one the run fills with every
+        # genome it evaluates (when qd.descriptors are given), else None
+        self.archive = (self.strategy.archive if cls.uses_descriptors else
+                        GridArchive(self.grid, len(init)) if self.grid is not None else None)
+        self.qd_rows: list[dict] = []
         self.columns = ("generation", "best", "mean", "median", "worst",
                         *(f"best_{c}" for c in self.task.columns), "best_ever")
         self.rows: list[dict] = []
@@ -161,6 +196,11 @@ class EvolutionRun:
                                   np.float64).reshape(len(self.rows), len(self.columns))
         arrays["timing"] = np.array([[r[c] for c in TIMING_COLUMNS] for r in self.timing],
                                     np.float64).reshape(len(self.timing), len(TIMING_COLUMNS))
+        if self.archive is not None:
+            arrays["qd_rows"] = np.array([[r[c] for c in QD_COLUMNS] for r in self.qd_rows],
+                                         np.float64).reshape(len(self.qd_rows), len(QD_COLUMNS))
+            if not self.strategy.uses_descriptors:  # the run's own archive
+                arrays.update({f"archive/{k}": v for k, v in self.archive.state_dict().items()})
         write_npz(self.out / CHECKPOINT, arrays, meta)
 
     @classmethod
@@ -204,22 +244,36 @@ class EvolutionRun:
         rows = [_typed(saved, r, shift) for r in arrays["rows"]]
         run.rows = [{c: row.get(c, float("nan")) for c in run.columns} for row in rows]
         run.timing = [_typed(TIMING_COLUMNS, r, shift) for r in arrays["timing"]]
+        if run.archive is not None and "qd_rows" in arrays:
+            run.qd_rows = [_typed(QD_COLUMNS, r) for r in arrays["qd_rows"]]
+            if not run.strategy.uses_descriptors:
+                run.archive.load_state_dict({k[len("archive/"):]: v for k, v in arrays.items()
+                                             if k.startswith("archive/")})
         return run
 
     # -- outputs ----------------------------------------------------------------------------
     def write_tables(self) -> None:
         write_csv(self.out / "fitness.csv", self.columns, self.rows)
         write_csv(self.out / "timing.csv", TIMING_COLUMNS, self.timing)
+        if self.archive is not None:
+            write_csv(self.out / "qd.csv", QD_COLUMNS, self.qd_rows)
+
+    def save_archive(self) -> None:
+        """``archive.npz`` (:func:`evo.archive.write_archive`; the config it keeps lets
+        ``neuroevo replay RUN/archive.npz --cell I,J`` rebuild any elite's policy)."""
+        if self.archive is not None:
+            write_archive(self.out / "archive.npz", self.archive,
+                          {"task": self.cfg.task, "strategy": self.cfg.strategy.name,
+                           "generation": self.generation, "config": to_yaml(self.cfg)})
 
     def save_best(self) -> None:
-        net = self.net.clone()
-        best = self.strategy.best_params
-        net.set_params(self.task.weights(best))
-        save_policy(self.out / "best.npz", net, task=self.cfg.task,
-                    task_config=self.spec.task_config, policy=self.cfg.policy,
-                    fitness=self.strategy.best_fitness,
-                    extra={**self.task.model_meta(), **self.task.genome_meta(best)},
-                    generation=self.generation)
+        self.save_genome(self.out / "best.npz", self.strategy.best_params,
+                         self.strategy.best_fitness)
+
+    def save_genome(self, path: str | Path, genome: np.ndarray, fitness: float) -> None:
+        """A policy model file (what ``best.npz`` is) of ``genome``."""
+        save_genome(path, self.cfg, self.spec, self.task, self.net, genome, fitness,
+                    self.generation)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, backend=None) -> str:
@@ -236,6 +290,7 @@ class EvolutionRun:
         self.write_tables()
         if self.generation:
             self.save_best()
+            self.save_archive()
         if not (self.out / CHECKPOINT).is_file():
             self.save_checkpoint()
         if backend is None:
@@ -274,9 +329,11 @@ class EvolutionRun:
                 break
             fit = result["fitness"]
             best = int(np.argmax(fit))
+            desc = (np.stack([result[c] for c in descriptor_columns(cfg.qd.descriptors)],
+                             axis=1) if self.archive is not None else None)  # (P, k)
             try:
                 improved, extra = tell(self.strategy, backend, self.task, params, fit, cfg,
-                                       cfg.seed, g)
+                                       cfg.seed, g, desc)
             except EvaluationAborted:
                 status = "interrupted"
                 break
@@ -293,8 +350,16 @@ class EvolutionRun:
                                 "agent_steps": float(steps),
                                 "agent_steps_per_second": steps / max(seconds, 1e-9)})
             self.generation = g + 1
+            if self.archive is not None:
+                if not self.strategy.uses_descriptors:
+                    self.archive.add(params, fit, desc)
+                a = self.archive
+                self.qd_rows.append({"generation": g + 1, "cells": float(len(a)),
+                                     "coverage": a.coverage, "qd_score": a.qd_score,
+                                     "best": a.best})
             self.write_tables()
             self.save_best()
+            self.save_archive()
             self.save_checkpoint()  # last: the checkpoint commits the generation
             for r in self.reporters:
                 r.post_evaluate(self, row, result)
@@ -303,6 +368,10 @@ class EvolutionRun:
             if self.stop:
                 status = "interrupted"
         return status
+
+    @property
+    def fitness_unit(self) -> str:
+        return {"cars": " (laps)", "walkers": " (m)"}.get(self.cfg.task, " (return)")
 
     def fitness_figure(self):
         """Best, median and mean fitness (and the worst-to-best band) by generation."""
@@ -318,8 +387,7 @@ class EvolutionRun:
         for key, style in (("best", "o-"), ("median", "s-"), ("mean", "--")):
             ax.plot(g, [r[key] for r in self.rows], style, ms=3, label=key)
         ax.set_xlabel("generation")
-        unit = {"cars": " (laps)", "walkers": " (m)"}.get(self.cfg.task, " (return)")
-        ax.set_ylabel("fitness" + unit)
+        ax.set_ylabel("fitness" + self.fitness_unit)
         ax.set_title(f"{self.cfg.task}: {self.cfg.strategy.name}, population "
                      f"{self.cfg.population}")
         ax.grid(alpha=0.3)
@@ -332,6 +400,48 @@ class EvolutionRun:
         from common.plots import save_figure
 
         save_figure(self.fitness_figure(), self.out / "fitness.png")
+        if self.archive is not None:  # archive.png: the elites' fitness over the grid
+            save_figure(archive_figure(self.archive, f"{self.cfg.task}, "
+                                       f"{self.cfg.strategy.name}", self.fitness_unit),
+                        self.out / "archive.png")
+
+
+def save_genome(path: str | Path, cfg: EvolveConfig, spec: TaskSpec, task, net,
+                genome: np.ndarray, fitness: float, generation: int) -> None:
+    """The policy file (``best.npz``'s format, :mod:`evo.policy_file`) of ``genome`` of a
+    run of ``cfg``: ``net`` (the task's network) with the genome's weights, and what the
+    task keeps of the rest of the genome (evolved sensors or body)."""
+    net = net.clone()
+    net.set_params(task.weights(genome))
+    save_policy(path, net, task=cfg.task, task_config=spec.task_config, policy=cfg.policy,
+                fitness=fitness, extra={**task.model_meta(), **task.genome_meta(genome)},
+                generation=generation)
+
+
+def elite_policy(archive_path: str | Path, cell: tuple[int, ...], path: str | Path) -> dict:
+    """Write the elite of ``cell`` in the ``archive.npz`` at ``archive_path`` as a policy
+    model file ``path`` (what ``best.npz`` is, so ``neuroevo replay`` loads it as one);
+    returns ``{"fitness", "descriptors": {name: value}}`` of the elite.  An empty or
+    out-of-range cell, or an archive of a gym task, is a one-line ``ConfigError``."""
+    from evo.archive import read_archive
+
+    found = read_archive(archive_path)
+    genome, fitness, desc = found.elite(cell)
+    meta = found.meta
+    if not isinstance(meta.get("config"), str):
+        raise ConfigError(f"{archive_path}: the archive records no run config")
+    cfg = build(EvolveConfig, parse_yaml(meta["config"]), f"{archive_path}: config: ")
+    if cfg.task not in ("cars", "walkers"):
+        raise ConfigError(f"{archive_path}: replay --cell drives cars and walkers, not "
+                          f"{cfg.task}")
+    spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym, cfg.population)
+    task = spec.build()
+    if task.network().num_params + task.extra_genes != len(genome):
+        raise ConfigError(f"{archive_path}: its genomes do not fit the network of its config")
+    save_genome(path, cfg, spec, task, task.network(), genome, fitness,
+                int(meta.get("generation", 0)))
+    return {"fitness": fitness,
+            "descriptors": dict(zip(found.archive.spec.names, map(float, desc)))}
 
 
 def _typed(columns, values, shift: int = 0) -> dict:

@@ -1,5 +1,9 @@
 """The strategy interface: ``ask(rng) -> (P, D)`` parameters, ``tell(params, fitness)``.
 
+Quality-diversity strategies (``uses_descriptors``, :mod:`evo.qd`) are also told each
+genome's behaviour descriptors: ``tell(params, fitness, descriptors (P, k))``; the others
+ignore them.
+
 Public ``ask``/``tell`` do the bookkeeping shared by every strategy (shape checks, the
 generation counter, the hall of fame: the best-ever genome is never lost); subclasses
 fill ``_ask``/``_tell``.  Fitness is maximised.  All state is numpy arrays, so a
@@ -25,6 +29,7 @@ class StrategySettings:
 class Strategy:
     name = ""
     Settings: type[StrategySettings] = StrategySettings
+    uses_descriptors = False  # tell() needs behaviour descriptors (quality diversity)
 
     def __init__(self, num_params: int, popsize: int, settings: StrategySettings | None = None,
                  init_params: np.ndarray | None = None, init_scale: float = 0.1):
@@ -56,8 +61,10 @@ class Strategy:
                                f"({self.popsize}, {self.num_params})")
         return params
 
-    def tell(self, params: np.ndarray, fitness: np.ndarray) -> None:
-        """Report the fitness ``(P,)`` of the ``params`` that ``ask`` returned."""
+    def tell(self, params: np.ndarray, fitness: np.ndarray,
+             descriptors: np.ndarray | None = None) -> None:
+        """Report the fitness ``(P,)`` of the ``params`` that ``ask`` returned, and, to a
+        strategy that ``uses_descriptors``, their behaviour ``descriptors (P, k)``."""
         params = np.asarray(params, np.float64)
         fitness = np.asarray(fitness, np.float64)
         if params.shape != (self.popsize, self.num_params) or fitness.shape != (self.popsize,):
@@ -65,11 +72,21 @@ class Strategy:
                              f"({self.popsize},), got {params.shape} and {fitness.shape}")
         if np.isnan(fitness).any():
             raise ValueError("fitness contains NaN")
+        if self.uses_descriptors:
+            if descriptors is None:
+                raise ValueError(f"{self.name} needs the genomes' behaviour descriptors")
+            descriptors = np.asarray(descriptors, np.float64)
+            if descriptors.ndim != 2 or len(descriptors) != self.popsize:
+                raise ValueError(f"tell expects descriptors ({self.popsize}, k), got "
+                                 f"{descriptors.shape}")
         i = int(np.argmax(fitness))
         if fitness[i] > self.best_fitness:
             self.best_fitness = float(fitness[i])
             self.best_params = params[i].copy()
-        self._tell(params, fitness)
+        if self.uses_descriptors:
+            self._tell(params, fitness, descriptors)
+        else:
+            self._tell(params, fitness)
         self.generation += 1
 
     def set_best(self, params: np.ndarray, fitness: float) -> None:

@@ -23,6 +23,20 @@ class Task:
         self.policy = policy
         self._worlds: dict[tuple, object] = {}
         self._net = None
+        self.describer = None  # evo.descriptors.Describer: the run's behaviour descriptors
+
+    def set_descriptors(self, names) -> None:
+        """Add the behaviour descriptors ``names`` (``evo.descriptors``) to every result,
+        as ``desc_<name>`` columns; an unknown name is a ``ValueError``."""
+        from common.config import ConfigError
+        from evo.descriptors import Describer
+
+        try:
+            self.describer = Describer(self, self.name, names) if names else None
+        except ValueError as e:
+            raise ConfigError(f"qd.descriptors: {e}") from None
+        self._worlds.clear()  # worlds built from now on record what descriptors need
+        getattr(self, "_multi", {}).clear()
 
     def make_world(self, n_agents: int, variant=None):
         raise NotImplementedError
@@ -71,6 +85,8 @@ class Task:
         out = {"fitness": self.fitness(info)}
         for col in self.columns:
             out[col] = np.asarray(info[self.sources.get(col, col)], np.float64)
+        if self.describer is not None:
+            out.update(self.describer.values(info))
         out["agent_steps"] = np.array(agent_steps)
         return out
 

@@ -124,6 +124,11 @@ class CarTask(Task):
         self._moved = {}  # (training track or None, start point) -> Track
         self._multi: dict[tuple, CarWorld] = {}  # the last several-track world (one kept)
 
+    @property
+    def half_width(self) -> float:
+        """m, half the widest track driven (the range of the mean_lateral descriptor)."""
+        return max(t.width for t in (self.track, *self._tracks.values())) / 2
+
     def variant(self, seed):
         """``(training track or None for `track`, start point)``, or None: the usual world."""
         cfg = self.cfg
@@ -135,7 +140,8 @@ class CarTask(Task):
 
     def make_world(self, n_agents, variant=None):
         return self._layout(CarWorld(self._track(variant), n_agents, self.cfg.world,
-                                     max_range=self._max_range))
+                                     max_range=self._max_range,
+                                     behaviour=self.describer is not None))
 
     def _layout(self, world: CarWorld) -> CarWorld:
         """``world`` with every car reading with the task's fixed ray layout, if it has one."""
@@ -188,7 +194,7 @@ class CarTask(Task):
             self._multi.clear()  # the stacked sensor tables are large: keep only the last
             self._multi[key] = self._layout(CarWorld(
                 [self._track(v) for v in key[0]], [n] * len(seeds), self.cfg.world,
-                max_range=self._max_range))
+                max_range=self._max_range, behaviour=self.describer is not None))
         return self._multi[key], order
 
     def split(self, world: CarWorld, info, order: list[int]) -> list[dict[str, np.ndarray]]:
@@ -324,8 +330,15 @@ class TaskSpec:
     policy: PolicyConfig
     gym: GymConfig = field(default_factory=GymConfig)  # gym:ENV_ID tasks
     population: int = 0  # the run's population (a gym vector environment's layout)
+    descriptors: tuple[str, ...] = ()  # behaviour descriptors every result carries (QD)
 
     def build(self) -> Task:
+        task = self._build()
+        if self.descriptors:
+            task.set_descriptors(self.descriptors)
+        return task
+
+    def _build(self) -> Task:
         if self.name == "cars":
             return CarTask(self.cars, self.policy)
         if self.name == "walkers":

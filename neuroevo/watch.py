@@ -167,6 +167,11 @@ class Watch:
         self._world = None
         self._thetas = None
         self._replay_world = None
+        # quality diversity: the run's evo.archive.GridArchive (set by WindowBackend), its
+        # map over the world while shown (M), and the cell whose elite R replays next
+        self.archive = None
+        self.archive_map = None
+        self.replay_cell: int | None = None
 
         self.batch = pyglet.graphics.Batch()
         fb_w, fb_h = self.window.get_framebuffer_size()
@@ -195,7 +200,8 @@ class Watch:
         self.panel = ""
         self.model_name = model
         self.set_panel(panel, model)
-        self.window.push_handlers(on_key_press=self.on_key_press, on_close=self.on_close)
+        self.window.push_handlers(on_key_press=self.on_key_press, on_close=self.on_close,
+                                  on_mouse_press=self.on_mouse_press)
 
     # -- the panel ---------------------------------------------------------------------------
     def set_panel(self, panel: str, model: str | None = None) -> None:
@@ -291,6 +297,8 @@ class Watch:
             self._speed = max([v for v in SPEEDS if v < self._speed - 1e-9] or [SPEEDS[0]])
         elif symbol == key.S:
             self._capture_path = self._next_shot_name()
+        elif symbol == key.M:
+            self.toggle_map()
         elif symbol in (key.ESCAPE, key.Q):
             self.closed = True
         else:
@@ -299,6 +307,56 @@ class Watch:
 
     def on_close(self):
         self.closed = True
+        return True
+
+    # -- the archive map (quality diversity) ---------------------------------------------------
+    def toggle_map(self) -> None:
+        """M: show or hide the archive's map over the world (the elites' fitness over the
+        first two descriptors); a click on a filled cell replays its elite."""
+        if self.archive_map is not None:
+            self.archive_map.delete()
+            self.archive_map = None
+            return
+        if self.archive is None:
+            self.flash("no archive: this run has no qd.descriptors (docs/qd.md)")
+            return
+        spec = self.archive.spec
+        fb_w, fb_h = self.size
+        world_w = fb_w - PANEL_WIDTH
+        side = min(world_w - 80, fb_h - 120)
+        rect = ((world_w - side) / 2, (fb_h - side) / 2 - 10, side, side)
+        shape = (spec.cells[0], spec.cells[1] if len(spec.cells) > 1 else 1)
+        self.archive_map = self._widgets.GridMap(
+            self.window, self.batch, 30, rect, shape, "",
+            spec.names[0], spec.names[1] if len(spec.names) > 1 else "")
+        self.refresh_map()
+
+    def refresh_map(self) -> None:
+        if self.archive_map is None:
+            return
+        a = self.archive
+        best = f", best {a.best:.3g}" if len(a) else ""
+        self.archive_map.set(a.map2d()[0], f"archive: {len(a)} of {a.spec.size} cells"
+                             f"{best}; click a cell to replay its elite")
+
+    def on_mouse_press(self, x, y, button, modifiers):
+        if self.archive_map is None:
+            return None
+        scale = self.size[0] / max(self.window.width, 1)  # window -> framebuffer pixels
+        cell = self.archive_map.cell_at(x * scale, y * scale)
+        if cell is None:
+            return None
+        if self.mode == "replay":
+            self.flash("a replay is playing: R ends it")
+            return True
+        index = int(self.archive.map2d()[1][cell])
+        where = ",".join(map(str, cell))
+        if index < 0:
+            self.flash(f"cell {where} is empty")
+            return True
+        self.replay_cell = index
+        self.replay_requested = True
+        self.toggle_map()  # out of the way of the replay
         return True
 
     def _next_shot_name(self) -> Path:
@@ -329,6 +387,7 @@ class Watch:
         """Draw ``world`` (whose agents are the rows of ``thetas``) from now on."""
         self._world, self._thetas = world, np.asarray(thetas)
         self.renderer.attach(world)
+        self.refresh_map()
         if self.graph is not None:
             self.graph.set([([r["best"] for r in self.history], (250, 210, 60)),
                             ([r["mean"] for r in self.history], (90, 200, 255))])
@@ -462,11 +521,20 @@ class Watch:
                 return None
 
     def replay_best(self) -> None:
-        """Replay the best-ever genome (one agent) until it is done or R is pressed."""
-        if self.best_ever is None:
+        """Replay the best-ever genome (one agent) until it is done or R is pressed; after
+        a click on the archive map, that cell's elite instead."""
+        cell, self.replay_cell = self.replay_cell, None
+        if cell is not None:
+            a = self.archive
+            params, fitness = a.genomes[cell].copy(), float(a.fitness[cell])
+            where = ",".join(str(int(c)) for c in np.unravel_index(cell, a.spec.cells))
+            what = f"cell {where}"
+        elif self.best_ever is None:
             self.flash("no best-ever genome yet: wait for the first generation")
             return
-        params, fitness = self.best_ever
+        else:
+            params, fitness = self.best_ever
+            what = "best ever"
         if self._replay_world is None:
             self._replay_world = self.task.make_world(1)
         world = self._replay_world
@@ -474,7 +542,7 @@ class Watch:
         gen = episode(world, self.net, thetas, self.replay_seed)
         saved = self.mode, self.heading, self.fast, self._ghost, self.n_views, self._steps
         self.mode, self.fast, self._ghost = "replay", False, None
-        self.heading = f"replay: best ever ({fitness:.3f})"
+        self.heading = f"replay: {what} ({fitness:.3f})"
         try:
             self.play(gen, world, thetas, nested_replay=False)
         finally:
@@ -692,6 +760,9 @@ class WindowBackend:
         self.run = run
         self.watch = watch
         self.task = run.task
+        watch.archive = run.archive  # a QD run's archive: M shows its map
+        if run.archive is not None:
+            watch.flash("M: the archive map (click a cell to replay its elite)", 6.0)
         watch.on_quit = self._checkpoint
         # Ctrl-C: the run's SIGINT handler sets ``_stop``; a watched generation can last
         # minutes, so stop at once (the unfinished generation is dropped, exit status 130)

@@ -78,7 +78,7 @@ class CarWorld:
     def __init__(
         self, track: Track | str | Path | Sequence[Track | str | Path],
         n_agents: int | Sequence[int], config: CarWorldConfig | None = None,
-        max_range: float | None = None,
+        max_range: float | None = None, behaviour: bool = False,
     ) -> None:
         """`track`: a Track, or a spec for :func:`~sims.track.load_track`.
 
@@ -88,7 +88,10 @@ class CarWorld:
         world of its own track, but one step advances all of them with one set of numpy
         calls (the tracks' sensor tables, segments and centerlines are stacked; every pymunk
         space holds one track's walls). `world.track` is then the first track.
-        `max_range`: the longest ray :meth:`set_sensors` may give a car (default the fan's)."""
+        `max_range`: the longest ray :meth:`set_sensors` may give a car (default the fan's).
+        `behaviour`: `info` also sums, per car, its |speed|, |steer| and offset from the
+        centerline over the steps it drives (`sum_speed`, `sum_abs_steering`,
+        `sum_lateral`: what behaviour descriptors average; five vector ops a step)."""
         several = isinstance(track, (list, tuple))
         tracks = list(track) if several else [track]
         counts = [int(c) for c in n_agents] if several else [int(n_agents)]
@@ -104,6 +107,7 @@ class CarWorld:
         self.n_rays = self.config.sensors.n_rays
         self.obs_dim = self.n_rays + 1
         self.dt = float(self.config.dt)
+        self.behaviour = bool(behaviour)
         self.sensor = RaySensor(self.tracks, self.config.sensors, max_range=max_range)
         self.progress = ProgressTracker(self.tracks, self.params.max_speed * self.dt)
         bounds = np.cumsum([0] + counts)
@@ -212,6 +216,7 @@ class CarWorld:
         self._stall_best = self.progress.best.copy()
         self._stall_since = np.zeros(n)
         self._events = False
+        self._reset_sums()
         self._set_active(np.ones(n, dtype=bool))
         self.obs = self._observe()
         self._reset_called = True
@@ -243,6 +248,7 @@ class CarWorld:
         self.lap_time = np.full(n, np.nan)
         self.best_lap_time = np.full(n, np.nan)
         self._stall_since = np.full(n, self.time)
+        self._reset_sums()
         position = np.asarray(position, dtype=np.float64).reshape(self.n_agents, 2)
         heading = np.asarray(heading, dtype=np.float64).reshape(self.n_agents)
         speed = np.zeros(self.n_agents) if speed is None else np.asarray(speed, np.float64)
@@ -258,6 +264,15 @@ class CarWorld:
         self._stall_best = self.progress.best.copy()
         self.obs = self._observe()
         return self.obs.copy()
+
+    def _reset_sums(self) -> None:
+        """Per-car sums over the steps a car drives (behaviour statistics of `info`; a car
+        drives `time_alive / dt` steps).  Each step replaces them (never in place), so
+        the arrays `info` returned before stay as they were."""
+        n = self.n_agents
+        self._sum_speed = np.zeros(n)  # of |forward speed|, m/s
+        self._sum_steer = np.zeros(n)  # of |steer| in [0, 1]
+        self._sum_lateral = np.zeros(n)  # of the signed offset from the centerline, m
 
     def set_sensors(self, angles: np.ndarray | None, ranges: np.ndarray | None = None) -> None:
         """Each car's own rays: angles (N, R) rad from the heading and ranges (N, R) m, up to
@@ -339,6 +354,15 @@ class CarWorld:
         self.time += self.dt
         pos = self.position.view(np.complex128)[:, 0]  # (N,) x + iy, no copy
         reward = self.progress.update(pos, None if all_active else active)
+        if self.behaviour:  # five vector ops per step (inactive cars add 0: forward is 0)
+            steer = np.abs(act[:, 1])
+            lateral = self.progress.lateral
+            if not all_active:
+                steer *= active
+                lateral = lateral * active
+            self._sum_speed = self._sum_speed + np.abs(forward)
+            self._sum_steer = self._sum_steer + steer
+            self._sum_lateral = self._sum_lateral + lateral
         best = self.progress.best
         if (best >= self._next_lap).any():
             self._lap_done(active)
@@ -436,7 +460,7 @@ class CarWorld:
 
     def info(self) -> dict[str, np.ndarray]:
         """Per-car episode statistics (arrays of length N; fresh each step)."""
-        return {
+        info = {
             "progress": self.progress.best * self._inv_length,  # best progress, laps
             "distance": self.progress.best,  # m of best progress along the centerline
             "laps": self._laps,  # completed laps
@@ -448,6 +472,11 @@ class CarWorld:
             "best_lap_time": self.best_lap_time,  # s of the fastest completed lap, NaN if none
             "speed": self.speed,  # m/s forward
         }
+        if self.behaviour:  # sums over the steps each car drove (time_alive / dt of them)
+            info["sum_speed"] = self._sum_speed  # of |forward speed|, m/s
+            info["sum_abs_steering"] = self._sum_steer  # of |steer|, 0..1
+            info["sum_lateral"] = self._sum_lateral  # of the offset from the centerline, m
+        return info
 
     def lap_clock(self) -> np.ndarray:
         """(N,) s into each car's current lap (stopped when the car is done)."""

@@ -218,6 +218,10 @@ class WalkerWorld:
         self._x0 = self.torso_x.copy()
         self.contacts = np.zeros((n, self.n_bodies), dtype=bool)
         self.obs = self._observe()
+        # behaviour sums over the steps each walker is up (statistics of `info`)
+        self._steps = np.zeros(n)
+        self._sum_feet = np.zeros((n, len(self._feet)))  # steps each foot touched the ground
+        self._sum_angle = np.zeros(n)  # of the torso angle from rest (obs[:, 0]), rad
         self._reset_called = True
         return self.obs.copy()
 
@@ -318,15 +322,24 @@ class WalkerWorld:
         # frozen once done: fitness is where the torso was when the walker fell
         self.torso_x = np.where(active, self.torso_x, x_before)
         self.obs = np.where(active[:, None], self._observe(), self.obs)
+        self._steps += active
+        self._sum_feet += self.contacts[:, self._feet] * active[:, None]
+        self._sum_angle += self.obs[:, 0] * active
         return self.obs, reward, self.terminated, self.truncated, self.info()
 
     def info(self) -> dict[str, np.ndarray]:
         """Per-walker statistics (arrays of length N)."""
+        up = np.maximum(self._steps, 1.0)
+        feet = self._sum_feet / up[:, None]
         return {
             "distance": self.torso_x - self._x0,  # m the torso travelled in +x
             "fallen": self.fallen,
             "time_alive": np.minimum(self._end_time, self.time),  # s
             "torso_height": self.state[:, self.spec.torso, 1].copy(),  # m
+            # means over the steps each walker was up (0 before its first step)
+            "mean_torso_angle": self._sum_angle / up,  # rad from the rest pose
+            # foot_contact_F: share of them foot F (the creature's `feet`) touched the ground
+            **{f"foot_contact_{f}": feet[:, f] for f in range(feet.shape[1])},
         }
 
     # ------------------------------------------------------------------ for renderers

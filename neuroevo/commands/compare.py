@@ -13,6 +13,7 @@ from evo.compare import (
     CAR_METHODS,
     CLASSIFICATION,
     METHODS,
+    QD_METHODS,
     CompareConfig,
     CompareInterrupted,
     compare,
@@ -68,7 +69,8 @@ def compare_cmd(args) -> int:
         raise ConfigError("--budget-steps N (N >= 1) applies to cars, walkers and gym tasks")
     if args.generations is not None and args.budget_steps is not None:
         raise ConfigError("give --generations or --budget-steps, not both")
-    known = (*methods_for(args.task), "ppo", "reinforce") if control else methods_for(args.task)
+    known = ((*methods_for(args.task), "ppo", "reinforce", *QD_METHODS) if control
+             else methods_for(args.task))
     default = (*methods_for(args.task), "ppo") if control else methods_for(args.task)
     methods = default
     if args.methods:
@@ -89,6 +91,15 @@ def compare_cmd(args) -> int:
     runners = {}
     if control:
         evolve_cfg, pg_cfg = control_configs(args)
+        qd = [m for m in QD_METHODS if m in methods]
+        if qd and not evolve_cfg.qd.descriptors:
+            raise ConfigError(f"--methods {qd[0]}: quality diversity needs behaviour "
+                              f"descriptors: --evolve-set qd.descriptors=[...] and "
+                              f"qd.cells=[...] (or an evolve config with a qd section)")
+        if "cma-me" in methods and evolve_cfg.population % evolve_cfg.strategy.cma_me.emitters:
+            raise ConfigError(f"--methods cma-me: the population ({evolve_cfg.population}) "
+                              f"must be a multiple of strategy.cma_me.emitters "
+                              f"({evolve_cfg.strategy.cma_me.emitters})")
         pg = [m for m in PG_METHODS if m in methods]
         if pg and evolve_cfg.policy.recurrent:
             raise ConfigError(f"policy.recurrent={evolve_cfg.policy.recurrent}: {pg[0]} has "
@@ -177,7 +188,10 @@ def add_commands(sub) -> None:
                    "split over machines")
     c.add_argument("--methods", metavar="M,M", help="only these methods, comma-separated "
                    f"(default all: {', '.join(METHODS)}; control tasks: "
-                   f"{', '.join(CAR_METHODS)}, ppo; reinforce on request)")
+                   f"{', '.join(CAR_METHODS)}, ppo; on request reinforce and the "
+                   f"quality-diversity strategies {', '.join(QD_METHODS)}, which need the "
+                   "evolve config's qd.descriptors; with descriptors the report adds every "
+                   "method's archive coverage and QD-score)")
     c.add_argument("--subset", type=int, metavar="N", help="mnist/fashion: first N training "
                    "images only")
     c.add_argument("--config", metavar="FILE", help="YAML (default configs/compare.yaml)")

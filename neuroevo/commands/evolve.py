@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import sys
@@ -191,7 +192,39 @@ def load_policy(path: str, track: str | None = None, terrain: str | None = None,
     return task, net, meta
 
 
+def cell_arg(value: str) -> tuple[int, ...]:
+    """``--cell I,J``: grid coordinates, integers separated by commas."""
+    try:
+        cell = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers like 3,7, got {value!r}") from None
+    return cell
+
+
 def replay(args) -> int:
+    is_archive = Path(args.model).name.endswith("archive.npz") or args.cell is not None
+    if not is_archive:
+        return _replay(args)
+    if args.cell is None:
+        raise ConfigError(f"{args.model}: an archive holds many elites: choose one with "
+                          f"--cell I,J")
+    if args.episodes is not None:
+        raise ConfigError("--episodes applies to gym models, not archive cells")
+    import tempfile
+
+    from evo.run import elite_policy
+
+    with tempfile.TemporaryDirectory(prefix="neuroevo-cell-") as tmp:
+        model = Path(tmp) / "elite.npz"
+        elite = elite_policy(args.model, args.cell, model)
+        names = ", ".join(f"{k} {v:.4g}" for k, v in elite["descriptors"].items())
+        print(f"cell {','.join(map(str, args.cell))}: fitness {elite['fitness']:.4g}, "
+              f"{names}", file=sys.stderr)
+        args.model = str(model)
+        return _replay(args)
+
+
+def _replay(args) -> int:
     check_window_args(args)
     from neuroevo.gym_replay import is_gym_model, replay_gym
 
@@ -272,9 +305,11 @@ def add_commands(sub) -> None:
     v = sub.add_parser("evolve", help="evolve driving cars, walking creatures or a Gymnasium "
                        "environment's policy",
                        description="Evolve the policy network's weights with a genetic "
-                       "algorithm or evolution strategies. Writes fitness.csv, timing.csv, "
+                       "algorithm, evolution strategies or a quality-diversity strategy "
+                       "(map-elites, novelty, cma-me). Writes fitness.csv, timing.csv, "
                        "best.npz, checkpoint.npz (every generation), config.yaml and "
-                       "fitness.png to --out.")
+                       "fitness.png to --out; with qd.descriptors also archive.npz, qd.csv "
+                       "and archive.png.")
     v.add_argument("task", type=task_name, metavar="TASK",
                    help="what to evolve: cars, walkers, or gym:ENV_ID, any Gymnasium "
                    "environment (e.g. gym:CartPole-v1; needs pip install -e '.[gym]')")
@@ -313,9 +348,14 @@ def add_commands(sub) -> None:
     r = sub.add_parser("replay", help="run a saved policy",
                        description="Drive a saved car (or walk a saved creature) for one "
                        "episode and print how it did; a gym model runs --episodes episodes "
-                       "and prints its mean return.")
+                       "and prints its mean return. RUN/archive.npz --cell I,J replays the "
+                       "elite of one cell of a quality-diversity archive.")
     r.add_argument("model", metavar="MODEL",
-                   help="a best.npz written by neuroevo evolve or reinforce")
+                   help="a best.npz written by neuroevo evolve or reinforce, or an "
+                   "archive.npz (with --cell)")
+    r.add_argument("--cell", type=cell_arg, metavar="I,J",
+                   help="archive.npz: the cell whose elite to replay (grid coordinates from "
+                   "0, one per descriptor)")
     r.add_argument("--track", metavar="FILE|procedural:SEED", help="another track (cars)")
     r.add_argument("--terrain", metavar="flat|procedural:SEED[:DIFFICULTY]",
                    help="another ground (walkers)")

@@ -1,5 +1,6 @@
-"""Panel widgets in window pixels: a line graph of a history, and a network diagram whose
-connections and nodes light up with live activations."""
+"""Panel widgets in window pixels: a line graph of a history, a network diagram whose
+connections and nodes light up with live activations, and a heatmap of a grid of values
+(a quality-diversity archive) whose cells can be picked with the mouse."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sims.view.draw import (
     polyline_segments,
     quad_outlines,
     quads_to_triangles,
+    ramp,
     rect_quad,
     rgba,
 )
@@ -220,3 +222,61 @@ class NetworkDiagram:
         out = np.asarray(activations[-1]).ravel()
         for t, name, v in zip(self.out_text, self.out_names, out):
             t(f"{name:<{self._name_width}} {v:+.2f}")
+
+
+class GridMap:
+    """A heatmap of ``values (n0, n1)`` in ``rect (x, y, w, h)``: column ``i`` left to
+    right, row ``j`` bottom to top, coloured red (lowest) through yellow to green (highest);
+    NaN cells are empty (dark).  ``cell_at(x, y)`` is the ``(i, j)`` under a window pixel,
+    or None outside the grid.  ``title`` above the grid, the axes' names below it."""
+
+    EMPTY = (40, 44, 56)
+
+    def __init__(self, window, batch, order: int, rect, shape, title: str = "",
+                 x_name: str = "", y_name: str = ""):
+        self.rect = tuple(rect)
+        self.shape = (int(shape[0]), int(shape[1]))
+        x, y, w, h = self.rect
+        self.box = Box(batch, Layer(window, order), (x - 4, y - 22, w + 8, h + 46),
+                       fill=(16, 18, 24))
+        self.cells = Mesh(batch, Layer(window, order + 1), gl.GL_TRIANGLES)
+        n0, n1 = self.shape
+        i, j = np.meshgrid(np.arange(n0), np.arange(n1), indexing="ij")  # (n0, n1)
+        cw, ch = w / n0, h / n1
+        quads = np.stack([rect_quad(x + a * cw, y + b * ch, cw, ch)
+                          for a, b in zip(i.ravel(), j.ravel())])  # (n0 * n1, 4, 2)
+        self.cells.set(quads_to_triangles(quads), rgba(self.EMPTY))
+        text = Layer(window, order + 2)
+        self.title = TextSetter(label(title, x, y + h + 6, batch, text, size=10,
+                                      color=TEXT), width=w)
+        axes = f"right: {x_name}" + (f", up: {y_name}" if y_name else "")
+        self.axes = label(axes, x, y - 16, batch, text, size=9, color=MUTED, width=w)
+        self.values = np.full(self.shape, np.nan)
+
+    def set(self, values, title: str | None = None) -> None:
+        """Colour the cells by ``values (n0, n1)`` (NaN: empty)."""
+        v = np.asarray(values, np.float64).reshape(self.shape)
+        self.values = v
+        filled = np.isfinite(v)
+        colors = np.tile(rgba(self.EMPTY), (v.size, 1))
+        if filled.any():
+            lo, hi = float(v[filled].min()), float(v[filled].max())
+            t = (v - lo) / (hi - lo) if hi > lo else np.ones_like(v)
+            rgb = ramp(t.ravel())
+            colors[filled.ravel(), :3] = rgb[filled.ravel()]
+        self.cells.set(colors=np.repeat(colors, 6, axis=0))
+        if title is not None:
+            self.title(title)
+
+    def cell_at(self, px: float, py: float) -> tuple[int, int] | None:
+        x, y, w, h = self.rect
+        if not (x <= px < x + w and y <= py < y + h):
+            return None
+        return (min(int((px - x) / w * self.shape[0]), self.shape[0] - 1),
+                min(int((py - y) / h * self.shape[1]), self.shape[1] - 1))
+
+    def delete(self) -> None:
+        self.box.delete()
+        self.cells.delete()
+        for lbl in (self.title.label, self.axes):
+            lbl.delete()

@@ -212,3 +212,35 @@ def test_a_folder_that_holds_a_comparison_is_refused(tmp_path, cli):
     assert_user_error(proc, "already holds a run", "--force")
     assert "--resume" not in proc.stderr
     assert (out / "report.md").read_text() == "an earlier comparison\n"
+
+
+def test_qd_methods_report_coverage_and_qd_score_as_evolve_measures_them(tmp_path):
+    """compare's coverage and QD-score per generation are those of an evolve run of the
+    same config (qd.csv); the report puts the final ones beside best fitness, for the QD
+    strategies and for the GA (an archive of everything it evaluated)."""
+    import csv
+
+    from common.config import build
+    from evo.compare import CompareConfig, compare
+    from evo.config import EvolveConfig
+    from evo.run import EvolutionRun
+
+    raw = {"population": 6, "generations": 2, "seed": 0, "episodes": 1,  # compare: seed 0
+           "cars": {"tracks": [], "world": {"max_time": 3.0, "stall_time": 2.0}},
+           "qd": {"descriptors": ["mean_speed", "mean_abs_steering"], "cells": [5, 5]}}
+    cfg = build(EvolveConfig, raw, "t: ")
+    results = compare("cars", tmp_path / "cmp", 1e9, 1, CompareConfig(), evolve_cfg=cfg,
+                      progress=False, methods=("ga", "map-elites"), generations=2)
+    for method in ("ga", "map-elites"):
+        run_cfg = build(EvolveConfig, {**raw, "strategy": {"name": method}}, "t: ")
+        EvolutionRun(run_cfg, tmp_path / method).run()
+        rows = list(csv.DictReader(open(tmp_path / method / "qd.csv")))
+        curve = results[method][0]["curve"]
+        assert curve["coverage"] == [float(r["coverage"]) for r in rows]
+        assert curve["qd_score"] == [float(r["qd_score"]) for r in rows]
+    lines = (tmp_path / "cmp" / "report.md").read_text().splitlines()
+    head = next(ln for ln in lines if ln.startswith("| method | best fitness"))
+    assert head.endswith("| coverage | QD-score |")
+    row = next(ln for ln in lines if ln.startswith("| map-elites |"))
+    cov = float(row.split("|")[-3].strip().rstrip("%")) / 100
+    assert cov == results["map-elites"][0]["curve"]["coverage"][-1]

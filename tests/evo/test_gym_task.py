@@ -251,13 +251,25 @@ def test_same_seed_same_fitness_serial_process_and_resumed(tmp_path, capsys):
 def test_every_strategy_evolves_a_gym_environment(strategy, tmp_path):
     from evo.run import EvolutionRun
 
+    # quality-diversity strategies spread over the episode length and the mean cart position
+    qd = ({"descriptors": ["episode_length", "mean_obs_0"], "cells": [5, 4]}
+          if STRATEGIES[strategy].uses_descriptors else {})
     cfg = build(EvolveConfig, {"task": "gym:CartPole-v1", "population": 6, "generations": 2,
-                               "strategy": {"name": strategy}, "policy": {"hidden": [3]}},
-                "test: ")
+                               "strategy": {"name": strategy}, "policy": {"hidden": [3]},
+                               "qd": qd}, "test: ")
     run = EvolutionRun(cfg, tmp_path)
     assert run.run() == "completed"
     assert len(run.rows) == 2 and run.rows[-1]["best"] >= 8  # CartPole pays 1 a step
     assert (tmp_path / "best.npz").is_file()
+    if qd:
+        from evo.archive import read_archive
+
+        archive = read_archive(tmp_path / "archive.npz").archive
+        np.testing.assert_allclose([archive.spec.low, archive.spec.high], [[0, -4.8], [1, 4.8]],
+                                   rtol=1e-6)  # float32 observation bounds
+        steps = archive.descriptors[archive.filled, 0] * run.task.max_steps
+        np.testing.assert_allclose(steps, np.round(steps))  # whole episodes
+        assert archive.best == run.strategy.best_fitness
 
 
 def test_continuous_actions_in_the_loop(tmp_path):

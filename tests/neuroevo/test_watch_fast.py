@@ -416,3 +416,67 @@ def test_a_watched_run_graphs_the_lap_of_every_generation_with_one(gui, tmp_path
     assert best <= min(t for _, t in with_lap) and gen in [g for g, _ in with_lap]
     for clock, text in lines:
         assert text.split()[2] == f"{clock:.2f}"
+
+
+def test_the_archive_map_shows_the_elites_and_a_click_replays_one(gui, tmp_path):  # noqa: F811
+    """M draws a QD run's archive over the world (filled cells in the ramp's colours, empty
+    ones dark); a click on a filled cell replays that elite, which drives exactly the
+    episode it was filed with (one episode, no start jitter, the same track)."""
+    from pyglet.window import key
+
+    from neuroevo.watch import WindowBackend
+    from sims.view.widgets import GridMap
+
+    run = EvolutionRun(cfg(population=6, generations=2, strategy={"name": "map-elites"},
+                           qd={"descriptors": ["mean_speed", "mean_abs_steering"],
+                               "cells": [6, 5]}), tmp_path / "run")
+    run.run()  # headless: the archive to show
+    watch = make_watch(run.task)
+    try:
+        WindowBackend(run, watch)
+        press(watch, key.M)
+        watch.poll()
+        grid = watch.archive_map
+        assert isinstance(grid, GridMap)
+        values, index = run.archive.map2d()
+        np.testing.assert_array_equal(np.isfinite(grid.values), index >= 0)
+        px = draw_frame(watch)
+        x, y, w, h = grid.rect
+        scale = watch.size[0] / watch.window.width
+
+        def centre(i, j):
+            return int(x + (i + 0.5) * w / 6), int(y + (j + 0.5) * h / 5)
+
+        filled = list(zip(*np.nonzero(index >= 0)))
+        empty = list(zip(*np.nonzero(index < 0)))
+        assert filled and empty
+        for i, j in empty[:3]:
+            cx, cy = centre(i, j)
+            assert tuple(px[cy, cx, :3]) == GridMap.EMPTY
+        best = np.unravel_index(np.nanargmax(values), values.shape)
+        cx, cy = centre(*best)
+        assert tuple(px[cy, cx, :3]) == (70, 210, 90)  # the top of the ramp: green
+        # a click on an empty cell only says so; on a filled one, its elite replays
+        ex, ey = centre(*empty[0])
+        watch.window.dispatch_event("on_mouse_press", ex / scale, ey / scale, 1, 0)
+        watch.poll()
+        assert watch.replay_cell is None and not watch.replay_requested
+        i, j = filled[0]
+        cell = int(index[i, j])
+        watch.window.dispatch_event("on_mouse_press", *(v / scale for v in centre(i, j)), 1, 0)
+        watch.poll()
+        assert watch.replay_cell == cell and watch.replay_requested
+        assert watch.archive_map is None  # hidden for the replay
+        seen = []
+        watch.frame_hooks.append(lambda wt: seen.append(
+            (wt.heading, float(wt._world.info()["progress"][0]))))
+        watch.replay_requested = False  # as the loops do before they replay
+        watch.replay_best()
+        assert seen and seen[-1][0].startswith(f"replay: cell {i},{j} (")
+        assert seen[-1][1] == run.archive.fitness[cell]
+        watch.archive = None  # a run without descriptors: M says why there is no map
+        press(watch, key.M)
+        watch.poll()
+        assert watch.archive_map is None and "no archive" in watch.flash_text.label.text
+    finally:
+        watch.close()
