@@ -59,8 +59,14 @@ class Sigmoid(Activation):
         return out
 
     def backward(self, z, a, da, out=None):
-        s = a * (1.0 - a)
-        return np.multiply(da, s, out=out)
+        if out is None or np.may_share_memory(out, da):
+            s = a * (1.0 - a)
+            return np.multiply(da, s, out=out)
+        # into ``out`` without temporaries: out = (1 - a) * a * da
+        np.subtract(1.0, a, out=out)
+        out *= a
+        out *= da
+        return out
 
 
 class Tanh(Activation):
@@ -72,8 +78,14 @@ class Tanh(Activation):
         return np.tanh(z, out=out)
 
     def backward(self, z, a, da, out=None):
-        s = 1.0 - a * a
-        return np.multiply(da, s, out=out)
+        if out is None or np.may_share_memory(out, da):
+            s = 1.0 - a * a
+            return np.multiply(da, s, out=out)
+        # into ``out`` without temporaries (large ones cost a page fault per page)
+        np.multiply(a, a, out=out)
+        np.subtract(1.0, out, out=out)
+        out *= da
+        return out
 
 
 class ReLU(Activation):

@@ -51,7 +51,7 @@ class Dense:
         self.db = grad[nw:nw + self.n_out]
         self._buffers.clear()
 
-    def _buf(self, batch: int, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _buf(self, batch: int, dtype) -> tuple[np.ndarray, ...]:
         key = (batch, np.dtype(dtype).char)
         bufs = self._buffers.get(key)
         if bufs is None:
@@ -59,14 +59,15 @@ class Dense:
                 self._buffers.clear()
             bufs = (np.empty((batch, self.n_out), dtype),  # z
                     np.empty((batch, self.n_out), dtype),  # a
-                    np.empty((batch, self.n_out), dtype))  # dz
+                    np.empty((batch, self.n_out), dtype),  # dz
+                    np.empty((batch, self.n_in), dtype))  # dx
             self._buffers[key] = bufs
         return bufs
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``x (B, n_in) -> a (B, n_out)``.  The result is an internal buffer that the
         next forward call with the same batch size overwrites."""
-        z, a, _ = self._buf(len(x), self.W.dtype)
+        z, a = self._buf(len(x), self.W.dtype)[:2]
         np.matmul(x, self.W, out=z)
         z += self.b
         self.activation.forward(z, out=a)
@@ -76,18 +77,20 @@ class Dense:
 
     def backward(self, da: np.ndarray | None, need_dx: bool = True,
                  dz: np.ndarray | None = None) -> np.ndarray | None:
-        """Fill ``dW, db`` from ``da = dL/da (B, n_out)``; return ``dL/dx (B, n_in)``.
+        """Fill ``dW, db`` from ``da = dL/da (B, n_out)``; return ``dL/dx (B, n_in)``,
+        an internal buffer that the next backward call with the same batch size overwrites.
 
         Pass ``dz`` instead of ``da`` when the loss supplies ``dL/dz`` directly.
         """
+        bufs = self._buf(len(da) if dz is None else len(dz), self.W.dtype)
         if dz is None:
-            dz = self.activation.backward(self._z, self._a, da, out=self._buf(
-                len(da), self.W.dtype)[2])
+            dz = self.activation.backward(self._z, self._a, da, out=bufs[2])
         np.matmul(self._x.T, dz, out=self.dW)
         np.sum(dz, axis=0, out=self.db)
         if not need_dx:
             return None
-        return dz @ self.W.T
+        # into a kept buffer: a fresh (B, n_in) array would cost its page faults each call
+        return np.matmul(dz, self.W.T, out=bufs[3])
 
     def population_weights(self, theta_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``theta_rows (P, num_params)`` -> views ``W (P, n_in, n_out)`` and ``b (P, n_out)``."""

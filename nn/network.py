@@ -259,15 +259,19 @@ class Network:
             a = self._forward_layer(layer, a)
         return a.reshape(*self._seq, -1) if self.recurrent else a
 
-    def backward(self, da: np.ndarray) -> np.ndarray:
+    def backward(self, da: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Backpropagate ``da = dL/d(output)`` through the cached forward pass (through
         time, for a recurrent network: ``da (B, T, n_out)``).
 
-        Fills ``grad`` and returns ``dL/dx``.
+        Fills ``grad`` and returns ``dL/dx`` (an internal buffer, overwritten by the next
+        call with the same batch size), or None with ``need_input_grad=False``, which
+        skips the first layer's input gradient.
         """
         d = self._rows(np.asarray(da), "da")
         for i in range(len(self.layers) - 1, -1, -1):
-            d = self._backward_layer(self.layers[i], d)
+            d = self._backward_layer(self.layers[i], d, need_dx=i > 0 or need_input_grad)
+        if d is None:
+            return None
         d = d.reshape(len(d), -1)
         return d.reshape(*self._seq, -1) if self.recurrent else d
 

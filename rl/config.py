@@ -53,6 +53,9 @@ class PGConfig:
     eval_episodes: int = 0
     eval_every: int = 1  # evaluate the greedy policy every N iterations (and the last)
     value_hidden: list[int] = field(default_factory=lambda: [64, 64])  # the critic's widths
+    # the precision of the update's forward and backward passes: float32 halves their time;
+    # the parameters, Adam's moments and the rollouts stay float64 either way
+    update_dtype: str = "float32"
 
     def validate(self):
         bad = []
@@ -77,6 +80,8 @@ class PGConfig:
             bad.append(("reward_scale", "must be > 0"))
         if self.eval_episodes < 0:
             bad.append(("eval_episodes", "must be >= 0"))
+        if self.update_dtype not in ("float32", "float64"):
+            bad.append(("update_dtype", "must be float32 or float64"))
         if any(h < 1 for h in self.value_hidden):
             bad.append(("value_hidden", "every width must be >= 1"))
         return bad

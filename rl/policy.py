@@ -35,7 +35,8 @@ class ActorCritic:
 
     def __init__(self, obs_dim: int, act_dim: int, discrete: bool, policy: PolicyConfig,
                  value_hidden: list[int], init_log_std: float = -0.5,
-                 rng: np.random.Generator | None = None, output_scale: float = 0.1):
+                 rng: np.random.Generator | None = None, output_scale: float = 0.1,
+                 update_dtype=np.float64):
         if policy.recurrent:
             raise ValueError("policy.recurrent: policy gradients need backpropagation "
                              "through time over rollouts, which rl does not have yet; "
@@ -66,6 +67,19 @@ class ActorCritic:
         self.d_log_std = self.grad[na:na + ns]
         self.log_std[...] = init_log_std
         self.actor_slice = slice(0, na)
+        # the update's passes in another precision: twin networks over a copy of theta
+        self.update_dtype = np.dtype(update_dtype)
+        self._twin = None
+        if self.update_dtype != self.theta.dtype:
+            dt = self.update_dtype
+            actor = Network([obs_dim, *policy.hidden, act_dim],
+                            [policy.activation] * len(policy.hidden) + ["identity"],
+                            loss="mse", dtype=dt)
+            critic = Network([obs_dim, *value_hidden, 1], acts, loss="mse", dtype=dt)
+            theta, grad = np.zeros(self.num_params, dt), np.zeros(self.num_params, dt)
+            actor.use_buffers(theta[:na], grad[:na])
+            critic.use_buffers(theta[na + ns:], grad[na + ns:])
+            self._twin = (actor, critic, theta, grad, slice(na, na + ns))
 
     @property
     def num_params(self) -> int:
@@ -119,9 +133,21 @@ class ActorCritic:
         where policy_loss is PPO's ``-mean(min(r A, clip(r, 1 - clip, 1 + clip) A))``
         (``r = exp(logp - logp_old)``) or, for ``algorithm="reinforce"``,
         ``-mean(logp A)``.  Returns the loss and its parts, the approximate KL divergence
-        from the old policy and the share of clipped samples."""
+        from the old policy and the share of clipped samples.
+
+        With ``update_dtype`` float32 the networks' passes run in float32 on a copy of
+        :attr:`theta`, and the gradient is copied back into the float64 :attr:`grad`."""
         b = len(obs)
-        out = self.actor.forward(obs)
+        if self._twin is None:
+            actor, critic = self.actor, self.critic
+            log_std, d_log_std = self.log_std, self.d_log_std
+        else:
+            actor, critic, theta, grad, std_slice = self._twin
+            theta[...] = self.theta
+            log_std, d_log_std = theta[std_slice], grad[std_slice]
+            obs = np.asarray(obs, self.update_dtype)
+        dt = actor.dtype
+        out = actor.forward(obs)
         if self.discrete:
             logp_all = log_softmax(out)
             p = np.exp(logp_all)
@@ -129,10 +155,10 @@ class ActorCritic:
             logp = logp_all[rows, actions]
             ent = -(p * logp_all).sum(axis=1)
         else:
-            std = np.exp(self.log_std)
+            std = np.exp(log_std)
             z = (actions - out) / std
-            logp = (-0.5 * z * z - self.log_std - 0.5 * LOG_2PI).sum(axis=1)
-            ent = np.full(b, float((self.log_std + 0.5 * (LOG_2PI + 1.0)).sum()))
+            logp = (-0.5 * z * z - log_std - 0.5 * LOG_2PI).sum(axis=1)
+            ent = np.full(b, float((log_std + 0.5 * (LOG_2PI + 1.0)).sum()))
         log_ratio = logp - logp_old
         ratio = np.exp(log_ratio)
         if algorithm == "ppo":
@@ -157,14 +183,17 @@ class ActorCritic:
             d_out += (ent_coef / b) * p * (logp_all + ent[:, None])
         else:
             d_out = d_logp[:, None] * (z / std)
-        self.actor.backward(d_out)
+        actor.backward(d_out.astype(dt, copy=False), need_input_grad=False)
         if not self.discrete:
             # dlogp/dlog_std = z^2 - 1; dH/dlog_std = 1
-            self.d_log_std[...] = (d_logp[:, None] * (z * z - 1.0)).sum(axis=0) - ent_coef
-        v = self.critic.forward(obs)[:, 0]
+            d_log_std[...] = (d_logp[:, None] * (z * z - 1.0)).sum(axis=0) - ent_coef
+        v = critic.forward(obs)[:, 0]
         err = v - returns
         value_loss = 0.5 * float(np.mean(err * err))
-        self.critic.backward((vf_coef / b) * err[:, None])
+        critic.backward(((vf_coef / b) * err[:, None]).astype(dt, copy=False),
+                        need_input_grad=False)
+        if self._twin is not None:
+            self.grad[...] = grad
         return {"loss": policy_loss - ent_coef * entropy + vf_coef * value_loss,
                 "policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy,
                 "approx_kl": float(np.mean((ratio - 1.0) - log_ratio)),

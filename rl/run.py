@@ -91,7 +91,8 @@ class ReinforceRun:
         discrete = bool(getattr(self.task, "discrete", False))
         self.ac = ActorCritic(obs_dim, act_dim, discrete, cfg.policy, cfg.pg.value_hidden,
                               cfg.pg.init_log_std,
-                              np.random.default_rng(np.random.SeedSequence([cfg.seed, 7])))
+                              np.random.default_rng(np.random.SeedSequence([cfg.seed, 7])),
+                              update_dtype=cfg.pg.update_dtype)
         self.opt = make_optimizer(cfg.pg)
         self.collector = make_collector(self.task, cfg.pg.agents, cfg.pg.reward_scale,
                                         cfg.pg.worlds)

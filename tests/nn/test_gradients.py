@@ -75,9 +75,17 @@ def test_activation_out_buffer_gives_same_result(name):
     a = act.forward(z)
     buf = np.empty_like(z)
     np.testing.assert_array_equal(act.forward(z, out=buf), a)
-    da = np.ones_like(z)
-    np.testing.assert_allclose(act.backward(z, a, da.copy(), out=np.empty_like(z)),
-                               act.backward(z, a, da))
+    da = np.random.default_rng(3).normal(size=z.shape)
+    ref = act.backward(z, a, da)
+    # into a separate buffer, and in place over da itself (out may alias da)
+    np.testing.assert_allclose(act.backward(z, a, da, out=np.empty_like(z)), ref,
+                               rtol=1e-15, atol=1e-15)
+    alias = da.copy()
+    assert act.backward(z, a, alias, out=alias) is alias
+    np.testing.assert_allclose(alias, ref, rtol=1e-15, atol=1e-15)
+    alias = da.copy()  # two view objects of the same memory (as a layer's loop makes them)
+    act.backward(z, a, alias[:], out=alias[:])
+    np.testing.assert_allclose(alias, ref, rtol=1e-15, atol=1e-15)
 
 
 def test_known_values():

@@ -162,3 +162,25 @@ def test_invalid_networks():
         Network([3, 2], ["nope"], loss="mse")
     with pytest.raises(ValueError):
         Network([3, 0], ["relu"], loss="mse")
+
+
+def test_backward_without_input_gradient_fills_the_same_grad():
+    """``backward(da, need_input_grad=False)`` skips dL/dx and returns None; the parameter
+    gradient is the same, and dL/dx with it matches finite differences of the input."""
+    rng = np.random.default_rng(4)
+    net = Network([3, 6, 5, 2], ["tanh", "sigmoid", "identity"], loss="mse", rng=rng,
+                  dtype=np.float64)
+    x, da = rng.normal(size=(7, 3)), rng.normal(size=(7, 2))
+    net.forward(x)
+    dx = net.backward(da).copy()
+    grad = net.grad.copy()
+    net.forward(x)
+    assert net.backward(da, need_input_grad=False) is None
+    np.testing.assert_array_equal(net.grad, grad)
+    eps = 1e-6
+    for i, j in [(0, 0), (3, 2), (6, 1)]:
+        xp, xm = x.copy(), x.copy()
+        xp[i, j] += eps
+        xm[i, j] -= eps
+        num = (np.sum(net.forward(xp) * da) - np.sum(net.forward(xm) * da)) / (2 * eps)
+        assert dx[i, j] == pytest.approx(num, rel=1e-6, abs=1e-9)

@@ -67,6 +67,32 @@ def ppo_batch(ac: ActorCritic, seed: int = 2):
     return obs, actions, logp_old, adv, returns
 
 
+@pytest.mark.parametrize("discrete", [False, True], ids=["gaussian", "categorical"])
+def test_float32_update_matches_float64(discrete):
+    """``update_dtype=float32``: the same loss and gradient as float64 to float32's
+    precision, written into the float64 grad; the parameters stay float64."""
+    act_dim = 3 if discrete else ACT
+    ref, fast = make_ac(discrete, act_dim), make_ac(discrete, act_dim)
+    fast32 = ActorCritic(OBS, act_dim, discrete, PolicyConfig(hidden=[5], activation="tanh"),
+                         [4], init_log_std=-0.3, rng=np.random.default_rng(1),
+                         output_scale=1.0, update_dtype=np.float32)
+    fast32.theta[...] = fast.theta
+    obs, actions, logp_old, adv, returns = ppo_batch(ref)
+    kw = dict(clip=CLIP, ent_coef=0.05, vf_coef=0.7, algorithm="ppo")
+    s64 = ref.loss_and_grad(obs, actions, logp_old, adv, returns, **kw)
+    s32 = fast32.loss_and_grad(obs, actions, logp_old, adv, returns, **kw)
+    assert fast32.theta.dtype == fast32.grad.dtype == np.float64
+    assert s32["loss"] == pytest.approx(s64["loss"], rel=1e-5)
+    scale = np.abs(ref.grad).max()
+    np.testing.assert_allclose(fast32.grad, ref.grad, rtol=1e-4, atol=1e-5 * scale)
+    assert not np.array_equal(fast32.grad, ref.grad)  # it really ran in float32
+    # a changed theta is seen by the next call (the float32 copy is refreshed)
+    for ac in (ref, fast32):
+        ac.theta[...] += 0.01
+        ac.loss_and_grad(obs, actions, logp_old, adv, returns, **kw)
+    np.testing.assert_allclose(fast32.grad, ref.grad, rtol=1e-4, atol=1e-5 * scale)
+
+
 @pytest.mark.parametrize("algorithm", ["ppo", "reinforce"])
 @pytest.mark.parametrize("discrete", [False, True], ids=["gaussian", "categorical"])
 def test_gradient_matches_finite_differences(discrete, algorithm):
