@@ -93,7 +93,7 @@ def cartpole(args) -> None:
 
 def cars(args) -> None:
     from common.config import load_config
-    from evo.compare import judge_driver
+    from compare.judges import judge_driver
     from evo.config import EvolveConfig
     from evo.policy_file import read_policy
     from rl.config import ReinforceConfig
