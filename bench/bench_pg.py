@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's packages, not an installed copy
 EVAL_SEED = 10_000
 CARTPOLE_MAX_EPISODE = 500
 

@@ -80,16 +80,16 @@ def control_figure(task, results, title):
                 color = line.get_color()
                 ax_n.plot(c["steps"], c[key], ".-", ms=3, color=color, alpha=0.8)
                 kw = {}
-    for (key, label), (ax_s, ax_n) in zip(rows, axes):
-        ax_s.set_xlabel("seconds")
-        ax_n.set_xlabel("agent-steps (environment steps)")
-        for ax in (ax_s, ax_n):
+    for (key, label), row in zip(rows, axes):
+        for ax, top, xlabel in zip(row, axes[0], ("seconds", "agent-steps (environment steps)")):
+            ax.set_xlabel(xlabel)
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
             if key == "lap_time" and not _any_finite(results, key):
                 # no best driver finished a lap: say so, as the window does, rather than
-                # draw an empty panel with a made-up scale
+                # draw an empty panel with a made-up scale; the time axis is the one above
                 ax.set_yticks([])
+                ax.set_xlim(top.get_xlim())
                 ax.text(0.5, 0.5, "no lap", transform=ax.transAxes, ha="center",
                         va="center", fontsize=14, color="0.4")
     legend_outside(fig, axes[0][0])

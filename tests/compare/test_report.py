@@ -39,9 +39,10 @@ def test_lap_time_panels_without_a_lap_say_no_lap():
     fig = control_figure("cars", lapless_cars(seeds=2), "cars: best so far, 2 seed(s)")
     drawn(fig)
     assert lap_axes_texts(fig) == [["no lap"], ["no lap"]]
-    for ax in fig.axes[2:4]:  # no made-up scale around nothing
+    for ax, top in zip(fig.axes[2:4], fig.axes[:2]):  # no made-up scale around nothing
         assert list(ax.get_yticks()) == []
         assert ax.get_ylabel() == "its lap time (s)"
+        assert ax.get_xlim() == top.get_xlim() and top.get_xlim()[1] > 1
     assert_texts_inside(fig)
     # the best-fitness panels above keep their scale and say nothing of laps
     assert all(not ax.texts and len(ax.get_yticks()) for ax in fig.axes[:2])
