@@ -6,7 +6,7 @@
 Starts ``--parallel`` processes at a time, each ``neuroevo compare TASK --seeds 1
 --first-seed S`` (every method for seed S, one after the other, with BLAS held to one
 thread), then merges their ``results.json`` into one ``report.md``, ``compare.png`` and
-``results.json`` in ``--out`` (``evo.compare.merge_results``).  Every method of a seed runs
+``results.json`` in ``--out`` (``compare.run.merge_results``).  Every method of a seed runs
 in the same process, under the same load, so the methods stay comparable; what the
 budget buys depends on how many processes share the cores (say so with the numbers).
 Extra arguments after ``--`` go to every ``neuroevo compare``.
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's packages, not an installed copy
 
 
 def main() -> None:
@@ -58,7 +59,9 @@ def main() -> None:
                 if proc.returncode:
                     raise SystemExit(f"seed {s}: neuroevo compare exited {proc.returncode}")
                 print(f"seed {s} done after {time.perf_counter() - t0:.0f} s", flush=True)
-    from evo.compare import CompareConfig, merge_results, write_results
+    from compare.config import CompareConfig
+    from compare.report import write_results
+    from compare.run import merge_results
 
     parts = [json.loads((args.out / f"seed{s}" / "results.json").read_text())
              for s in range(args.seeds)]

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's packages, not an installed copy
 EVAL_SEED = 10_000
 CARTPOLE_MAX_EPISODE = 500
 
@@ -93,7 +94,7 @@ def cartpole(args) -> None:
 
 def cars(args) -> None:
     from common.config import load_config
-    from evo.compare import judge_driver
+    from compare.judges import judge_driver
     from evo.config import EvolveConfig
     from evo.policy_file import read_policy
     from rl.config import ReinforceConfig

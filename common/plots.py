@@ -1,7 +1,7 @@
 """Figure helpers every package's pictures share (matplotlib's object-oriented API on the
 Agg canvas: no pyplot, no global state, no display).  matplotlib is imported inside the
 functions, so importing this module stays light; the pictures themselves live with what
-they show (``nn.plots``, ``nn.report``, ``evo.run``, ``evo.compare``, ``rl.run``)."""
+they show (``nn.plots``, ``nn.report``, ``evo.run``, ``compare.figures``, ``rl.run``)."""
 
 from __future__ import annotations
 

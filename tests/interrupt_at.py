@@ -58,7 +58,7 @@ def install(when: str, signals: list[str]) -> None:
 
         EvolutionRun.save_checkpoint = before
     elif point == "run":
-        import evo.compare
+        from compare import classification, control
 
         calls = [0]
 
@@ -70,8 +70,9 @@ def install(when: str, signals: list[str]) -> None:
                 return fn(*args, **kwargs)
             return wrapper
 
-        evo.compare.run_classification = counted(evo.compare.run_classification)
-        evo.compare.run_evolution = counted(evo.compare.run_evolution)
+        classification.run_classification = counted(classification.run_classification)
+        control.run_evolution = counted(control.run_evolution)
+        control.run_pg = counted(control.run_pg)
     else:
         raise SystemExit(f"interrupt_at: unknown point {when!r}")
 

@@ -18,7 +18,8 @@ ALLOWED = {
     "sims": {"common", "sims"},
     "evo": {"common", "nn", "sims", "evo"},
     "rl": {"common", "nn", "sims", "evo", "rl"},
-    "neuroevo": {"common", "nn", "sims", "evo", "rl", "neuroevo"},
+    "compare": {"common", "nn", "sims", "evo", "rl", "compare"},
+    "neuroevo": {"common", "nn", "sims", "evo", "rl", "compare", "neuroevo"},
 }
 # sideways imports: (modules, the project modules they may not import, why), by prefix
 SIDEWAYS = (
@@ -27,6 +28,8 @@ SIDEWAYS = (
      "(neuroevo/*.py), not from the other command"),
     ("evo.", "nn.plots", "generic figure helpers are common.plots; nn.plots is nn's pictures"),
     ("rl.", "nn.plots", "generic figure helpers are common.plots; nn.plots is nn's pictures"),
+    ("compare.", "nn.plots",
+     "generic figure helpers are common.plots; nn.plots is nn's pictures"),
     ("neuroevo.gym_view", "neuroevo.watch",
      "the two windows share what both draw from below them (nn.members, sims.view)"),
 )

@@ -24,7 +24,7 @@ from tests.conftest import REPO
 # what a build needs besides the packages (the packages: top-level folders with __init__.py)
 PROJECT_FILES = ("pyproject.toml", "README.md")
 NOT_SHIPPED = {"tests", "bench", "docs"}
-IMPORT_NAMES = ("common", "nn", "sims", "evo", "neuroevo", "configs")
+IMPORT_NAMES = ("common", "nn", "sims", "evo", "rl", "compare", "neuroevo", "configs")
 BIN = "Scripts" if os.name == "nt" else "bin"
 
 # Prints where everything comes from in the environment that runs it (argv: import names).

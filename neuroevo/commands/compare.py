@@ -1,30 +1,26 @@
 """``neuroevo compare``: evolution versus gradient descent on the same network (the
-comparison itself is :mod:`evo.compare`)."""
+comparison itself is the :mod:`compare` package)."""
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
 from common.config import ConfigError, load_config, named_config
 from common.errors import EXIT_INTERRUPTED
-from evo.compare import (
+from compare.config import (
     CAR_METHODS,
     CLASSIFICATION,
     METHODS,
     QD_METHODS,
     CompareConfig,
-    CompareInterrupted,
-    compare,
+    check_control,
+    choose_methods,
     dataset_of,
     is_control,
-    methods_for,
 )
 from evo.gym_config import gym_env_id
 from neuroevo.runs import new_run_dir
-
-PG_METHODS = ("ppo", "reinforce")  # policy-gradient learners (control tasks)
 
 
 def compare_task(value: str) -> str:
@@ -60,6 +56,9 @@ def control_configs(args):
 
 
 def compare_cmd(args) -> int:
+    from compare.report import terminal_tables
+    from compare.run import CompareInterrupted, compare
+
     control = is_control(args.task)
     if args.budget_seconds <= 0 or args.seeds < 1 or args.first_seed < 0:
         raise ConfigError("--budget-seconds must be > 0, --seeds >= 1 and --first-seed >= 0")
@@ -69,62 +68,17 @@ def compare_cmd(args) -> int:
         raise ConfigError("--budget-steps N (N >= 1) applies to cars, walkers and gym tasks")
     if args.generations is not None and args.budget_steps is not None:
         raise ConfigError("give --generations or --budget-steps, not both")
-    known = ((*methods_for(args.task), "ppo", "reinforce", *QD_METHODS) if control
-             else methods_for(args.task))
-    default = (*methods_for(args.task), "ppo") if control else methods_for(args.task)
-    methods = default
-    if args.methods:
-        # in the order given, each once
-        methods = tuple(dict.fromkeys(m.strip() for m in args.methods.split(",") if m.strip()))
-        unknown = [m for m in methods if m not in known]
-        if unknown or not methods:
-            raise ConfigError(f"--methods {args.methods}: {args.task} knows "
-                              f"{', '.join(known)}")
-    if args.generations is not None:
-        if args.methods and any(m in PG_METHODS for m in methods):
-            raise ConfigError("--generations counts evolution's generations: compare ppo "
-                              "with --budget-seconds or --budget-steps")
-        methods = tuple(m for m in methods if m not in PG_METHODS)
+    methods = choose_methods(args.task, args.methods, args.generations)
     cfg = load_config(CompareConfig, Path(args.config) if args.config else
                       named_config("compare"), args.set)
-    data = evolve_cfg = None
-    runners = {}
+    data = evolve_cfg = pg_cfg = None
     if control:
         evolve_cfg, pg_cfg = control_configs(args)
-        qd = [m for m in QD_METHODS if m in methods]
-        if qd and not evolve_cfg.qd.descriptors:
-            raise ConfigError(f"--methods {qd[0]}: quality diversity needs behaviour "
-                              f"descriptors: --evolve-set qd.descriptors=[...] and "
-                              f"qd.cells=[...] (or an evolve config with a qd section)")
-        if "cma-me" in methods and evolve_cfg.population % evolve_cfg.strategy.cma_me.emitters:
-            raise ConfigError(f"--methods cma-me: the population ({evolve_cfg.population}) "
-                              f"must be a multiple of strategy.cma_me.emitters "
-                              f"({evolve_cfg.strategy.cma_me.emitters})")
-        pg = [m for m in PG_METHODS if m in methods]
-        if pg and evolve_cfg.policy.recurrent:
-            raise ConfigError(f"policy.recurrent={evolve_cfg.policy.recurrent}: {pg[0]} has "
-                              f"no recurrent policies (evolution only); leave {pg[0]} out "
-                              f"of --methods or set policy.recurrent=0")
-        learners = [m for m in PG_METHODS if m in methods]
-        if learners and evolve_cfg.task == "walkers" and evolve_cfg.walkers.body != "fixed":
-            raise ConfigError(f"walkers.body={evolve_cfg.walkers.body}: {learners[0]} trains "
-                              f"the network of a fixed body (evolution only); leave "
-                              f"{learners[0]} out of --methods or set walkers.body=fixed")
-        sensors = {evolve_cfg.cars.sensors, pg_cfg.cars.sensors} - {"fixed"}
-        if learners and evolve_cfg.task == "cars" and sensors:
-            raise ConfigError(f"cars.sensors={sensors.pop()}: {learners[0]} trains "
-                              f"the network of fixed sensors (evolution only); leave "
-                              f"{learners[0]} out of --methods or set cars.sensors=fixed")
-        from rl.compare import pg_runner
-
-        for m in PG_METHODS:
-            if m in methods:
-                runners[m] = pg_runner(evolve_cfg, dataclasses.replace(
-                    pg_cfg, pg=dataclasses.replace(pg_cfg.pg, algorithm=m)))
+        check_control(methods, evolve_cfg, pg_cfg)
     elif args.evolve_config or args.evolve_set or args.reinforce_config or args.reinforce_set:
         raise ConfigError("--evolve-config, --evolve-set, --reinforce-config and "
                           "--reinforce-set apply to cars, walkers and gym tasks")
-    if not control:
+    else:
         from nn.data import load_dataset
 
         options = {}
@@ -143,7 +97,7 @@ def compare_cmd(args) -> int:
     try:
         compare(args.task, out, args.budget_seconds, args.seeds, cfg, data, evolve_cfg,
                 progress=not args.quiet, methods=methods, generations=args.generations,
-                steps=args.budget_steps, runners=runners, first_seed=args.first_seed)
+                steps=args.budget_steps, pg_cfg=pg_cfg, first_seed=args.first_seed)
     except CompareInterrupted as e:
         if e.finished:
             print(f"\nneuroevo: interrupted: kept the {e.finished} of {e.total} runs that "
@@ -155,9 +109,7 @@ def compare_cmd(args) -> int:
             print("\nneuroevo: interrupted before any run finished: nothing was saved",
                   file=sys.stderr)
         return EXIT_INTERRUPTED
-    report = (out / "report.md").read_text()
-    table = [ln for ln in report.splitlines() if ln.startswith("|")]
-    print("\n".join(table))
+    print(terminal_tables((out / "report.md").read_text()))
     print(f"report: {out / 'report.md'}")
     return 0
 

@@ -48,9 +48,9 @@ def test_cars_at_equal_steps_with_ppo(tmp_path, cli):
 
 def test_ppo_best_so_far_is_its_greedy_policy_scored_like_a_genome():
     from common.config import build
+    from compare.control import greedy_fitness
     from evo.config import EvolveConfig
     from evo.tasks import TaskSpec
-    from rl.compare import greedy_fitness
     from rl.config import ReinforceConfig
     from rl.run import ReinforceRun
 
@@ -71,9 +71,9 @@ def test_ppo_best_so_far_is_its_greedy_policy_scored_like_a_genome():
 
 def test_ppo_with_obs_norm_is_scored_with_its_normalisation_folded_in():
     from common.config import build
+    from compare.control import greedy_fitness
     from evo.config import EvolveConfig
     from evo.tasks import TaskSpec
-    from rl.compare import greedy_fitness
     from rl.config import ReinforceConfig
     from rl.policy import fold_obs_norm
     from rl.run import ReinforceRun
@@ -96,7 +96,7 @@ def test_ppo_with_obs_norm_is_scored_with_its_normalisation_folded_in():
 
 
 def test_seeds_split_and_merged_equal_one_comparison(tmp_path, cli):
-    from evo.compare import merge_results
+    from compare.run import merge_results
 
     common = ["--budget-steps", "1500", "--methods", "ga,ppo", "--quiet", *TINY_CARS]
     whole = tmp_path / "whole"

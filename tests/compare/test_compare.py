@@ -52,7 +52,7 @@ def test_methods_subset_runs_only_those(tmp_path, cli):
 
 
 def test_step_sizes_fall_linearly_over_the_budget():
-    from evo.compare import CompareConfig
+    from compare.config import CompareConfig
 
     cfg = CompareConfig(final_step_fraction=0.05)
     assert cfg.step_factor(0, 10) == 1.0
@@ -86,7 +86,7 @@ def car_results(seeds=2):
 def test_compare_pictures_keep_legends_off_the_lines():
     import numpy as np
 
-    from evo.compare import classification_figure, control_figure
+    from compare.figures import classification_figure, control_figure
     from tests.nn.figures import assert_legends_clear, assert_texts_inside
 
     fig = control_figure("cars", car_results(), "cars: best so far, 2 seed(s)")
@@ -115,7 +115,8 @@ def test_cars_comparison_counts_generations_from_1_as_evolve_does(tmp_path):
     import numpy as np
 
     from common.config import build
-    from evo.compare import run_evolution, write_cars_report
+    from compare.control import run_evolution
+    from compare.report import write_cars_report
     from evo.config import EvolveConfig
     from evo.run import EvolutionRun
 
@@ -144,7 +145,9 @@ def test_equal_episodes_and_the_best_drivers_judged_against_random_search(tmp_pa
     import numpy as np
 
     from common.config import build
-    from evo.compare import CompareConfig, compare, judge_driver
+    from compare.config import CompareConfig
+    from compare.judges import judge_driver
+    from compare.run import compare
     from evo.config import EvolveConfig
     from evo.rollout import run_episode
     from evo.tasks import TaskSpec
@@ -221,7 +224,8 @@ def test_qd_methods_report_coverage_and_qd_score_as_evolve_measures_them(tmp_pat
     import csv
 
     from common.config import build
-    from evo.compare import CompareConfig, compare
+    from compare.config import CompareConfig
+    from compare.run import compare
     from evo.config import EvolveConfig
     from evo.run import EvolutionRun
 
