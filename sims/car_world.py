@@ -13,10 +13,14 @@ are truncated at `max_time` (and, if `stall_time` > 0, when they gain less than
 `stall_distance` of progress in that long). Once a car is done its observation is frozen and
 its reward is 0; `terminated`/`truncated` stay True until `reset`.
 
-Cars never collide with each other. They are spread over several pymunk spaces of at most
-`cars_per_space` cars (with a copy of the walls each): cars that overlap still cost the
-broad phase work in pairs, and splitting keeps that cost linear. Since cars never interact
-this changes nothing in the trajectories.
+Cars never collide with each other, and a wall contact ends a car's drive, so between the
+walls a car moves exactly as pymunk would move it (``p += v dt``, ``angle += w dt``): the
+world integrates every car in numpy and asks pymunk only about the few cars that
+:class:`sims.contact.WallContacts` finds near a wall (pymunk's collision of the car's box
+with the wall capsules decides the contact).  ``engine="pymunk"`` steps every car through
+pymunk instead (the reference the tests compare with, bit for bit): the cars are then
+spread over several pymunk spaces of at most `cars_per_space` cars (with a copy of the
+walls each), which keeps the broad phase linear.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from sims.car import (
     car_velocities,
     make_car,
 )
+from sims.contact import WallContacts
 from sims.errors import SimsError
 from sims.progress import ProgressTracker
 from sims.sensors import RaySensor, SensorParams
@@ -78,7 +83,7 @@ class CarWorld:
     def __init__(
         self, track: Track | str | Path | Sequence[Track | str | Path],
         n_agents: int | Sequence[int], config: CarWorldConfig | None = None,
-        max_range: float | None = None, behaviour: bool = False,
+        max_range: float | None = None, behaviour: bool = False, engine: str = "numpy",
     ) -> None:
         """`track`: a Track, or a spec for :func:`~sims.track.load_track`.
 
@@ -91,7 +96,12 @@ class CarWorld:
         `max_range`: the longest ray :meth:`set_sensors` may give a car (default the fan's).
         `behaviour`: `info` also sums, per car, its |speed|, |steer| and offset from the
         centerline over the steps it drives (`sum_speed`, `sum_abs_steering`,
-        `sum_lateral`: what behaviour descriptors average; five vector ops a step)."""
+        `sum_lateral`: what behaviour descriptors average; five vector ops a step).
+        `engine`: "numpy" (cars move in numpy, pymunk decides wall contacts) or "pymunk"
+        (every car stepped by pymunk: the reference, with the same numbers)."""
+        if engine not in ("numpy", "pymunk"):
+            raise SimsError(f"car world: engine must be numpy or pymunk, got {engine!r}")
+        self.engine = engine
         several = isinstance(track, (list, tuple))
         tracks = list(track) if several else [track]
         counts = [int(c) for c in n_agents] if several else [int(n_agents)]
@@ -110,6 +120,8 @@ class CarWorld:
         self.behaviour = bool(behaviour)
         self.sensor = RaySensor(self.tracks, self.config.sensors, max_range=max_range)
         self.progress = ProgressTracker(self.tracks, self.params.max_speed * self.dt)
+        self.contacts = (WallContacts(self.tracks, self.params.length, self.params.width)
+                         if engine == "numpy" else None)
         bounds = np.cumsum([0] + counts)
         self.groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # cars per track
         # (N,) each car's track, None with one track (the single-track code path)
@@ -131,9 +143,12 @@ class CarWorld:
 
     # ------------------------------------------------------------------ building
     def _make_space(self, track: Track) -> pymunk.Space:
+        """A space with the track's walls, in the order of
+        :func:`sims.contact.core_segments` (``space.walls`` lists them)."""
         space = pymunk.Space()
         space.gravity = (0.0, 0.0)
         wall_filter = pymunk.ShapeFilter(categories=WALL_CATEGORY, mask=CAR_CATEGORY)
+        space.walls = []
         for core in (track.left_core, track.right_core):
             nxt = np.roll(core, -1, axis=0)
             for a, b in zip(core.tolist(), nxt.tolist()):
@@ -143,6 +158,7 @@ class CarWorld:
                 seg.elasticity = 0.0
                 seg.collision_type = WALL_TYPE
                 space.add(seg)
+                space.walls.append(seg)
         space.on_collision(CAR_TYPE, WALL_TYPE, begin=self._on_wall_contact)
         return space
 
@@ -350,10 +366,15 @@ class CarWorld:
             forward *= active
         self.velocity = vel
         self.speed = forward
-        self._physics(vel, yaw)
+        if self.engine == "pymunk":
+            self._physics(vel, yaw)
+        else:
+            self._move(vel, yaw)
         self.time += self.dt
         pos = self.position.view(np.complex128)[:, 0]  # (N,) x + iy, no copy
         reward = self.progress.update(pos, None if all_active else active)
+        if self.engine == "numpy":
+            self._wall_contacts(all_active)
         if self.behaviour:  # five vector ops per step (inactive cars add 0: forward is 0)
             steer = np.abs(act[:, 1])
             lateral = self.progress.lateral
@@ -438,6 +459,35 @@ class CarWorld:
                 self.heading[sl] = state[:, 2]
         if self._hits:
             hits, self._hits = self._hits, []
+            self._crash(hits)
+
+    def _move(self, vel: np.ndarray, yaw: np.ndarray) -> None:
+        """Every car one step along its velocity (N,) complex and yaw rate (N,), as pymunk
+        integrates a body that touches nothing: ``p + v dt``, ``angle + w dt``."""
+        self.position = self.position + vel.view(np.float64).reshape(-1, 2) * self.dt
+        self.heading = self.heading + yaw * self.dt
+
+    def _wall_contacts(self, all_active: bool) -> None:
+        """Crash the active cars that touch a wall at their new poses: numpy lists the cars
+        near a wall and the walls near each, pymunk's collision of the car's box with those
+        wall capsules decides."""
+        idx = None if all_active else self._active_idx
+        pos, heading = self.position, self.heading
+        nearest, lateral, group = self.progress.nearest, self.progress.lateral, self.group
+        if idx is not None:
+            pos, heading, nearest, lateral = pos[idx], heading[idx], nearest[idx], lateral[idx]
+            group = None if group is None else group[idx]
+        cars = self.contacts.candidates(pos, heading, nearest, lateral, group)
+        hits = []
+        for j in cars.tolist():
+            i = j if idx is None else int(idx[j])
+            body, shape = self._bodies[i], self._shapes[i]
+            body.position = (float(self.position[i, 0]), float(self.position[i, 1]))
+            body.angle = float(self.heading[i])
+            shape.cache_bb()
+            if body.space.shape_query(shape):  # the walls this box touches (cars pass)
+                hits.append(i)
+        if hits:
             self._crash(hits)
 
     def _crash(self, cars: list[int]) -> None:
