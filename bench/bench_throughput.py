@@ -7,7 +7,8 @@ Each part prints a table of medians over ``--repeats`` (PPO: over its iterations
 
 - ``eval``: car-steps/s of a whole evaluation of the racing default (``configs/cars.yaml``:
   its population, ten tracks in one world) on one core, the ref's code against this tree's,
-  each in a fresh subprocess, alternating.  Both evaluate the same genomes (written by a
+  each in a fresh subprocess, alternating; the second evaluation of the process is timed
+  (the first builds the world and its tables once, as a run's first generation does).  Both evaluate the same genomes (written by a
   short warm-up run, so they drive like the mutated clones of good drivers evolution spends
   its time on, not random policies that crash at once) with the same episode seeds.
 - ``pool``: this tree's 2-worker process pool against serial on the same job at
@@ -56,6 +57,7 @@ def probe_eval(args) -> None:
     thetas = np.load(args.thetas, allow_pickle=False)
     seeds = [int(s) for s in args.seeds.split(",")]
     backend = SerialBackend(spec)
+    backend.evaluate(thetas, seeds)  # builds the world and its tables, as generation 1 does
     t0 = time.perf_counter()
     res = backend.evaluate(thetas, seeds)
     dt = time.perf_counter() - t0

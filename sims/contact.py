@@ -71,14 +71,30 @@ def near_table(track: Track, lanes: int, reach: float) -> tuple[np.ndarray, np.n
         else:
             centres, rho = _cell_geometry(track, lanes)
             a, b = core_segments(track)
-            dist = point_segment_distance(centres, a, b)  # (C, S)
+            # a cell's centre is within `spread` of its sample: only the segments within
+            # spread + reach + rho of a sample can be listed for (or be nearest to) its cells
+            cols = lanes + 2
+            spread = track.width / 2 + track.width / lanes
+            by_sample = point_segment_distance(track.points, a, b)  # (M, S)
+            nearest_wall = by_sample.min(axis=1)  # bounds each cell's nearest wall distance
+            keep = by_sample <= np.maximum(spread + reach + rho, nearest_wall + 2 * spread)[:, None]
+            k_s = int(keep.sum(axis=1).max())
+            cand = np.argsort(~keep, axis=1, kind="stable")[:, :k_s]  # (M, k_s), kept first
+            valid = np.take_along_axis(keep, cand, axis=1)
+            cell_cand = np.repeat(cand, cols, axis=0)  # (C, k_s)
+            cell_valid = np.repeat(valid, cols, axis=0)
+            w = centres[:, None, :] - a[cell_cand]  # (C, k_s, 2)
+            e = (b - a)[cell_cand]
+            t = np.clip((w * e).sum(axis=2) / np.maximum((e * e).sum(axis=2), 1e-300), 0, 1)
+            d = w - t[..., None] * e
+            dist = np.where(cell_valid, np.sqrt((d * d).sum(axis=2)), np.inf)  # (C, k_s)
             dmin = dist.min(axis=1)
             within = dist <= reach + rho
             k = max(int(within.sum(axis=1).max()), 1)
-            near = np.full((len(centres), k), len(a), np.int32)
             order = np.argsort(~within, axis=1, kind="stable")[:, :k]  # listed ones first
             take = np.take_along_axis(within, order, axis=1)
-            near[take] = order[take]
+            near = np.full((len(centres), k), len(a), np.int32)
+            near[take] = np.take_along_axis(cell_cand, order, axis=1)[take]
             per[key] = (near, dmin, centres, rho)
     return per[key]
 

@@ -131,3 +131,18 @@ def test_a_moved_start_line_rolls_its_base_table() -> None:
 def test_an_unknown_engine_is_refused() -> None:
     with pytest.raises(SimsError, match="engine"):
         CarWorld(load_track("oval"), 2, engine="bullet")
+
+
+def test_the_cell_lists_equal_a_brute_force_search() -> None:
+    """Each cell's listed walls and nearest-wall distance, against every (cell, wall) pair."""
+    from sims.geometry import point_segment_distance
+
+    track = load_track("procedural:3:0.9")
+    reach = 3.0
+    near, dmin, centres, rho = near_table(track, 12, reach)
+    a, b = core_segments(track)
+    dist = point_segment_distance(centres, a, b)  # (C, S)
+    np.testing.assert_allclose(dmin, dist.min(axis=1), rtol=1e-12)
+    for c in range(0, len(centres), 7):
+        listed = set(near[c][near[c] < len(a)].tolist())
+        assert listed == set(np.flatnonzero(dist[c] <= reach + rho).tolist())
