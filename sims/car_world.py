@@ -193,12 +193,20 @@ class CarWorld:
             lateral = u[:, 0] * jitter
             heading[grp] = track.start_heading + u[:, 1] * jitter * 0.05
             pos[grp] = track.start_position[None, :] + lateral[:, None] * track.normals[0]
-        self.spaces = []
+        if self.engine == "numpy":  # the walls, and one car box that pymunk queries
+            self._bodies, self._shapes = [], []
+            if not self.spaces:
+                self.spaces = [self._make_space(t) for t in self.tracks]
+                self._probe = make_car(self.params, (0.0, 0.0), 0.0)
+            slices = []
+        else:
+            self.spaces = []
+            slices = zip(self._slices, self._space_track)
         self._shape_index = {}
         self._hits = []
         self._bodies: list[pymunk.Body] = []
         self._shapes: list[pymunk.Shape] = []
-        for sl, g in zip(self._slices, self._space_track):
+        for sl, g in slices:
             space = self._make_space(self.tracks[g])
             for i in range(sl.start, sl.stop):
                 body, shape = make_car(self.params, tuple(pos[i]), float(heading[i]))
@@ -208,7 +216,7 @@ class CarWorld:
                 self._shapes.append(shape)
             self.spaces.append(space)
         self._set_arr = []
-        for space, buf in zip(self.spaces, self._set_buf):
+        for space, buf in zip(self.spaces if self._bodies else (), self._set_buf):
             arr = np.zeros((len(space.bodies) + 1, 3))  # + the space's static body
             buf.set_float_buf(arr)  # the buffer keeps pointing at arr, written in place
             self._set_arr.append(arr)
@@ -248,8 +256,8 @@ class CarWorld:
         """
         if not self._reset_called:
             raise RuntimeError("call reset() before place()")
-        for i in np.flatnonzero(self.crashed):  # crashed cars left the physics: put them back
-            self._bodies[i].space.add(self._shapes[i])
+        for i in np.flatnonzero(self.crashed) if self._bodies else ():
+            self._bodies[i].space.add(self._shapes[i])  # crashed cars left the physics
         n = self.n_agents
         self.crashed = np.zeros(n, dtype=bool)
         self.finished = np.zeros(n, dtype=bool)
@@ -479,13 +487,14 @@ class CarWorld:
             group = None if group is None else group[idx]
         cars = self.contacts.candidates(pos, heading, nearest, lateral, group)
         hits = []
+        body, shape = self._probe
         for j in cars.tolist():
             i = j if idx is None else int(idx[j])
-            body, shape = self._bodies[i], self._shapes[i]
             body.position = (float(self.position[i, 0]), float(self.position[i, 1]))
             body.angle = float(self.heading[i])
             shape.cache_bb()
-            if body.space.shape_query(shape):  # the walls this box touches (cars pass)
+            space = self.spaces[0 if self.group is None else self.group[i]]
+            if space.shape_query(shape):  # the walls car i's box touches
                 hits.append(i)
         if hits:
             self._crash(hits)
@@ -499,10 +508,11 @@ class CarWorld:
         crashed = self.crashed.copy()
         for i in fresh:
             crashed[i] = True
-            body, shape = self._bodies[i], self._shapes[i]
-            body.velocity = (0.0, 0.0)
-            body.angular_velocity = 0.0
-            body.space.remove(shape)
+            if self._bodies:  # engine="pymunk"
+                body, shape = self._bodies[i], self._shapes[i]
+                body.velocity = (0.0, 0.0)
+                body.angular_velocity = 0.0
+                body.space.remove(shape)
         self.crashed = crashed
         self.terminated = self.terminated | crashed
         self.velocity = np.where(crashed, 0.0, self.velocity)

@@ -131,15 +131,19 @@ class WallContacts:
         self.slack = np.concatenate([p[1] for p in parts]) - self.half_diag - np.repeat(
             touch, n_cells)  # (C,)
         self.rho = np.repeat(rho, n_cells)  # (C,)
+        # squared: a car whose squared distance to its cell's centre is at most this is clear
+        lim = np.minimum(self.slack, self.rho)
+        self._clear2 = np.where(lim >= 0, lim * lim, -1.0)  # (C,)
+        self._rho2 = self.rho * self.rho
         self.touch = touch
         a = np.concatenate([a for a, _ in segs] + [np.full((1, 2), 1e9)])
         b = np.concatenate([b for _, b in segs] + [np.full((1, 2), 1e9 + 1.0)])
         e = b - a
         n = np.stack([-e[:, 1], e[:, 0]], axis=1) / np.hypot(e[:, 0], e[:, 1])[:, None]
         # per stacked segment: unit normal, offset of its line, ends, and its contact reach
-        self._seg = np.column_stack([n, (n * a).sum(axis=1), a, b,
-                                     np.append(np.repeat(touch, [len(x) for x, _ in segs]),
-                                               0.0)])  # (S + 1, 8)
+        self._seg = np.ascontiguousarray(np.column_stack(
+            [n, (n * a).sum(axis=1), a, b,
+             np.append(np.repeat(touch, [len(x) for x, _ in segs]), 0.0)]).T)  # (8, S + 1)
         self.seg_offsets = seg_off  # track g's segments are seg_offsets[g]:seg_offsets[g+1]
         self._lane_scale = np.array([self.lanes / t.width for t in self.tracks])
         self._lane_offset = self.lanes / 2 + 1.0
@@ -154,11 +158,12 @@ class WallContacts:
         np.clip(lane, 0, self.lanes + 1, out=lane)
         cell = nearest * (self.lanes + 2) + lane
         d = position - self.centres[cell]
-        off = np.sqrt((d * d).sum(axis=1))
-        check = np.flatnonzero((off > self.slack[cell]) | (off > self.rho[cell]))
+        d *= d
+        off2 = d[:, 0] + d[:, 1]
+        check = np.flatnonzero(off2 > self._clear2[cell])
         if not len(check):
             return check
-        inside = off[check] <= self.rho[cell[check]]
+        inside = off2[check] <= self._rho2[cell[check]]
         cars = []
         listed = check[inside]
         if len(listed):
@@ -176,17 +181,15 @@ class WallContacts:
         """``(n, K)``: True where the box of car i, grown by the segment's contact reach, and
         segment ``segs[i, k]`` have a separating axis (the box's two axes or the segment's
         normal): they cannot touch.  False means they may."""
-        sg = self._seg[segs]  # (n, K, 8)
-        r = sg[..., 7]
+        nx, ny, off, ax, ay, bx, by, r = self._seg[:, segs]  # each (n, K)
         c, s = np.cos(heading)[:, None], np.sin(heading)[:, None]
         x, y = position[:, 0, None], position[:, 1, None]
         # the segment's normal: the centre's distance from its line against the box's extent
-        nu = sg[..., 0] * c + sg[..., 1] * s  # n . u, u the car's forward axis
-        nv = sg[..., 1] * c - sg[..., 0] * s  # n . v, v its left axis
-        far = np.abs(sg[..., 0] * x + sg[..., 1] * y - sg[..., 2]) > (
-            self.hx * np.abs(nu) + self.hy * np.abs(nv) + r)
+        nu = nx * c + ny * s  # n . u, u the car's forward axis
+        nv = ny * c - nx * s  # n . v, v its left axis
+        far = np.abs(nx * x + ny * y - off) > self.hx * np.abs(nu) + self.hy * np.abs(nv) + r
         # the box's axes: both ends of the segment beyond one face (grown by r)
-        ax, ay, bx, by = sg[..., 3] - x, sg[..., 4] - y, sg[..., 5] - x, sg[..., 6] - y
+        ax, ay, bx, by = ax - x, ay - y, bx - x, by - y
         for (cu, su), h in (((c, s), self.hx), ((-s, c), self.hy)):
             pa = ax * cu + ay * su
             pb = bx * cu + by * su
