@@ -254,7 +254,7 @@ def main() -> None:
     for n in args.cars:
         cfg = CarWorldConfig(max_time=120.0)
         world = CarWorld(track, n, cfg)
-        ref = CarWorld(track, n, cfg)
+        ref = CarWorld(track, n, cfg, engine="pymunk")  # its pymunk part alone, timed
         state: dict = {}
         time_world(world, 50, state)  # warm up
         w_t, p_t, q_t = [], [], []
