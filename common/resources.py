@@ -68,6 +68,19 @@ def shipped_file(kind: str, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def file_or_shipped(kind: str, spec: str | Path) -> Path | None:
+    """The file ``spec`` names: a file at that path, else the shipped file of that name
+    (``kind``: "tracks", "creatures"), else None.  A folder in the current directory named
+    like a shipped file does not hide it (``biped`` is the shipped creature even where
+    ``./biped/`` exists)."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml"):
+        return None
+    return shipped_file(kind, str(spec))
+
+
 def _extract(folder: Traversable) -> Path:
     """Copy the ``*.yaml`` files of ``folder`` to a temporary folder removed at exit."""
     out = Path(tempfile.mkdtemp(prefix="neuroevo-configs-"))
