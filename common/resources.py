@@ -89,3 +89,22 @@ def _extract(folder: Traversable) -> Path:
         if item.is_file() and item.name.endswith(SUFFIX):
             (out / item.name).write_bytes(item.read_bytes())
     return out
+
+
+def pip_install(extra: str) -> str:
+    """The command that installs the optional ``extra`` into the Python running now:
+    ``.venv/bin/pip install -e '.[gym]'`` inside a virtual environment (its pip, shown
+    relative to the current directory where it lies below it), else ``pip install``."""
+    import os
+    import sys
+
+    pip = "pip"
+    if sys.prefix != sys.base_prefix:  # a virtual environment: its own pip, not the PATH's
+        exe = Path(sys.executable).parent / "pip"
+        if exe.is_file():
+            try:
+                pip = os.path.relpath(exe) if exe.is_relative_to(Path.cwd()) else str(exe)
+            except ValueError:
+                pip = str(exe)
+    return f"{pip} install -e '.[{extra}]'"
+

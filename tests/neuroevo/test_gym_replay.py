@@ -67,6 +67,23 @@ def test_window_screenshot(model, gui, tmp_path):  # noqa: F811
     assert img[:, w - 330:, :3].mean() < 0.3  # the dark panel on the right
 
 
+def test_screenshot_without_a_display_prints_no_sdl_line(model, tmp_path):
+    from tests.gui import egl_available
+
+    if not egl_available():
+        pytest.skip("no EGL for an off-screen window")
+    shot = tmp_path / "replay.png"
+    env = {"DISPLAY": "", "WAYLAND_DISPLAY": "", "XDG_RUNTIME_DIR": ""}
+    p = run_cli("replay", str(model), "--screenshot", str(shot), "--frames", "3", env=env)
+    assert p.returncode == 0, p.stderr
+    assert "XDG_RUNTIME_DIR" not in p.stderr and "error" not in p.stderr.lower(), p.stderr
+    assert p.stderr.splitlines()[-1] == f"screenshot: {shot}", p.stderr
+    from matplotlib.image import imread
+
+    img = imread(shot)
+    assert (img[:, : img.shape[1] - 330, :3] > 0.95).all(axis=2).mean() > 0.5  # still drawn
+
+
 def test_bad_replay_input(model, tmp_path):
     assert_user_error(run_cli("replay", str(model), "--episodes", "0"), "--episodes")
     assert_user_error(run_cli("replay", str(model), "--track", "default"), "--track")
