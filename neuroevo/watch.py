@@ -148,6 +148,10 @@ class Watch:
         # (best_lap_time) or driven in this window by any car; NaN before the first lap
         self.best_lap = (float("nan"), 0)
         self._lap_record = (float("nan"), 0)  # the fastest lap driven in this window
+        # episodes a history row averages (evolve's ``episodes``: cars on several tracks);
+        # with more than one, a row's best and lap time are means over them, and the panel
+        # says so (and no longer mixes them with one track's laps)
+        self._episodes = 1
         self.replay_seed = 0
         # several tracks in one world: which one is drawn (T: the next), and how many
         self.shown = 0
@@ -248,7 +252,9 @@ class Watch:
                     "fitness: best, mean")
                 self.lap_graph = widgets.HistoryGraph(
                     self.window, batch, 21, (x0 + inner - gw, top - graph_h, gw, graph_h),
-                    "lap time (best car)", markers=True, missing="no lap")
+                    "lap time (best car)" if self._episodes == 1 else
+                    f"lap, mean of {self._episodes} (best car)", markers=True,
+                    missing="no lap")
                 items.append(self.lap_graph)
             else:
                 self.graph = widgets.HistoryGraph(
@@ -269,6 +275,18 @@ class Watch:
                 width=inner)
         if self._world is not None:
             self.attach(self._world, self._thetas)
+
+    @property
+    def episodes(self) -> int:
+        """Episodes each history row averages (see ``__init__``); setting it relabels the
+        panel."""
+        return self._episodes
+
+    @episodes.setter
+    def episodes(self, value: int) -> None:
+        if int(value) != self._episodes:
+            self._episodes = int(value)
+            self.set_panel(self.panel)
 
     # -- keys ------------------------------------------------------------------------------
     @property
@@ -395,7 +413,10 @@ class Watch:
         done = np.flatnonzero(np.isfinite(laps))
         best = ((float(laps[done].min()), int(done[np.argmin(laps[done])]) + 1)
                 if len(done) else (float("nan"), 0))
-        self.best_lap = _faster(best, self._lap_record)
+        # several episodes a row: its lap time is a mean over tracks, not one lap like
+        # those driven here, so the lap line shows only the laps driven here
+        self.best_lap = (_faster(best, self._lap_record) if self._episodes == 1
+                         else self._lap_record)
         if self.lap_graph is not None:
             self.lap_graph.set([(laps, LAP_COLOR)], unit=" s")
         self._acc = 0.0
@@ -454,9 +475,28 @@ class Watch:
                     except StopIteration as stop:
                         done = stop
                         break
+            if views is not None and done is None:
+                live = self._live_view(views)
+                if live is not None:  # every car here is out: show a track still driving
+                    self.flash(f"every car on track {self.shown + 1} is out: track "
+                               f"{live + 1} still drives (T: next)", 4.0)
+                    self.shown = live
+                    drawn = views[live]
+                    self._show(drawn, thetas, seeds[live])
             self.render()
             if done is not None:
                 return done.value
+
+    def _live_view(self, views) -> int | None:
+        """The track to draw instead of the shown one once every car on it is done, the
+        next one where cars still drive; None while the shown one has some (or none has)."""
+        if not bool(np.all(views[self.shown].done)):
+            return None
+        for k in range(1, len(views)):
+            j = (self.shown + k) % len(views)
+            if not bool(np.all(views[j].done)):
+                return j
+        return None
 
     def _show(self, world, thetas, seed) -> None:
         """Draw ``world`` from now on, with the ghost on its episode ``seed`` (caught up
@@ -589,15 +629,21 @@ class Watch:
 
     def _evolve_lines(self, world, fitness, n_alive: int, info, leader: int) -> list[str]:
         unit = "" if self.task.name == "cars" else " m"
+        # with several episodes a genome, "now" is one episode's fitness and the rest are
+        # means over the episodes: a car can be ahead now of the best-ever mean
+        k = self._episodes
+        one, mean_of = ("", "") if k == 1 else ("  (1 episode)", f"  (mean of {k})")
         lines = [f"{self.noun} alive {n_alive:>4} / {world.n_agents}",
-                 f"now   best {fitness.max():7.3f}{unit}  mean {fitness.mean():7.3f}{unit}"]
+                 f"now   best {fitness.max():7.3f}{unit}  mean {fitness.mean():7.3f}{unit}"
+                 f"{one}"]
         if self.history:
             last = self.history[-1]
-            lines.append(f"last  best {last['best']:7.3f}{unit}  mean {last['mean']:7.3f}{unit}")
+            lines.append(f"last  best {last['best']:7.3f}{unit}  mean {last['mean']:7.3f}{unit}"
+                         f"{mean_of}")
         else:
             lines.append("last  (no generation finished yet)")
         if self.best_ever is not None:
-            lines.append(f"best ever  {self.best_ever[1]:.3f}{unit}")
+            lines.append(f"best ever  {self.best_ever[1]:.3f}{unit}{mean_of}")
         else:
             lines.append("best ever  -")
         if self.lap_graph is not None:
@@ -616,7 +662,8 @@ class Watch:
             self._lap_record = _faster(self._lap_record, (float(np.nanmin(live)), gen))
             self.best_lap = _faster(self.best_lap, self._lap_record)
         best, gen = self.best_lap
-        where = f" (gen {gen})" if np.isfinite(best) else ""
+        where = (f" (gen {gen}{', one track' if self._episodes > 1 else ''})"
+                 if np.isfinite(best) else "")
         return f"lap  now {_fmt_lap(self.lap_now)}  best {_fmt_lap(best)}{where}"
 
     def _replay_lines(self, world, info) -> list[str]:
@@ -761,6 +808,7 @@ class WindowBackend:
         self.watch = watch
         self.task = run.task
         watch.archive = run.archive  # a QD run's archive: M shows its map
+        watch.episodes = run.cfg.episodes  # a row's numbers are means over this many
         if run.archive is not None:
             watch.flash("M: the archive map (click a cell to replay its elite)", 6.0)
         watch.on_quit = self._checkpoint

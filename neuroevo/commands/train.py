@@ -60,9 +60,6 @@ def resolve_config(dataset: str | None, config_file: str | None, overrides: list
         if other not in (None, "train"):
             raise ConfigError(f"{dataset} is a config of neuroevo {other}, not a dataset "
                               f"(datasets: {', '.join(training_configs())})")
-    if epochs is not None and epochs < 1:
-        raise ConfigError(f"--epochs must be >= 1, got {epochs} (a run of no epochs would "
-                          f"save an untrained model)")
     path = Path(config_file) if config_file else named_config(dataset, training_configs(),
                                                               "dataset")
     options = [(f"{flag} {value}", f"train.{key}={value}") for flag, key, value in (

@@ -142,7 +142,7 @@ def test_unknown_datasets_get_a_suggestion_and_only_datasets_are_listed(cli, nam
 
 def test_epochs_0_is_refused_instead_of_saving_an_untrained_model(tmp_path, cli):
     assert_user_error(cli("train", "fruit", "--epochs", "0", "--out", str(tmp_path / "a")),
-                      "--epochs must be >= 1, got 0")
+                      "with --epochs 0: train.epochs: must be >= 1 (got 0)")
     assert_user_error(cli("train", "fruit", "--set", "train.epochs=0", "--out",
                           str(tmp_path / "b")), "train.epochs: must be >= 1")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

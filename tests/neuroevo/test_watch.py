@@ -216,6 +216,50 @@ def test_t_draws_the_next_track_with_its_ghost_and_changes_no_number(gui, tmp_pa
         assert frames[f][2] == pytest.approx(frames[f][1])
 
 
+def test_the_view_leaves_a_track_where_every_car_is_out(gui, tmp_path):  # noqa: F811
+    """Cars on three tracks in one world, all driving straight at full throttle: they crash
+    track by track. Once every car on the drawn track is out while another track still
+    drives, the window draws that one (and says why); the fitness is the serial backend's."""
+    from neuroevo.watch import WindowBackend
+    from sims.car_world import TrackGroup
+
+    tracks = ["oval", "sbends", "procedural:3:1"]
+    cfg = small_cfg("cars", episodes=3, population=4,
+                    cars={"world": {"max_time": 30.0, "stall_time": 30.0},
+                          "tracks": tracks})
+    run = EvolutionRun(cfg, tmp_path / "run")
+    thetas = np.zeros((4, run.strategy.num_params))
+    thetas[:, run.net.num_params - 2] = 1.0  # the throttle's bias: straight ahead, flat out
+    seeds = [30, 31, 32]
+    expected = SerialBackend(run.spec).evaluate(thetas, seeds)
+    world, order = run.task.episodes_world(len(thetas), seeds)
+    views = [TrackGroup(world, g) for g in range(3)]
+    watch = make_watch(run.task, speed=4)
+    log = []  # (frame, shown track, its cars all out, cars out per track, flash text)
+
+    def script(w):
+        log.append((w.frame, w.shown, [bool(np.all(v.done)) for v in views],
+                    w.flash_text.label.text))
+
+    watch.frame_hooks.append(script)
+    watch.shown = 1  # the sbends: its cars are out first
+    try:
+        got = WindowBackend(run, watch).evaluate(thetas, seeds)
+    finally:
+        watch.close()
+    for k in expected:
+        np.testing.assert_array_equal(got[k], expected[k], err_msg=k)
+    out_at = [next(f for f, _, out, _ in log if out[g]) for g in range(3)]
+    assert len(set(out_at)) == 3, out_at  # the tracks' cars crash at different times
+    switched = [(f, shown) for (f, shown, *_), (_, before, *_) in zip(log[1:], log) if
+                shown != before]
+    assert [shown for _, shown in switched] == [2, 0], (switched, out_at)  # (no key pressed)
+    for frame, shown, out, _ in log:
+        if out[shown]:  # the drawn track is out only once every track is
+            assert all(out), (frame, shown, out)
+    assert any("is out: track" in flash for *_, flash in log)
+
+
 def test_esc_writes_a_checkpoint_and_stops_the_run(gui, tmp_path):  # noqa: F811
     from pyglet.window import key
 
