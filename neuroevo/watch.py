@@ -39,6 +39,18 @@ from nn.members import member_activations
 
 KEYS_HELP = ("space pause    F fast-forward    R replay best",
              "T track    +/- speed    S screenshot    Esc quit")
+
+
+def keys_help(panel: str, tracks: bool) -> tuple[str, str]:
+    """The key legend of a panel: only keys that do something there (R replays the best
+    genome while evolving; T shows the next track where cars drive several at once; a
+    replay's window takes R only after the episode, as its status line says)."""
+    if panel == "replay":
+        return ("space pause    F fast-forward    +/- speed", "S screenshot    Esc quit")
+    if tracks:
+        return KEYS_HELP
+    return ("space pause    F fast-forward    R replay best",
+            "+/- speed    S screenshot    Esc quit")
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # physics steps per frame (+/-)
 GENERATION_SECONDS = 6.0  # the default speed plays an episode's whole time limit in this long
 NOMINAL_FPS = 60.0  # the frame rate the default speed is computed for
@@ -152,6 +164,7 @@ class Watch:
         # with more than one, a row's best and lap time are means over them, and the panel
         # says so (and no longer mixes them with one track's laps)
         self._episodes = 1
+        self._several_tracks = False  # cars on several tracks at once (PPO's rounds)
         self.replay_seed = 0
         # several tracks in one world: which one is drawn (T: the next), and how many
         self.shown = 0
@@ -270,9 +283,9 @@ class Watch:
             self.window, batch, 25, net_rect, self.net.sizes,
             self.renderer.input_names(world1), self.renderer.output_names(world1))
         items.append(self.network)
-        for i, line in enumerate(KEYS_HELP):
-            lbl(line, x0, 34 - 16 * i, batch, text, size=9, color=(190, 200, 120),
-                width=inner)
+        self.keys_help = [lbl(line, x0, 34 - 16 * i, batch, text, size=9,
+                              color=(190, 200, 120), width=inner)
+                          for i, line in enumerate(keys_help(panel, self.several_tracks))]
         if self._world is not None:
             self.attach(self._world, self._thetas)
 
@@ -286,6 +299,18 @@ class Watch:
     def episodes(self, value: int) -> None:
         if int(value) != self._episodes:
             self._episodes = int(value)
+            self.set_panel(self.panel)
+
+    @property
+    def several_tracks(self) -> bool:
+        """Whether cars drive several tracks at once (T shows the next): with
+        :attr:`episodes` > 1, or set by the caller; setting it relabels the panel."""
+        return self._several_tracks or (self.task.name == "cars" and self._episodes > 1)
+
+    @several_tracks.setter
+    def several_tracks(self, value: bool) -> None:
+        if bool(value) != self._several_tracks:
+            self._several_tracks = bool(value)
             self.set_panel(self.panel)
 
     # -- keys ------------------------------------------------------------------------------
@@ -893,4 +918,5 @@ class WindowPlayer:
         from sims.car_world import TrackGroup
 
         views = [TrackGroup(world, g) for g in range(len(order))]
+        watch.several_tracks = len(views) > 1  # T: the next track
         watch.play(gen, views, np.tile(actor, (views[0].n_agents, 1)), seed=list(seeds))

@@ -511,3 +511,28 @@ def test_without_a_display_evolve_says_so_in_one_line_and_runs_headless(tmp_path
 ])
 def test_bad_window_options_are_user_errors(args, fragment):
     assert_user_error(run_cli("evolve", "cars", "--headless", *args), fragment)
+
+
+def test_the_key_legend_lists_only_keys_that_act_there(gui, tmp_path):  # noqa: F811
+    def legend(w):
+        return "    ".join(lb.text for lb in w.keys_help)
+
+    cars = EvolutionRun(small_cfg("cars"), tmp_path / "cars")
+    watch = make_watch(cars.task)
+    try:
+        assert "R replay best" in legend(watch) and "T track" not in legend(watch)
+        watch.episodes = 3  # several tracks at once: T shows the next
+        assert "T track" in legend(watch) and "R replay best" in legend(watch)
+        watch.set_panel("replay", "best.npz")  # R acts once the episode is over
+        assert " R " not in f" {legend(watch)} " and "T track" not in legend(watch)
+        assert "Esc quit" in legend(watch) and "space pause" in legend(watch)
+    finally:
+        watch.close()
+    walkers = EvolutionRun(small_cfg("walkers"), tmp_path / "walkers")
+    watch = make_watch(walkers.task)
+    try:
+        assert "T track" not in legend(watch) and "R replay best" in legend(watch)
+        watch.set_panel("replay", "best.npz")
+        assert "R " not in legend(watch) and "T " not in legend(watch)
+    finally:
+        watch.close()
