@@ -46,17 +46,33 @@ def open_view(task, theta, mean, scale, meta, args):
         return None
 
 
-def read_history(model: Path) -> list[dict]:
-    """The rows of the ``fitness.csv`` beside ``model`` (empty if none)."""
-    path = model.parent / "fitness.csv"
-    if not path.is_file():
-        return []
-    try:
-        with open(path, newline="") as f:
-            return [{k: float(v) for k, v in row.items() if k in ("best", "mean")}
-                    for row in csv.DictReader(f)]
-    except (OSError, ValueError):
-        return []
+def read_history(model: Path) -> tuple[list[dict], str]:
+    """The run beside ``model``: ``(rows of best and mean, "generation")`` from an evolve
+    run's ``fitness.csv``, or ``(rows, "iteration")`` from a reinforce run's
+    ``returns.csv`` (the best and mean return of each iteration's episodes); no rows
+    where there is neither."""
+    for name, per, best, mean in (("fitness.csv", "generation", "best", "mean"),
+                                  ("returns.csv", "iteration", "return_best", "return_mean")):
+        path = model.parent / name
+        if not path.is_file():
+            continue
+        try:
+            with open(path, newline="") as f:
+                return ([{"best": float(r[best]), "mean": float(r[mean])}
+                         for r in csv.DictReader(f)], per)
+        except (OSError, ValueError, KeyError):
+            return [], per
+    return [], "generation"
+
+
+def origin(meta: dict) -> str:
+    """Where a policy file's fitness comes from: its generation (evolve) or iteration
+    (reinforce, with the algorithm)."""
+    if meta.get("generation") is not None:
+        return f"generation {meta['generation']}"
+    if meta.get("iteration") is not None:
+        return f"{meta.get('trained_by') or 'reinforce'} iteration {meta['iteration']}"
+    return "saved"
 
 
 class GymView:
@@ -110,10 +126,12 @@ class GymView:
                                                  size=10, font="DejaVu Sans Mono"),
                                       width=inner, min_size=7) for i in range(5)]
         top = fb_h - 54 - 19 * 5 - 24
-        history = read_history(self.model)
+        history, per = read_history(self.model)
         graph_h = 110
+        what = "fitness" if per == "generation" else "return"
         graph = widgets.HistoryGraph(self.window, batch, 21, (x0, top - graph_h, inner, graph_h),
-                                     "fitness by generation: best (yellow), mean (cyan)")
+                                     f"{what} by {per}: best (yellow), mean (cyan)", per=per)
+        self.graph = graph
         graph.set([([r["best"] for r in history], (250, 210, 60)),
                    ([r["mean"] for r in history], (90, 200, 230))])
         keep.append(graph)
@@ -233,11 +251,10 @@ class GymView:
 
     def _update_panel(self) -> None:
         fit = self.meta.get("fitness")
-        gen = self.meta.get("generation")
         state = "finished" if self.done else ("paused" if self.paused else
                                               f"speed x{self.speed:g}")
         texts = [self.task.env_id, f"step   {self.t}", f"return {self.ret:.2f}",
-                 f"fitness {fit:.2f} (generation {gen})" if fit is not None else "",
+                 f"fitness {fit:.2f} ({origin(self.meta)})" if fit is not None else "",
                  state]
         for setter, text in zip(self.lines, texts):
             setter(text)
