@@ -59,6 +59,7 @@ LAP_COLOR = (255, 150, 90)  # the lap-time graph
 PANEL_WIDTH = 330
 PANELS = ("evolve", "replay")  # what the side panel shows (Watch.set_panel)
 FF_DRAW_EVERY = 0.25  # s between frames while fast-forwarding
+CAPTION_STRIP = 30  # px at the top and bottom of the cars' view kept for captions
 
 
 class WindowClosed(EvaluationAborted):
@@ -196,9 +197,15 @@ class Watch:
         world_vp = (0, 0, fb_w - PANEL_WIDTH, fb_h)
         if task.name == "cars":
             from sims.view.cars import CarRenderer as Renderer
+
+            # the track is fitted between the caption strips (the flash line at the top,
+            # the ghost's caption at the bottom), so no text is drawn across it
+            track_vp = (0, CAPTION_STRIP, world_vp[2], fb_h - 2 * CAPTION_STRIP)
         else:
             from sims.view.walkers import WalkerRenderer as Renderer
-        self.renderer = Renderer(self.window, self.batch, world_vp, order=0)
+
+            track_vp = world_vp
+        self.renderer = Renderer(self.window, self.batch, track_vp, order=0)
         world1 = task.world(1)
         self.noun = "cars" if task.name == "cars" else "walkers"
         self._speed = float(speed) if speed is not None else auto_speed(world1)

@@ -524,3 +524,29 @@ def test_the_archive_map_shows_the_elites_and_a_click_replays_one(gui, tmp_path)
         assert watch.archive_map is None and "no archive" in watch.flash_text.label.text
     finally:
         watch.close()
+
+
+@pytest.mark.parametrize("track", ["oval", "sbends", "technical", "procedural:3:0.9",
+                                   "procedural:8:1", "procedural:10:0.3"])
+def test_the_ghost_caption_and_the_flash_line_are_off_the_track(gui, tmp_path,  # noqa: F811
+                                                                 track):
+    run = EvolutionRun(cfg(cars={"track": track, "world": {"max_time": 5.0}}),
+                       tmp_path / "run")
+    watch = make_watch(run.task, ghost=True)
+    try:
+        world = run.task.make_world(2)
+        world.reset(0)
+        watch.attach(world, np.zeros((2, watch.net.num_params)))
+        watch.render()
+        watch.ghost_text("ghost: the best so far (2.823) drives this episode again")
+        watch.flash("every car on track 3 is out: track 4 still drives (T: next)")
+        walls = np.vstack([watch.renderer.world_to_screen(p)
+                           for p in world.wall_polylines()])  # (K, 2) pixels
+        ghost, flash = watch.ghost_text.label, watch.flash_text.label
+        assert ghost.text.startswith("ghost:") and flash.text.startswith("every car")
+        below = ghost.y + ghost.content_height  # the caption's top edge
+        above = flash.y  # the flash line's baseline, drawn upwards from here
+        assert walls[:, 1].min() > below, (walls[:, 1].min(), below)
+        assert walls[:, 1].max() < above, (walls[:, 1].max(), above)
+    finally:
+        watch.close()
