@@ -283,9 +283,12 @@ class Watch:
             items.append(self.graph)
             top -= graph_h + 28
         net_rect = (x0, 56, inner, top - 56)
-        lbl("leader's network (live)" if panel == "evolve" else "network (live)", x0 + 4,
-            top + 4, batch, text, size=9, color=widgets.MUTED, width=inner - 4)
         world1 = self._world1
+        note = self.renderer.input_note(world1)  # walkers: what neck' means
+        self.network_title = lbl(
+            ("leader's network (live)" if panel == "evolve" else "network (live)")
+            + (f"; {note}" if note else ""), x0 + 4, top + 4, batch, text, size=9,
+            color=widgets.MUTED, width=inner - 4)
         self.network = widgets.NetworkDiagram(
             self.window, batch, 25, net_rect, self.net.sizes,
             self.renderer.input_names(world1), self.renderer.output_names(world1))

@@ -536,3 +536,29 @@ def test_the_key_legend_lists_only_keys_that_act_there(gui, tmp_path):  # noqa: 
         assert "R " not in legend(watch) and "T " not in legend(watch)
     finally:
         watch.close()
+
+
+def test_the_walkers_network_panel_says_what_a_primed_input_is(gui, tmp_path):  # noqa: F811
+    from neuroevo.watch import PANEL_WIDTH
+    from tests.sims.textcheck import inside, overlapping
+
+    run = EvolutionRun(small_cfg("walkers"), tmp_path / "walkers")
+    watch = make_watch(run.task)
+    try:
+        names = watch.renderer.input_names(watch._world1)
+        assert any(n.endswith("'") for n in names)  # the joints' speeds
+        assert watch.network_title.text == "leader's network (live); x' = joint x's speed"
+        assert watch.network_title.font_size >= 8
+        watch.set_panel("replay", "best.npz")
+        assert watch.network_title.text == "network (live); x' = joint x's speed"
+        labels = panel_labels(watch)
+        panel = (watch.size[0] - PANEL_WIDTH, 0, PANEL_WIDTH, watch.size[1])
+        assert all(inside(lb, panel) for lb in labels) and not overlapping(labels)
+    finally:
+        watch.close()
+    cars = EvolutionRun(small_cfg("cars"), tmp_path / "cars")
+    watch = make_watch(cars.task)
+    try:
+        assert watch.network_title.text == "leader's network (live)"
+    finally:
+        watch.close()
