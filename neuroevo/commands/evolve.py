@@ -168,7 +168,12 @@ def _evolve(run, watch, args) -> int:
     if watch is not None:
         watch.on_quit = watch.interrupted = None
         sys.stdout.flush()
-        watch.linger()  # the window stays until Esc; R replays the best-ever genome
+        try:  # the run is complete: Ctrl-C now only closes the window
+            print("neuroevo: the run is complete; the window stays open (R: replay the best, "
+                  "Esc: close it)", file=sys.stderr, flush=True)
+            watch.linger()  # the window stays until Esc; R replays the best-ever genome
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
     return 0
 
 

@@ -562,3 +562,47 @@ def test_the_walkers_network_panel_says_what_a_primed_input_is(gui, tmp_path):  
         assert watch.network_title.text == "leader's network (live)"
     finally:
         watch.close()
+
+
+def test_ctrl_c_in_the_window_left_open_after_a_complete_run_only_closes_it(
+        gui, tmp_path):  # noqa: F811
+    import signal
+
+    if gui != "x":
+        pytest.skip("needs an X display (the window stays open after the run)")
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neuroevo", "evolve", "cars", "--generations", "1",
+         "--population", "4", "--set", "cars.world.max_time=1.0", "--speed", "64", "--quiet",
+         "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stderr] + [lines.put("")],
+                     daemon=True).start()
+    err = []
+    try:
+        while True:  # until the line the command prints as the window starts lingering
+            line = lines.get(timeout=120)
+            err.append(line)
+            if not line or "the window stays open" in line:
+                break
+    except queue.Empty:
+        pass
+    if not err or "the window stays open" not in err[-1]:
+        proc.kill()
+        pytest.fail("no line as the window stayed open: " + "".join(err))
+    proc.send_signal(signal.SIGINT)
+    rest_out = proc.stdout.read()
+    proc.wait(60)
+    while True:
+        line = lines.get(timeout=60)
+        if not line:
+            break
+        err.append(line)
+    assert proc.returncode == 0, "".join(err)
+    text = "".join(err)
+    assert "--resume" not in text and "interrupted" not in text and "Traceback" not in text
+    assert "generations: 1" in rest_out
