@@ -99,11 +99,10 @@ def _evolve_in_window(run, args) -> int:
     if gym_env_id(run.cfg.task) is None:
         watch = open_watch(run.task, args, f"neuroevo: evolve {run.cfg.task}", run.out,
                            "evolving")
-    else:  # the live window shows cars and walkers; a gym run is headless
-        if args.screenshot is not None:
-            raise ConfigError("--screenshot applies to cars and walkers; gym runs are headless "
-                              "(neuroevo replay MODEL --screenshot FILE shows a gym model)")
-        watch = None
+    else:  # a gym run: its generations' best genomes, in the environment's own frames
+        from neuroevo.gym_watch import open_gym_watch
+
+        watch = open_gym_watch(run, args)
     try:
         return _evolve(run, watch, args)
     except KeyboardInterrupt:  # a second Ctrl-C: the generation under way is dropped
@@ -132,7 +131,15 @@ def _evolve(run, watch, args) -> int:
         print(f"neuroevo: {run.out} already has its {run.generation} generations; "
               f"--generations N continues it to N", file=sys.stderr)
     backend = None
-    if watch is not None:
+    gym = gym_env_id(run.cfg.task) is not None
+    if watch is not None and gym:
+        from evo.backends import make_backend
+        from neuroevo.gym_watch import GymWindowBackend
+
+        e = run.cfg.evaluation
+        backend = GymWindowBackend(run, watch, make_backend(e.backend, run.spec, e.workers,
+                                                            e.address))
+    elif watch is not None:
         from neuroevo.watch import WindowBackend
 
         backend = WindowBackend(run, watch)
@@ -167,6 +174,10 @@ def _evolve(run, watch, args) -> int:
         print(f"first lap completed in generation {last['generation']}")  # from 1, as csv
     if watch is not None:
         watch.on_quit = watch.interrupted = None
+        if gym:
+            from neuroevo.gym_watch import show_best
+
+            show_best(run, watch)
         sys.stdout.flush()
         try:  # the run is complete: Ctrl-C now only closes the window
             print("neuroevo: the run is complete; the window stays open (R: replay the best, "

@@ -299,8 +299,6 @@ def test_bad_gym_input_is_one_line(tmp_path, capsys):
                           "--set", "gym.reward_min=nan"), "gym.reward_min")
     assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--track", "default"),
                       "--track")
-    assert_user_error(cli(capsys, "evolve", "gym:CartPole-v1", "--screenshot", "x.png"),
-                      "--screenshot")
 
 
 def test_without_the_extra_the_command_names_it(tmp_path):
