@@ -667,18 +667,19 @@ class Watch:
         # with several episodes a genome, "now" is one episode's fitness and the rest are
         # means over the episodes: a car can be ahead now of the best-ever mean
         k = self._episodes
-        one, mean_of = ("", "") if k == 1 else ("  (1 episode)", f"  (mean of {k})")
+        one, mean_of = ("", "") if k == 1 else (" (1 episode)", f" (mean of {k})")
+        w = 7 if k == 1 else 0  # the numbers' width: aligned, or compact beside a note
         lines = [f"{self.noun} alive {n_alive:>4} / {world.n_agents}",
-                 f"now   best {fitness.max():7.3f}{unit}  mean {fitness.mean():7.3f}{unit}"
+                 f"now   best {fitness.max():{w}.3f}{unit}  mean {fitness.mean():{w}.3f}{unit}"
                  f"{one}"]
         if self.history:
             last = self.history[-1]
-            lines.append(f"last  best {last['best']:7.3f}{unit}  mean {last['mean']:7.3f}{unit}"
-                         f"{mean_of}")
+            lines.append(f"last  best {last['best']:{w}.3f}{unit}  mean "
+                         f"{last['mean']:{w}.3f}{unit}{mean_of}")
         else:
             lines.append("last  (no generation finished yet)")
         if self.best_ever is not None:
-            lines.append(f"best ever  {self.best_ever[1]:.3f}{unit}{mean_of}")
+            lines.append(f"best ever  {self.best_ever[1]:.3f}{unit}{mean_of and ' ' + mean_of}")
         else:
             lines.append("best ever  -")
         if self.lap_graph is not None:
