@@ -8,9 +8,10 @@ Each part prints a table of medians over ``--repeats`` (PPO: over its iterations
 - ``eval``: car-steps/s of a whole evaluation of the racing default (``configs/cars.yaml``:
   its population, ten tracks in one world) on one core, the ref's code against this tree's,
   each in a fresh subprocess, alternating; the second evaluation of the process is timed
-  (the first builds the world and its tables once, as a run's first generation does).  Both evaluate the same genomes (written by a
-  short warm-up run, so they drive like the mutated clones of good drivers evolution spends
-  its time on, not random policies that crash at once) with the same episode seeds.
+  (the first builds the world and its tables once, as a run's first generation does).
+  Both evaluate the same genomes (written by a short warm-up run, so they drive like the
+  mutated clones of good drivers evolution spends its time on, not random policies that
+  crash at once) with the same episode seeds.
 - ``pool``: this tree's 2-worker process pool against serial on the same job at
   ``--population`` (the warm population repeated), car-steps/s and the ratio.
 - ``ray``: Ray with 2 local workers against the process pool on the same job.

@@ -294,14 +294,19 @@ def apply_overrides(cls, raw: dict, overrides: list[str]) -> dict:
     return raw
 
 
-def load_config(cls, path: str | Path | None, overrides: list[str] = ()):
-    """Load ``cls`` from a YAML file (or defaults when ``path`` is None) plus overrides."""
+def load_config(cls, path: str | Path | None, overrides: list[str] = (),
+                options: list[tuple[str, str]] = ()):
+    """Load ``cls`` from a YAML file (or defaults when ``path`` is None) plus overrides
+    (``--set KEY=VALUE`` texts), then ``options``: ``(flag, override)`` pairs of a command's
+    own options (``("--population 0", "population=0")``), named in errors as given."""
     raw = read_yaml(path) if path is not None else {}
     where = f"{path}: " if path is not None else "config: "
     build(cls, raw, where)  # errors in the file itself name the file
-    if overrides:
-        raw = apply_overrides(cls, raw, list(overrides))
-        where = f"{path or 'config'} with --set {' '.join(overrides)}: "
+    options = list(options)
+    if overrides or options:
+        raw = apply_overrides(cls, raw, [*overrides, *(o for _, o in options)])
+        given = ([f"--set {' '.join(overrides)}"] if overrides else []) + [f for f, _ in options]
+        where = f"{path or 'config'} with {' '.join(given)}: "
     return build(cls, raw, where)
 
 

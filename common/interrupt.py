@@ -3,12 +3,15 @@
 The first Ctrl-C only asks the loop to stop at its next safe point (the end of a batch or of
 a generation), so what was finished is saved; a second one raises ``KeyboardInterrupt`` at
 once.  Outside the main thread no handler can be installed and only :meth:`request` stops.
+:class:`TimeLimit` is the other way such a loop stops early: a wall-clock budget, checked at
+the same safe points.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 
 
 class StopRequest:
@@ -41,3 +44,29 @@ class StopRequest:
         if self._installed:
             signal.signal(signal.SIGINT, self._old)
             self._installed = False
+
+
+class TimeLimit:
+    """A wall-clock budget for a loop that stops at safe points (``--time-limit``):
+    :meth:`reached` once ``seconds`` have passed since :meth:`start`.  ``seconds`` None:
+    never.  ``clock`` (seconds, monotonic) is injected so tests need not wait."""
+
+    def __init__(self, seconds: float | None = None, clock=time.monotonic) -> None:
+        if seconds is not None and not seconds >= 0:
+            raise ValueError(f"a time limit must be >= 0 seconds, got {seconds!r}")
+        self.seconds = seconds
+        self.clock = clock
+        self._t0: float | None = None
+
+    def start(self) -> None:
+        self._t0 = self.clock()
+
+    def reached(self) -> bool:
+        if self.seconds is None:
+            return False
+        if self._t0 is None:
+            self.start()
+        return self.clock() - self._t0 >= self.seconds
+
+    def __str__(self) -> str:
+        return "no time limit" if self.seconds is None else f"the time limit of {self.seconds:g} s"

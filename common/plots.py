@@ -33,11 +33,13 @@ def integer_ticks(*axes) -> None:
                                                min_n_ticks=1))
 
 
-def legend_outside(fig: Figure, ax=None) -> None:
+def legend_outside(fig: Figure, ax=None, loc: str = "outside right upper") -> None:
     """One legend for the whole figure, outside the axes on the right, so that it never
     covers a line.  ``fig`` must use the constrained layout (``Figure(layout=
     "constrained")``), which makes room for it.  The entries are ``ax``'s (default: the
-    first axes'); figures whose axes share their labels need only one legend."""
+    first axes'); figures whose axes share their labels need only one legend.  ``loc``:
+    "outside right center" for a figure with a ``suptitle``, which the upper corner would
+    cover."""
     ax = ax if ax is not None else fig.axes[0]
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper")
+    fig.legend(handles, labels, loc=loc)

@@ -68,6 +68,19 @@ def shipped_file(kind: str, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def file_or_shipped(kind: str, spec: str | Path) -> Path | None:
+    """The file ``spec`` names: a file at that path, else the shipped file of that name
+    (``kind``: "tracks", "creatures"), else None.  A folder in the current directory named
+    like a shipped file does not hide it (``biped`` is the shipped creature even where
+    ``./biped/`` exists)."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    if path.suffix in (".yaml", ".yml"):
+        return None
+    return shipped_file(kind, str(spec))
+
+
 def _extract(folder: Traversable) -> Path:
     """Copy the ``*.yaml`` files of ``folder`` to a temporary folder removed at exit."""
     out = Path(tempfile.mkdtemp(prefix="neuroevo-configs-"))
@@ -76,3 +89,22 @@ def _extract(folder: Traversable) -> Path:
         if item.is_file() and item.name.endswith(SUFFIX):
             (out / item.name).write_bytes(item.read_bytes())
     return out
+
+
+def pip_install(extra: str) -> str:
+    """The command that installs the optional ``extra`` into the Python running now:
+    ``.venv/bin/pip install -e '.[gym]'`` inside a virtual environment (its pip, shown
+    relative to the current directory where it lies below it), else ``pip install``."""
+    import os
+    import sys
+
+    pip = "pip"
+    if sys.prefix != sys.base_prefix:  # a virtual environment: its own pip, not the PATH's
+        exe = Path(sys.executable).parent / "pip"
+        if exe.is_file():
+            try:
+                pip = os.path.relpath(exe) if exe.is_relative_to(Path.cwd()) else str(exe)
+            except ValueError:
+                pip = str(exe)
+    return f"{pip} install -e '.[{extra}]'"
+

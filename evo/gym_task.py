@@ -22,15 +22,17 @@ population order.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from common.config import did_you_mean
 from common.errors import UserError
+from common.resources import pip_install
 from evo.gym_config import GymConfig
 from evo.rollout import PolicyConfig
 from evo.task import Task
 
-GYM_EXTRA = "pip install -e '.[gym]'"
 STD_FLOOR = 1e-6  # an observation whose std is below this is constant: the policy sees 0
 
 
@@ -44,8 +46,8 @@ def import_gymnasium():
     try:
         import gymnasium
     except ImportError:
-        raise GymError(f"gym: tasks need Gymnasium, which is not installed: {GYM_EXTRA}") \
-            from None
+        raise GymError(f"gym: tasks need Gymnasium, which is not installed: "
+                       f"{pip_install('gym')}") from None
     return gymnasium
 
 
@@ -70,10 +72,14 @@ def make_env(env_id: str, **kwargs):
     dependencies are missing (Box2D, pygame) is one line naming the extra."""
     gym = import_gymnasium()
     spec = env_spec(env_id)
+    if kwargs.get("render_mode") == "rgb_array":
+        # frames are drawn off screen: SDL (pygame, under Box2D and classic-control
+        # renderers) needs no video device, and without one it would print a line of its own
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     try:
         env = gym.make(env_id, disable_env_checker=True, **kwargs)
     except gym.error.DependencyNotInstalled as e:
-        raise GymError(f"gym:{env_id}: {str(e).splitlines()[0]} ({GYM_EXTRA})") from None
+        raise GymError(f"gym:{env_id}: {str(e).splitlines()[0]} ({pip_install('gym')})") from None
     # our own step limit replaces TimeLimit; keep extra wrappers a spec asks for
     return env if spec.additional_wrappers else env.unwrapped
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from common.config import ConfigError, build, parse_yaml, to_yaml
 from common.files import atomic_write_text, read_npz, write_csv, write_npz
-from common.interrupt import StopRequest
+from common.interrupt import StopRequest, TimeLimit
 from evo.archive import GridArchive, GridSpec, archive_figure, write_archive
 from evo.backends import make_backend
 from evo.config import EvolveConfig, QDConfig
@@ -185,6 +185,8 @@ class EvolutionRun:
         self.timing: list[dict] = []
         self.generation = 0
         self.stop = StopRequest()  # Ctrl-C: finish the generation, save, stop
+        # --time-limit: past it, stop after the generation in progress (status "time")
+        self.time_limit = TimeLimit()
 
     # -- checkpoints -------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
@@ -277,9 +279,11 @@ class EvolutionRun:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, backend=None) -> str:
-        """Run to ``cfg.generations``; returns "completed", "lap" (stopped by until_lap) or
-        "interrupted".  ``backend`` replaces the configured backend (a viewer passes one
-        that draws while it simulates; it must give the serial backend's numbers)."""
+        """Run to ``cfg.generations``; returns "completed", "lap" (stopped by until_lap),
+        "time" (stopped by :attr:`time_limit`, counted from here, after a checkpointed
+        generation, with generations left) or "interrupted".  ``backend`` replaces the
+        configured backend (a viewer passes one that draws while it simulates; it must give
+        the serial backend's numbers)."""
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.out / "config.yaml", to_yaml(cfg))
@@ -301,6 +305,7 @@ class EvolutionRun:
             for r in self.reporters:
                 r.start(self)
             with self.stop:
+                self.time_limit.start()
                 status = self._generations(backend)
         finally:
             backend.close()
@@ -367,6 +372,9 @@ class EvolutionRun:
                 status = "lap"
             if self.stop:
                 status = "interrupted"
+            elif (status == "completed" and self.generation < cfg.generations
+                  and self.time_limit.reached()):
+                status = "time"
         return status
 
     @property

@@ -46,25 +46,47 @@ def open_view(task, theta, mean, scale, meta, args):
         return None
 
 
-def read_history(model: Path) -> list[dict]:
-    """The rows of the ``fitness.csv`` beside ``model`` (empty if none)."""
-    path = model.parent / "fitness.csv"
-    if not path.is_file():
-        return []
-    try:
-        with open(path, newline="") as f:
-            return [{k: float(v) for k, v in row.items() if k in ("best", "mean")}
-                    for row in csv.DictReader(f)]
-    except (OSError, ValueError):
-        return []
+def read_history(model: Path) -> tuple[list[dict], str]:
+    """The run beside ``model``: ``(rows of best and mean, "generation")`` from an evolve
+    run's ``fitness.csv``, or ``(rows, "iteration")`` from a reinforce run's
+    ``returns.csv`` (the best and mean return of each iteration's episodes); no rows
+    where there is neither."""
+    for name, per, best, mean in (("fitness.csv", "generation", "best", "mean"),
+                                  ("returns.csv", "iteration", "return_best", "return_mean")):
+        path = model.parent / name
+        if not path.is_file():
+            continue
+        try:
+            with open(path, newline="") as f:
+                return ([{"best": float(r[best]), "mean": float(r[mean])}
+                         for r in csv.DictReader(f)], per)
+        except (OSError, ValueError, KeyError):
+            return [], per
+    return [], "generation"
+
+
+def origin(meta: dict) -> str:
+    """Where a policy file's fitness comes from: its generation (evolve) or iteration
+    (reinforce, with the algorithm)."""
+    if meta.get("generation") is not None:
+        return f"generation {meta['generation']}"
+    if meta.get("iteration") is not None:
+        return f"{meta.get('trained_by') or 'reinforce'} iteration {meta['iteration']}"
+    return "saved"
 
 
 class GymView:
+    """``heading``: the panel's title (default "replay: MODEL"); ``history``: the graph's
+    ``(rows, "generation" or "iteration")`` (default: the run beside ``model``,
+    :func:`read_history`).  :meth:`show` puts another genome in (the live evolution
+    window, :mod:`neuroevo.gym_watch`)."""
+
     def __init__(self, task, theta, mean, scale, meta, *, model: Path, screenshot=None,
-                 frames=None, speed: float = 1.0):
+                 frames=None, speed: float = 1.0, heading: str | None = None,
+                 history: tuple[list[dict], str] | None = None, title: str | None = None):
         from common.window import open_window
 
-        self.window = open_window(*SIZE, f"neuroevo: replay {model.name}",
+        self.window = open_window(*SIZE, title or f"neuroevo: replay {model.name}",
                                   offscreen=screenshot is not None)
         import pyglet
         from pyglet.window import key
@@ -74,8 +96,12 @@ class GymView:
 
         self._pyglet, self._key, self._draw = pyglet, key, draw
         self.task, self.meta, self.model = task, meta, model
+        self.heading = heading or f"replay: {model.name}"
+        self._history = history if history is not None else read_history(model)
         self.policy = GymPolicy(task, theta[None, :], mean[None, :], scale[None, :])
         self.theta = theta
+        self.interrupted = None  # a callable: true once the run was asked to stop (Ctrl-C)
+        self.on_quit = None
         self.env = make_env(task.env_id, render_mode="rgb_array")
         self.screenshot = Path(screenshot) if screenshot is not None else None
         self.frames = 120 if frames is None else int(frames)
@@ -104,16 +130,20 @@ class GymView:
         keep = self._items = []  # the batch holds its items weakly: keep them here
         keep.append(widgets.Box(batch, draw.Layer(self.window, 20), (px, 0, PANEL_WIDTH, fb_h),
                     fill=(16, 18, 24), outline=None))
-        keep.append(draw.label(f"replay: {self.model.name}", x0, fb_h - 28, batch, text, size=14,
-                   bold=True, width=inner, min_size=7))
+        self.heading_text = draw.TextSetter(
+            draw.label("", x0, fb_h - 28, batch, text, size=14, bold=True), width=inner,
+            min_size=7)
+        self.heading_text(self.heading)
         self.lines = [draw.TextSetter(draw.label("", x0, fb_h - 54 - 19 * i, batch, text,
                                                  size=10, font="DejaVu Sans Mono"),
                                       width=inner, min_size=7) for i in range(5)]
         top = fb_h - 54 - 19 * 5 - 24
-        history = read_history(self.model)
+        history, per = self._history
         graph_h = 110
+        what = "fitness" if per == "generation" else "return"
         graph = widgets.HistoryGraph(self.window, batch, 21, (x0, top - graph_h, inner, graph_h),
-                                     "fitness by generation: best (yellow), mean (cyan)")
+                                     f"{what} by {per}: best (yellow), mean (cyan)", per=per)
+        self.graph = graph
         graph.set([([r["best"] for r in history], (250, 210, 60)),
                    ([r["mean"] for r in history], (90, 200, 230))])
         keep.append(graph)
@@ -148,6 +178,42 @@ class GymView:
     def _on_close(self):
         self.closed = True
         return True
+
+    def show(self, theta, mean, scale, meta: dict, history: list[dict] | None = None,
+             heading: str | None = None) -> None:
+        """Play another genome from now on (its weights, normaliser and policy-file
+        metadata: fitness, generation); ``history``: the graph's rows (best, mean);
+        ``heading``: the panel's title."""
+        from evo.gym_task import GymPolicy
+
+        self.policy = GymPolicy(self.task, theta[None, :], mean[None, :], scale[None, :])
+        self.theta, self.meta = theta, meta
+        if history is not None:
+            self.graph.set([([r["best"] for r in history], (250, 210, 60)),
+                            ([r["mean"] for r in history], (90, 200, 230))])
+        if heading is not None:
+            self.heading = heading
+            self.heading_text(heading)
+
+    def play_episode(self, seed: int) -> None:
+        """One episode (reset with ``seed``), drawn; :class:`ViewClosed` after Esc, a stop
+        asked (``interrupted``) or the screenshot taken."""
+        while True:
+            self._episode(seed)
+            if not self.restart:
+                return
+            self.restart = False
+
+    def capture(self, path) -> None:
+        """Save the window as it is now as ``path`` (a PNG): ``--screenshot`` of a run
+        that ended before ``--frames`` frames."""
+        from common.window import read_pixels, save_png
+
+        self.screenshot_saved = save_png(Path(path), read_pixels(self.window))
+
+    def linger(self) -> None:
+        """After the run: episodes of the genome shown last until Esc (R: again)."""
+        self.play(seed=0)
 
     # -- the loop ----------------------------------------------------------------------
     def play(self, seed: int = 0) -> None:
@@ -191,7 +257,7 @@ class GymView:
         """Poll the keys, draw one frame (the environment's picture ``rgb``, or the last
         one), show it and keep the frame rate."""
         self.window.dispatch_events()
-        if self.closed:
+        if self.closed or (self.interrupted is not None and self.interrupted()):
             raise ViewClosed
         if rgb is not None:
             self._show_image(np.asarray(rgb, np.uint8))
@@ -233,11 +299,10 @@ class GymView:
 
     def _update_panel(self) -> None:
         fit = self.meta.get("fitness")
-        gen = self.meta.get("generation")
         state = "finished" if self.done else ("paused" if self.paused else
                                               f"speed x{self.speed:g}")
         texts = [self.task.env_id, f"step   {self.t}", f"return {self.ret:.2f}",
-                 f"fitness {fit:.2f} (generation {gen})" if fit is not None else "",
+                 f"fitness {fit:.2f} ({origin(self.meta)})" if fit is not None else "",
                  state]
         for setter, text in zip(self.lines, texts):
             setter(text)

@@ -5,6 +5,7 @@ dataset with a model's options, and checking that the two fit."""
 from __future__ import annotations
 
 from common.config import ConfigError
+from evo.policy_file import KIND as POLICY_KIND
 from nn.data import load_dataset
 from nn.data.dataset import Dataset
 from nn.errors import ModelFileError
@@ -52,6 +53,11 @@ def model_and_data(model_path: str, dataset: str | None, data_dir: str | None):
     """A saved model with the dataset it is tested on (its own unless ``dataset`` names
     another, loaded with the same options and split), checked to fit: ``(net, meta, data)``."""
     net, meta = open_model(model_path)
+    if meta.get("kind") == POLICY_KIND:  # best.npz of evolve or reinforce
+        by = "reinforce" if meta.get("trained_by") else "evolve"
+        raise ConfigError(f"{model_path}: a policy of {meta.get('task', 'a control task')} "
+                          f"(written by neuroevo {by}), not an image model: play it with "
+                          f"neuroevo replay {model_path}")
     name = dataset or meta.get("dataset")
     if not name:
         raise ConfigError(f"{model_path}: the model does not say which dataset it was trained "

@@ -4,6 +4,10 @@ A folder *holds a run* when it has any file a run writes (a checkpoint, a model,
 or fitness table, a compare report).  A new run refuses such a folder unless ``--force`` is
 given (then the old run's files are removed first, so nothing of it is mistaken for the new
 one); ``--resume DIR`` continues the run in it instead.
+
+While a process writes a run folder it holds the folder's lock (:class:`common.lock.RunLock`,
+``run.lock`` with its PID): a second process resuming it, or starting a new run into it, is
+refused with one line; the lock of a process that died is taken over.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import time
 from pathlib import Path
 
 from common.errors import UserError
+from common.lock import RunLock
 
 RUNS_DIR = Path("runs")
 # every file that marks a folder as holding a run (the files the commands write)
@@ -58,17 +63,64 @@ def run_dir(out: str | Path | None, name: str, *, force: bool = False,
     return path
 
 
-def claim_run_dir(path: Path) -> Path:
-    """Make ``path`` the new run's folder: the files of a run it held (``--force``) are
-    removed, so nothing of the old run is mistaken for the new one."""
+def claim_run_dir(path: Path, *, force: bool = False, resumable: bool = True) -> RunLock:
+    """Make ``path`` the new run's folder and lock it (the returned lock is held until the
+    caller releases it): the files of a run it held (``--force``) are removed, so nothing of
+    the old run is mistaken for the new one.  Checked again under the lock: a run another
+    process wrote there since :func:`run_dir` looked is refused as that one refuses it."""
+    lock = RunLock(path).acquire()
+    try:
+        run_dir(path, "", force=force, resumable=resumable)
+        _clear(path)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+def lock_run_dir(path: str | Path) -> RunLock | None:
+    """The lock of an existing run folder (``--resume DIR``), held until the caller releases
+    it; None where ``path`` is no folder (the resume itself then says what is wrong)."""
+    path = Path(path)
+    return RunLock(path).acquire() if path.is_dir() else None
+
+
+def _clear(path: Path) -> None:
     for f in RUN_FILES:
         (path / f).unlink(missing_ok=True)
     path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def new_run_dir(out: str | Path | None, name: str, *, force: bool = False,
                 resumable: bool = True) -> Path:
-    """:func:`run_dir` and :func:`claim_run_dir` at once (for a command with nothing to
-    check in between)."""
-    return claim_run_dir(run_dir(out, name, force=force, resumable=resumable))
+    """:func:`run_dir` and the removal of an old run's files at once (for a command with
+    nothing to check in between, and no lock to hold)."""
+    path = run_dir(out, name, force=force, resumable=resumable)
+    _clear(path)
+    return path
+
+
+def time_limit_arg(value: str) -> float:
+    """``--time-limit SECONDS``: a number >= 0."""
+    import argparse
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {value!r}") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {value!r}")
+    return seconds
+
+
+def add_time_limit(parser, unit: str) -> None:
+    """``--time-limit SECONDS`` of a command whose loop stops cleanly after a ``unit``."""
+    parser.add_argument("--time-limit", type=time_limit_arg, metavar="SECONDS",
+                        help=f"stop after the {unit} in progress once SECONDS have passed "
+                        f"(it is checkpointed as always; exit 0, and --resume DIR continues "
+                        f"the run with the same results as an uninterrupted one)")
+
+
+def time_limit_message(limit, after: str, out: Path) -> str:
+    """The line a run stopped by its time limit ends with."""
+    return f"neuroevo: {limit} reached after {after}; resume with --resume {out}"

@@ -40,10 +40,12 @@ def reinforce_config_path(task: str) -> Path:
     return shipped_file("", f"reinforce-{env_id}") or named_config("reinforce-gym")
 
 
-def load_task_config(cls, path: Path, overrides: list[str], task: str):
-    """``cls`` (an evolve or reinforce config) from ``path`` with ``overrides``; a file for
-    another task than the command's ``task`` is one line."""
-    cfg = load_config(cls, path, overrides)
+def load_task_config(cls, path: Path, overrides: list[str], task: str,
+                     options: list[tuple[str, str]] = ()):
+    """``cls`` (an evolve or reinforce config) from ``path`` with ``overrides`` and the
+    command's ``options`` (:func:`common.config.load_config`); a file for another task than
+    the command's ``task`` is one line."""
+    cfg = load_config(cls, path, overrides, options)
     if cfg.task != task:
         raise ConfigError(f"{path}: task is {cfg.task!r}, but the command asked for {task!r}")
     return cfg

@@ -39,6 +39,18 @@ from nn.members import member_activations
 
 KEYS_HELP = ("space pause    F fast-forward    R replay best",
              "T track    +/- speed    S screenshot    Esc quit")
+
+
+def keys_help(panel: str, tracks: bool) -> tuple[str, str]:
+    """The key legend of a panel: only keys that do something there (R replays the best
+    genome while evolving; T shows the next track where cars drive several at once; a
+    replay's window takes R only after the episode, as its status line says)."""
+    if panel == "replay":
+        return ("space pause    F fast-forward    +/- speed", "S screenshot    Esc quit")
+    if tracks:
+        return KEYS_HELP
+    return ("space pause    F fast-forward    R replay best",
+            "+/- speed    S screenshot    Esc quit")
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # physics steps per frame (+/-)
 GENERATION_SECONDS = 6.0  # the default speed plays an episode's whole time limit in this long
 NOMINAL_FPS = 60.0  # the frame rate the default speed is computed for
@@ -47,6 +59,7 @@ LAP_COLOR = (255, 150, 90)  # the lap-time graph
 PANEL_WIDTH = 330
 PANELS = ("evolve", "replay")  # what the side panel shows (Watch.set_panel)
 FF_DRAW_EVERY = 0.25  # s between frames while fast-forwarding
+CAPTION_STRIP = 30  # px at the top and bottom of the cars' view kept for captions
 
 
 class WindowClosed(EvaluationAborted):
@@ -148,6 +161,11 @@ class Watch:
         # (best_lap_time) or driven in this window by any car; NaN before the first lap
         self.best_lap = (float("nan"), 0)
         self._lap_record = (float("nan"), 0)  # the fastest lap driven in this window
+        # episodes a history row averages (evolve's ``episodes``: cars on several tracks);
+        # with more than one, a row's best and lap time are means over them, and the panel
+        # says so (and no longer mixes them with one track's laps)
+        self._episodes = 1
+        self._several_tracks = False  # cars on several tracks at once (PPO's rounds)
         self.replay_seed = 0
         # several tracks in one world: which one is drawn (T: the next), and how many
         self.shown = 0
@@ -179,9 +197,15 @@ class Watch:
         world_vp = (0, 0, fb_w - PANEL_WIDTH, fb_h)
         if task.name == "cars":
             from sims.view.cars import CarRenderer as Renderer
+
+            # the track is fitted between the caption strips (the flash line at the top,
+            # the ghost's caption at the bottom), so no text is drawn across it
+            track_vp = (0, CAPTION_STRIP, world_vp[2], fb_h - 2 * CAPTION_STRIP)
         else:
             from sims.view.walkers import WalkerRenderer as Renderer
-        self.renderer = Renderer(self.window, self.batch, world_vp, order=0)
+
+            track_vp = world_vp
+        self.renderer = Renderer(self.window, self.batch, track_vp, order=0)
         world1 = task.world(1)
         self.noun = "cars" if task.name == "cars" else "walkers"
         self._speed = float(speed) if speed is not None else auto_speed(world1)
@@ -248,7 +272,9 @@ class Watch:
                     "fitness: best, mean")
                 self.lap_graph = widgets.HistoryGraph(
                     self.window, batch, 21, (x0 + inner - gw, top - graph_h, gw, graph_h),
-                    "lap time (best car)", markers=True, missing="no lap")
+                    "lap time (best car)" if self._episodes == 1 else
+                    f"lap, mean of {self._episodes} (best car)", markers=True,
+                    missing="no lap")
                 items.append(self.lap_graph)
             else:
                 self.graph = widgets.HistoryGraph(
@@ -257,18 +283,45 @@ class Watch:
             items.append(self.graph)
             top -= graph_h + 28
         net_rect = (x0, 56, inner, top - 56)
-        lbl("leader's network (live)" if panel == "evolve" else "network (live)", x0 + 4,
-            top + 4, batch, text, size=9, color=widgets.MUTED, width=inner - 4)
         world1 = self._world1
+        note = self.renderer.input_note(world1)  # walkers: what neck' means
+        self.network_title = lbl(
+            ("leader's network (live)" if panel == "evolve" else "network (live)")
+            + (f"; {note}" if note else ""), x0 + 4, top + 4, batch, text, size=9,
+            color=widgets.MUTED, width=inner - 4)
         self.network = widgets.NetworkDiagram(
             self.window, batch, 25, net_rect, self.net.sizes,
             self.renderer.input_names(world1), self.renderer.output_names(world1))
         items.append(self.network)
-        for i, line in enumerate(KEYS_HELP):
-            lbl(line, x0, 34 - 16 * i, batch, text, size=9, color=(190, 200, 120),
-                width=inner)
+        self.keys_help = [lbl(line, x0, 34 - 16 * i, batch, text, size=9,
+                              color=(190, 200, 120), width=inner)
+                          for i, line in enumerate(keys_help(panel, self.several_tracks))]
         if self._world is not None:
             self.attach(self._world, self._thetas)
+
+    @property
+    def episodes(self) -> int:
+        """Episodes each history row averages (see ``__init__``); setting it relabels the
+        panel."""
+        return self._episodes
+
+    @episodes.setter
+    def episodes(self, value: int) -> None:
+        if int(value) != self._episodes:
+            self._episodes = int(value)
+            self.set_panel(self.panel)
+
+    @property
+    def several_tracks(self) -> bool:
+        """Whether cars drive several tracks at once (T shows the next): with
+        :attr:`episodes` > 1, or set by the caller; setting it relabels the panel."""
+        return self._several_tracks or (self.task.name == "cars" and self._episodes > 1)
+
+    @several_tracks.setter
+    def several_tracks(self, value: bool) -> None:
+        if bool(value) != self._several_tracks:
+            self._several_tracks = bool(value)
+            self.set_panel(self.panel)
 
     # -- keys ------------------------------------------------------------------------------
     @property
@@ -395,7 +448,10 @@ class Watch:
         done = np.flatnonzero(np.isfinite(laps))
         best = ((float(laps[done].min()), int(done[np.argmin(laps[done])]) + 1)
                 if len(done) else (float("nan"), 0))
-        self.best_lap = _faster(best, self._lap_record)
+        # several episodes a row: its lap time is a mean over tracks, not one lap like
+        # those driven here, so the lap line shows only the laps driven here
+        self.best_lap = (_faster(best, self._lap_record) if self._episodes == 1
+                         else self._lap_record)
         if self.lap_graph is not None:
             self.lap_graph.set([(laps, LAP_COLOR)], unit=" s")
         self._acc = 0.0
@@ -454,9 +510,28 @@ class Watch:
                     except StopIteration as stop:
                         done = stop
                         break
+            if views is not None and done is None:
+                live = self._live_view(views)
+                if live is not None:  # every car here is out: show a track still driving
+                    self.flash(f"every car on track {self.shown + 1} is out: track "
+                               f"{live + 1} still drives (T: next)", 4.0)
+                    self.shown = live
+                    drawn = views[live]
+                    self._show(drawn, thetas, seeds[live])
             self.render()
             if done is not None:
                 return done.value
+
+    def _live_view(self, views) -> int | None:
+        """The track to draw instead of the shown one once every car on it is done, the
+        next one where cars still drive; None while the shown one has some (or none has)."""
+        if not bool(np.all(views[self.shown].done)):
+            return None
+        for k in range(1, len(views)):
+            j = (self.shown + k) % len(views)
+            if not bool(np.all(views[j].done)):
+                return j
+        return None
 
     def _show(self, world, thetas, seed) -> None:
         """Draw ``world`` from now on, with the ghost on its episode ``seed`` (caught up
@@ -589,15 +664,22 @@ class Watch:
 
     def _evolve_lines(self, world, fitness, n_alive: int, info, leader: int) -> list[str]:
         unit = "" if self.task.name == "cars" else " m"
+        # with several episodes a genome, "now" is one episode's fitness and the rest are
+        # means over the episodes: a car can be ahead now of the best-ever mean
+        k = self._episodes
+        one, mean_of = ("", "") if k == 1 else (" (1 episode)", f" (mean of {k})")
+        w = 7 if k == 1 else 0  # the numbers' width: aligned, or compact beside a note
         lines = [f"{self.noun} alive {n_alive:>4} / {world.n_agents}",
-                 f"now   best {fitness.max():7.3f}{unit}  mean {fitness.mean():7.3f}{unit}"]
+                 f"now   best {fitness.max():{w}.3f}{unit}  mean {fitness.mean():{w}.3f}{unit}"
+                 f"{one}"]
         if self.history:
             last = self.history[-1]
-            lines.append(f"last  best {last['best']:7.3f}{unit}  mean {last['mean']:7.3f}{unit}")
+            lines.append(f"last  best {last['best']:{w}.3f}{unit}  mean "
+                         f"{last['mean']:{w}.3f}{unit}{mean_of}")
         else:
             lines.append("last  (no generation finished yet)")
         if self.best_ever is not None:
-            lines.append(f"best ever  {self.best_ever[1]:.3f}{unit}")
+            lines.append(f"best ever  {self.best_ever[1]:.3f}{unit}{mean_of and ' ' + mean_of}")
         else:
             lines.append("best ever  -")
         if self.lap_graph is not None:
@@ -616,7 +698,8 @@ class Watch:
             self._lap_record = _faster(self._lap_record, (float(np.nanmin(live)), gen))
             self.best_lap = _faster(self.best_lap, self._lap_record)
         best, gen = self.best_lap
-        where = f" (gen {gen})" if np.isfinite(best) else ""
+        where = (f" (gen {gen}{', one track' if self._episodes > 1 else ''})"
+                 if np.isfinite(best) else "")
         return f"lap  now {_fmt_lap(self.lap_now)}  best {_fmt_lap(best)}{where}"
 
     def _replay_lines(self, world, info) -> list[str]:
@@ -761,6 +844,7 @@ class WindowBackend:
         self.watch = watch
         self.task = run.task
         watch.archive = run.archive  # a QD run's archive: M shows its map
+        watch.episodes = run.cfg.episodes  # a row's numbers are means over this many
         if run.archive is not None:
             watch.flash("M: the archive map (click a cell to replay its elite)", 6.0)
         watch.on_quit = self._checkpoint
@@ -845,4 +929,5 @@ class WindowPlayer:
         from sims.car_world import TrackGroup
 
         views = [TrackGroup(world, g) for g in range(len(order))]
+        watch.several_tracks = len(views) > 1  # T: the next track
         watch.play(gen, views, np.tile(actor, (views[0].n_agents, 1)), seed=list(seeds))

@@ -8,9 +8,10 @@ the arrays of :meth:`nn.train.Trainer.state_dict` (parameters, input standardisa
     {"format": "neuroevo-train-checkpoint", "version": 1, "epoch": 12,
      "status": "running", "message": "", "config": "<the resolved config as YAML>", ...}
 
-``status`` is "running" while training goes on, then "completed", "interrupted" or
-"diverged" (with ``message``, one line).  The arrays are always those of the last finished
-epoch: a run interrupted or diverged mid-epoch keeps the state that epoch started from.
+``status`` is "running" while training goes on, then "completed", "interrupted", "time"
+(stopped by its time limit) or "diverged" (with ``message``, one line).  The arrays are
+always those of the last finished epoch: a run interrupted or diverged mid-epoch keeps the
+state that epoch started from.
 """
 
 from __future__ import annotations

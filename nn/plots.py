@@ -29,7 +29,8 @@ def curves_figure(history: list[dict], title: str = "") -> Figure:
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     integer_ticks(ax_loss, ax_acc)
-    legend_outside(fig, ax_loss)
+    # beside the plots' middle: the upper corner would cover the end of a long title
+    legend_outside(fig, ax_loss, "outside right center")
     if title:
         fig.suptitle(title)
     return fig

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from common.interrupt import StopRequest
+from common.interrupt import StopRequest, TimeLimit
 from nn.network import Network
 from nn.optim import OPTIMIZERS, Optimizer
 
@@ -45,8 +45,8 @@ class TrainConfig:
     def validate(self) -> list[tuple[str, str]]:
         """``(key, problem)`` pairs for impossible values."""
         bad = []
-        if self.epochs < 0:
-            bad.append(("epochs", "must be >= 0"))
+        if self.epochs < 1:  # no epochs would leave the network untrained
+            bad.append(("epochs", "must be >= 1"))
         if self.batch_size < 1:
             bad.append(("batch_size", "must be >= 1"))
         if self.optimizer not in OPTIMIZERS:
@@ -127,7 +127,8 @@ class Callback:
 @dataclass
 class TrainResult:
     history: list[dict] = field(default_factory=list)  # one record per finished epoch
-    status: str = "completed"  # "completed", "diverged" or "interrupted"
+    # "completed", "diverged", "interrupted" or "time" (the time limit reached after an epoch)
+    status: str = "completed"
     message: str = ""  # one line explaining a non-completed status
 
 
@@ -156,6 +157,8 @@ class Trainer:
         self.optimizer = make_optimizer(cfg, net)
         self.rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(2)[1])
         self.stop = StopRequest()  # Ctrl-C: finish the batch, then stop cleanly
+        # --time-limit: past it (counted from fit), stop after the epoch in progress
+        self.time_limit = TimeLimit()
         # Where training stands: ``fit`` continues from here (a fresh trainer from epoch 0,
         # one restored by :meth:`load_state_dict` from its checkpoint).
         self.epoch = 0  # finished epochs
@@ -241,6 +244,7 @@ class Trainer:
         if len(x) == 0:
             raise ValueError("the training set is empty")
         with self.stop:
+            self.time_limit.start()
             return self._fit(x, y, x_val, y_val)
 
     def _fit(self, x, y, x_val, y_val) -> TrainResult:
@@ -319,6 +323,11 @@ class Trainer:
                 epochs_bar.update(1)
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, record)
+                if self.epoch < cfg.epochs and self.time_limit.reached():
+                    result.status = "time"
+                    result.message = (f"{self.time_limit} reached after epoch {self.epoch} "
+                                      f"of {cfg.epochs}")
+                    return result
             return result
         except KeyboardInterrupt:  # a second Ctrl-C: the callbacks learn it stopped early
             result.status = "interrupted"

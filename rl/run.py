@@ -24,7 +24,7 @@ import numpy as np
 
 from common.config import ConfigError, build, parse_yaml, to_yaml
 from common.files import atomic_write_text, read_npz, write_csv, write_npz
-from common.interrupt import StopRequest
+from common.interrupt import StopRequest, TimeLimit
 from evo.gym_config import gym_env_id
 from evo.policy_file import save_policy
 from evo.tasks import TaskSpec
@@ -118,6 +118,8 @@ class ReinforceRun:
         # the observation normalisation the actor learnt with in the last iteration
         self.trained_obs = self.best_obs
         self.stop = StopRequest()
+        # --time-limit: past it, stop after the iteration in progress (status "time")
+        self.time_limit = TimeLimit()
         # f(gen, world, order, seeds): runs each round of a car or walker world (a window
         # drawing it); None: at once
         self.player = None
@@ -241,7 +243,9 @@ class ReinforceRun:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> str:
-        """Run to ``cfg.total_steps``; returns "completed" or "interrupted"."""
+        """Run to ``cfg.total_steps``; returns "completed", "time" (stopped by
+        :attr:`time_limit`, counted from here, after a checkpointed iteration, with steps
+        left) or "interrupted"."""
         self.out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.out / "config.yaml", to_yaml(self.cfg))
         self.write_table()
@@ -255,12 +259,16 @@ class ReinforceRun:
                 r.start(self)
             with self.stop:
                 status = "completed"
+                self.time_limit.start()
                 while self.env_steps < self.cfg.total_steps:
                     row = self.step()
                     for r in self.reporters:
                         r.post_iteration(self, row)
                     if self.stop:
                         status = "interrupted"
+                        break
+                    if self.env_steps < self.cfg.total_steps and self.time_limit.reached():
+                        status = "time"
                         break
         finally:
             for r in self.reporters:

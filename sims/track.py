@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from common.config import as_int, as_positive, as_str, check_keys, read_yaml
-from common.resources import shipped_dir, shipped_file, shipped_names
+from common.resources import file_or_shipped, shipped_dir, shipped_names
 from sims.errors import SimsError
 from sims.procedural import parse_procedural_spec, procedural_track
 from sims.track_geometry import Track, build_track
@@ -85,14 +85,14 @@ def load_track(spec: str | Path = DEFAULT_TRACK) -> Track:
     if text.startswith("procedural:"):
         seed, difficulty = parse_procedural_spec(text)
         return procedural_track(seed, difficulty)
+    found = file_or_shipped("tracks", text)
+    if found is not None:
+        return track_from_file(found)
     path = Path(text)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.exists():
-            raise SimsError(f"{path}: no such track file")
-        return track_from_file(path)
-    shipped = shipped_file("tracks", text)
-    if shipped is not None:
-        return track_from_file(shipped)
+    if path.exists():
+        raise SimsError(f"{path}: is a folder, not a track file")
+    if path.suffix in (".yaml", ".yml"):
+        raise SimsError(f"{path}: no such track file")
     names = ", ".join(shipped_tracks())
     raise SimsError(
         f"track '{text}': not a file, not a shipped track ({names}), nor procedural:SEED"

@@ -36,7 +36,7 @@ from common.config import (
     check_keys,
     read_yaml,
 )
-from common.resources import shipped_dir, shipped_file, shipped_names
+from common.resources import file_or_shipped, shipped_dir, shipped_names
 from sims.errors import SimsError
 
 CREATURES_DIR = shipped_dir("creatures")  # configs/creatures/, found by common.resources
@@ -179,17 +179,16 @@ def parse_creature(data: dict, source: str) -> CreatureSpec:
 
 def load_creature(spec: str | Path) -> CreatureSpec:
     """A creature from a YAML path or the name of one in configs/creatures/."""
+    found = file_or_shipped("creatures", spec)
+    if found is not None:
+        return parse_creature(read_yaml(found, "creature"), str(found))
     path = Path(spec)
-    if not path.exists() and path.suffix not in (".yaml", ".yml"):
-        shipped = shipped_file("creatures", str(spec))
-        if shipped is not None:
-            path = shipped
-        else:
-            names = ", ".join(shipped_names("creatures"))
-            raise SimsError(f"creature '{spec}': not a file nor a shipped creature ({names})")
-    if not path.exists():
+    if path.exists():
+        raise SimsError(f"{path}: is a folder, not a creature file")
+    if path.suffix in (".yaml", ".yml"):
         raise SimsError(f"{path}: no such creature file")
-    return parse_creature(read_yaml(path, "creature"), str(path))
+    names = ", ".join(shipped_names("creatures"))
+    raise SimsError(f"creature '{spec}': not a file nor a shipped creature ({names})")
 
 
 def build_creature(

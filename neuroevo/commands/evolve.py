@@ -12,12 +12,19 @@ import numpy as np
 
 from common.config import ConfigError, named_config
 from common.errors import EXIT_INTERRUPTED
+from common.interrupt import TimeLimit
 from evo.config import EvolveConfig
 from evo.gym_config import gym_env_id
 from evo.policy_file import read_policy
 from evo.rollout import episode, make_policy, run_episode
 from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
-from neuroevo.runs import claim_run_dir, run_dir
+from neuroevo.runs import (
+    add_time_limit,
+    claim_run_dir,
+    lock_run_dir,
+    run_dir,
+    time_limit_message,
+)
 from neuroevo.task_configs import gym_config_path, load_task_config, task_name
 from neuroevo.window_options import add_window_options, check_window_args, open_watch
 from nn.errors import ModelFileError
@@ -38,17 +45,17 @@ def resolve(args) -> EvolveConfig:
     overrides = list(args.set)
     if gym and not args.config:  # the generic gym config: the command names the env
         overrides.insert(0, f"task={args.task}")
+    options = []  # (the option as given, the override it makes)
     for flag, key in (("generations", "generations"), ("population", "population"),
                       ("seed", "seed"), ("workers", "evaluation.workers"),
-                      ("backend", "evaluation.backend"), ("address", "evaluation.address")):
+                      ("backend", "evaluation.backend"), ("address", "evaluation.address"),
+                      ("track", "cars.track")):
         value = getattr(args, flag)
         if value is not None:
-            overrides.append(f"{key}={value}")
-    if args.track is not None:
-        overrides.append(f"cars.track={args.track}")
+            options.append((f"--{flag} {value}", f"{key}={value}"))
     if args.until_lap:
-        overrides.append("until_lap=true")
-    return load_task_config(EvolveConfig, path, overrides, args.task)
+        options.append(("--until-lap", "until_lap=true"))
+    return load_task_config(EvolveConfig, path, overrides, args.task, options)
 
 
 def evolve(args) -> int:
@@ -56,34 +63,46 @@ def evolve(args) -> int:
 
     check_window_args(args)
     reporters = [] if args.quiet else [ProgressReporter()]
-    if args.resume:
-        fixed = [flag for flag, given in (
-            ("--config", args.config), ("--set", args.set), ("--population",
-            args.population is not None), ("--seed", args.seed is not None), ("--track",
-            args.track is not None), ("--until-lap", args.until_lap), ("--out", args.out),
-            ("--force", args.force)) if given]
-        if fixed:
-            raise ConfigError(f"--resume continues a run with its own config, so {fixed[0]} "
-                              f"does not apply; only --generations, --workers, --backend "
-                              f"and --address may change")
-        evaluation = {k: v for k, v in (("workers", args.workers), ("backend", args.backend),
-                                         ("address", args.address)) if v is not None}
-        run = EvolutionRun.resume(args.resume, args.generations, evaluation, reporters,
-                                  task=args.task)
-    else:
-        cfg = resolve(args)
-        out = run_dir(args.out, args.task.replace(":", "-").replace("/", "-"),
-                      force=args.force)
-        run = EvolutionRun(cfg, out, reporters)  # checks the track or creature files
-        claim_run_dir(out)
+    lock = None  # the run folder's lock, held while this process writes it
+    try:
+        if args.resume:
+            fixed = [flag for flag, given in (
+                ("--config", args.config), ("--set", args.set), ("--population",
+                args.population is not None), ("--seed", args.seed is not None), ("--track",
+                args.track is not None), ("--until-lap", args.until_lap), ("--out", args.out),
+                ("--force", args.force)) if given]
+            if fixed:
+                raise ConfigError(f"--resume continues a run with its own config, so "
+                                  f"{fixed[0]} does not apply; only --generations, "
+                                  f"--time-limit, --workers, --backend and --address may "
+                                  f"change")
+            evaluation = {k: v for k, v in (("workers", args.workers),
+                                             ("backend", args.backend),
+                                             ("address", args.address)) if v is not None}
+            lock = lock_run_dir(args.resume)
+            run = EvolutionRun.resume(args.resume, args.generations, evaluation, reporters,
+                                      task=args.task)
+        else:
+            cfg = resolve(args)
+            out = run_dir(args.out, args.task.replace(":", "-").replace("/", "-"),
+                          force=args.force)
+            run = EvolutionRun(cfg, out, reporters)  # checks the track or creature files
+            lock = claim_run_dir(out, force=args.force)
+        run.time_limit = TimeLimit(args.time_limit)
+        return _evolve_in_window(run, args)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _evolve_in_window(run, args) -> int:
     if gym_env_id(run.cfg.task) is None:
         watch = open_watch(run.task, args, f"neuroevo: evolve {run.cfg.task}", run.out,
                            "evolving")
-    else:  # the live window shows cars and walkers; a gym run is headless
-        if args.screenshot is not None:
-            raise ConfigError("--screenshot applies to cars and walkers; gym runs are headless "
-                              "(neuroevo replay MODEL --screenshot FILE shows a gym model)")
-        watch = None
+    else:  # a gym run: its generations' best genomes, in the environment's own frames
+        from neuroevo.gym_watch import open_gym_watch
+
+        watch = open_gym_watch(run, args)
     try:
         return _evolve(run, watch, args)
     except KeyboardInterrupt:  # a second Ctrl-C: the generation under way is dropped
@@ -112,7 +131,15 @@ def _evolve(run, watch, args) -> int:
         print(f"neuroevo: {run.out} already has its {run.generation} generations; "
               f"--generations N continues it to N", file=sys.stderr)
     backend = None
-    if watch is not None:
+    gym = gym_env_id(run.cfg.task) is not None
+    if watch is not None and gym:
+        from evo.backends import make_backend
+        from neuroevo.gym_watch import GymWindowBackend
+
+        e = run.cfg.evaluation
+        backend = GymWindowBackend(run, watch, make_backend(e.backend, run.spec, e.workers,
+                                                            e.address))
+    elif watch is not None:
         from neuroevo.watch import WindowBackend
 
         backend = WindowBackend(run, watch)
@@ -131,6 +158,10 @@ def _evolve(run, watch, args) -> int:
         print(f"screenshot: {watch.screenshot_saved}")
         return 0
     when = _since(run)
+    if status == "time":
+        print(time_limit_message(run.time_limit, f"generation {run.generation} of "
+                                 f"{run.cfg.generations}", run.out), file=sys.stderr)
+        return 0
     if watch is not None and watch.closed:
         print(f"neuroevo: window closed {when}; resume with --resume {run.out}",
               file=sys.stderr)
@@ -143,8 +174,17 @@ def _evolve(run, watch, args) -> int:
         print(f"first lap completed in generation {last['generation']}")  # from 1, as csv
     if watch is not None:
         watch.on_quit = watch.interrupted = None
+        if gym:
+            from neuroevo.gym_watch import show_best
+
+            show_best(run, watch)
         sys.stdout.flush()
-        watch.linger()  # the window stays until Esc; R replays the best-ever genome
+        try:  # the run is complete: Ctrl-C now only closes the window
+            print("neuroevo: the run is complete; the window stays open (R: replay the best, "
+                  "Esc: close it)", file=sys.stderr, flush=True)
+            watch.linger()  # the window stays until Esc; R replays the best-ever genome
+        except KeyboardInterrupt:
+            print(file=sys.stderr)
     return 0
 
 
@@ -342,6 +382,7 @@ def add_commands(sub) -> None:
     v.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
     v.add_argument("--force", action="store_true",
                    help="replace the run that --out already holds (default: refuse)")
+    add_time_limit(v, "generation")
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(func="neuroevo.commands.evolve:evolve")
 

@@ -7,8 +7,15 @@ from pathlib import Path
 
 from common.config import ConfigError
 from common.errors import EXIT_INTERRUPTED
+from common.interrupt import TimeLimit
 from evo.gym_config import gym_env_id
-from neuroevo.runs import claim_run_dir, run_dir
+from neuroevo.runs import (
+    add_time_limit,
+    claim_run_dir,
+    lock_run_dir,
+    run_dir,
+    time_limit_message,
+)
 from neuroevo.task_configs import load_task_config, reinforce_config_path, task_name
 from neuroevo.window_options import add_window_options, check_window_args, open_watch
 
@@ -20,11 +27,10 @@ def resolve(args):
     overrides = list(args.set)
     if gym_env_id(args.task) is not None and not args.config:
         overrides.insert(0, f"task={args.task}")
-    for value, key in ((args.steps, "total_steps"), (args.seed, "seed"),
-                       (args.algorithm, "pg.algorithm")):
-        if value is not None:
-            overrides.append(f"{key}={value}")
-    return load_task_config(ReinforceConfig, path, overrides, args.task)
+    options = [(f"{flag} {value}", f"{key}={value}") for flag, value, key in (
+        ("--steps", args.steps, "total_steps"), ("--seed", args.seed, "seed"),
+        ("--algorithm", args.algorithm, "pg.algorithm")) if value is not None]
+    return load_task_config(ReinforceConfig, path, overrides, args.task, options)
 
 
 def reinforce(args) -> int:
@@ -34,37 +40,47 @@ def reinforce(args) -> int:
     reporters = [] if args.quiet else [ProgressReporter()]
     if args.steps is not None and args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
-    if args.resume:
-        fixed = [flag for flag, given in (
-            ("--config", args.config), ("--set", args.set), ("--seed", args.seed is not None),
-            ("--algorithm", args.algorithm), ("--out", args.out), ("--force", args.force))
-            if given]
-        if fixed:
-            raise ConfigError(f"--resume continues a run with its own config, so {fixed[0]} "
-                              f"does not apply; only --steps may change")
-        run = ReinforceRun.resume(args.resume, args.steps, reporters, task=args.task)
-    else:
-        cfg = resolve(args)
-        if cfg.task == "cars" and cfg.cars.sensors != "fixed":  # PPO trains one network
-            raise ConfigError(f"cars.sensors={cfg.cars.sensors}: applies to evolution only "
-                              f"(neuroevo evolve); policy gradients train the network of "
-                              f"fixed sensors")
-        out = run_dir(args.out, f"reinforce-{args.task.replace(':', '-').replace('/', '-')}",
-                      force=args.force)
-        run = ReinforceRun(cfg, out, reporters)  # checks tracks, creatures, the environment
-        claim_run_dir(out)
-    watch = None
-    if gym_env_id(run.cfg.task) is None:
-        watch = open_watch(run.task, args, f"neuroevo: reinforce {run.cfg.task}", run.out,
-                           "learning")
-    elif args.screenshot is not None:
-        raise ConfigError("--screenshot applies to cars and walkers; gym runs are headless "
-                          "(neuroevo replay MODEL --screenshot FILE shows a gym model)")
+    lock = None  # the run folder's lock, held while this process writes it
     try:
-        return _reinforce(run, watch, args)
+        if args.resume:
+            fixed = [flag for flag, given in (
+                ("--config", args.config), ("--set", args.set),
+                ("--seed", args.seed is not None), ("--algorithm", args.algorithm),
+                ("--out", args.out), ("--force", args.force)) if given]
+            if fixed:
+                raise ConfigError(f"--resume continues a run with its own config, so "
+                                  f"{fixed[0]} does not apply; only --steps and --time-limit "
+                                  f"may change")
+            lock = lock_run_dir(args.resume)
+            run = ReinforceRun.resume(args.resume, args.steps, reporters, task=args.task)
+        else:
+            cfg = resolve(args)
+            if cfg.task == "cars" and cfg.cars.sensors != "fixed":  # PPO trains one network
+                raise ConfigError(f"cars.sensors={cfg.cars.sensors}: applies to evolution "
+                                  f"only (neuroevo evolve); policy gradients train the "
+                                  f"network of fixed sensors")
+            out = run_dir(args.out,
+                          f"reinforce-{args.task.replace(':', '-').replace('/', '-')}",
+                          force=args.force)
+            run = ReinforceRun(cfg, out, reporters)  # checks tracks, creatures, the env
+            lock = claim_run_dir(out, force=args.force)
+        run.time_limit = TimeLimit(args.time_limit)
+        watch = None
+        if gym_env_id(run.cfg.task) is None:
+            watch = open_watch(run.task, args, f"neuroevo: reinforce {run.cfg.task}",
+                               run.out, "learning")
+        elif args.screenshot is not None:
+            raise ConfigError("--screenshot applies to cars and walkers; gym runs are "
+                              "headless (neuroevo replay MODEL --screenshot FILE shows a gym "
+                              "model)")
+        try:
+            return _reinforce(run, watch, args)
+        finally:
+            if watch is not None:
+                watch.close()
     finally:
-        if watch is not None:
-            watch.close()
+        if lock is not None:
+            lock.release()
 
 
 def _reinforce(run, watch, args) -> int:
@@ -99,6 +115,11 @@ def _reinforce(run, watch, args) -> int:
         print(f"best: {run.out / 'best.npz'}")
     if watch is not None and watch.screenshot_saved is not None:
         print(f"screenshot: {watch.screenshot_saved}")
+        return 0
+    if status == "time":
+        print(time_limit_message(run.time_limit, f"iteration {run.iteration} "
+                                 f"({run.env_steps:,} of {run.cfg.total_steps:,} steps)",
+                                 run.out), file=sys.stderr)
         return 0
     if status == "window":
         print(f"neuroevo: window closed after iteration {run.iteration}; resume with "
@@ -141,6 +162,7 @@ def add_commands(sub) -> None:
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
     p.add_argument("--force", action="store_true",
                    help="replace the run that --out already holds (default: refuse)")
+    add_time_limit(p, "iteration")
     p.add_argument("--headless", action="store_true",
                    help="no window (the default where there is no display; gym runs are "
                    "always headless)")

@@ -14,9 +14,10 @@ import yaml
 from common.config import ConfigError, build, load_config, named_config, parse_yaml, to_yaml
 from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
 from common.files import atomic_write_text
-from common.resources import shipped_names
+from common.interrupt import TimeLimit
+from common.resources import shipped_file, shipped_names
 from neuroevo.image_models import model_and_data, open_dataset, open_model
-from neuroevo.runs import claim_run_dir, run_dir
+from neuroevo.runs import add_time_limit, claim_run_dir, lock_run_dir, run_dir
 from nn.config import TrainRunConfig
 from nn.data.dataset import Dataset
 from nn.errors import ModelFileError
@@ -26,12 +27,27 @@ from nn.network import Network
 from nn.train import Trainer, loss_and_accuracy, split_validation
 
 EVOLVED = ("cars", "walkers")  # shipped configs of `neuroevo evolve`
-NOT_TRAINING = (*EVOLVED, "compare")
+
+
+def config_command(name: str) -> str | None:
+    """The command a shipped config ``name`` is for ("train", "evolve", "reinforce",
+    "compare"), read from its top-level keys; None for no shipped config of that name."""
+    path = shipped_file("", name)
+    if path is None:
+        return None
+    keys = set(yaml.safe_load(path.read_text()) or {})
+    if "data" in keys:
+        return "train"
+    if "pg" in keys or "total_steps" in keys:
+        return "reinforce"
+    if "task" in keys:
+        return "evolve"
+    return "compare"
 
 
 def training_configs() -> list[str]:
     """The shipped configs `train` takes: datasets only."""
-    return [n for n in shipped_names() if n not in NOT_TRAINING]
+    return [n for n in shipped_names() if config_command(n) == "train"]
 
 
 def resolve_config(dataset: str | None, config_file: str | None, overrides: list[str],
@@ -39,14 +55,16 @@ def resolve_config(dataset: str | None, config_file: str | None, overrides: list
     if config_file is None and dataset in EVOLVED:
         raise ConfigError(f"{dataset} are evolved, not trained on a dataset: "
                           f"neuroevo evolve {dataset}")
+    if config_file is None and dataset is not None:
+        other = config_command(dataset)
+        if other not in (None, "train"):
+            raise ConfigError(f"{dataset} is a config of neuroevo {other}, not a dataset "
+                              f"(datasets: {', '.join(training_configs())})")
     path = Path(config_file) if config_file else named_config(dataset, training_configs(),
                                                               "dataset")
-    overrides = list(overrides)
-    if epochs is not None:
-        overrides.append(f"train.epochs={epochs}")
-    if seed is not None:
-        overrides.append(f"train.seed={seed}")
-    return load_config(TrainRunConfig, path, overrides)
+    options = [(f"{flag} {value}", f"train.{key}={value}") for flag, key, value in (
+        ("--epochs", "epochs", epochs), ("--seed", "seed", seed)) if value is not None]
+    return load_config(TrainRunConfig, path, list(overrides), options)
 
 
 def build_network(cfg: TrainRunConfig, data: Dataset) -> Network:
@@ -90,19 +108,28 @@ RESUME_REFUSES = (("config", "--config"), ("set", "--set"), ("seed", "--seed"),
 
 
 def train(args) -> int:
-    if args.resume:
-        cfg, out, checkpoint = resume_config(args)
-        name = checkpoint[1].get("dataset_arg") or cfg.data.name
-    else:
-        cfg = resolve_config(args.dataset, args.config, args.set, args.epochs, args.seed)
-        name = args.dataset or cfg.data.name
-        out = run_dir(args.out, name, force=args.force)  # refused before any work
-        checkpoint = None
-    data = open_dataset(cfg.data.name, args.data_dir, cfg.train.seed, cfg.data.options)
-    augment = make_augmenter(cfg, data)
-    if checkpoint is None:  # everything that can fail before training has passed
-        claim_run_dir(out)
+    lock = None  # the run folder's lock, held while this process writes it
+    try:
+        if args.resume:
+            lock = lock_run_dir(args.resume)
+            cfg, out, checkpoint = resume_config(args)
+            name = checkpoint[1].get("dataset_arg") or cfg.data.name
+        else:
+            cfg = resolve_config(args.dataset, args.config, args.set, args.epochs, args.seed)
+            name = args.dataset or cfg.data.name
+            out = run_dir(args.out, name, force=args.force)  # refused before any work
+            checkpoint = None
+        data = open_dataset(cfg.data.name, args.data_dir, cfg.train.seed, cfg.data.options)
+        augment = make_augmenter(cfg, data)
+        if checkpoint is None:  # everything that can fail before training has passed
+            lock = claim_run_dir(out, force=args.force)
+        return _train(args, cfg, out, checkpoint, name, data, augment)
+    finally:
+        if lock is not None:
+            lock.release()
 
+
+def _train(args, cfg, out, checkpoint, name, data, augment) -> int:
     net = build_network(cfg, data)
     split_rng = np.random.default_rng(np.random.SeedSequence([cfg.train.seed, 1]))
     x_tr, y_tr, x_val, y_val = split_validation(data.x_train, data.y_train,
@@ -119,6 +146,7 @@ def train(args) -> int:
     trainer = Trainer(net, cfg.train, augment=augment,
                       callbacks=[MetricsCSV(out), TrainCheckpoint(out / CHECKPOINT, info)],
                       progress=not args.quiet)
+    trainer.time_limit = TimeLimit(args.time_limit)
     if checkpoint is not None:
         restore(trainer, checkpoint, fingerprint, out / CHECKPOINT)
         if trainer.epoch >= cfg.train.epochs:  # nothing left to train
@@ -132,12 +160,12 @@ def train(args) -> int:
     print(f"{doing}{net} on {data.name}: {len(x_tr)} train, {len(x_val)} validation, "
           f"{len(data.x_test)} test -> {out}", file=sys.stderr)
     result = trainer.fit(x_tr, y_tr, x_val if len(x_val) else None, y_val if len(y_val) else None)
-    if result.status == "interrupted":
+    if result.status in ("interrupted", "time"):
         save_run_model(out, cfg, net, data, result.history)
         write_pictures(out, net, data, result.history)
         print(f"neuroevo: {result.message}; saved the model so far to {out / 'model.npz'}; "
               f"resume with --resume {out}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED if result.status == "interrupted" else 0
     if result.status == "diverged":
         save_run_model(out, cfg, net, data, result.history)
         write_pictures(out, net, data, result.history)
@@ -155,7 +183,7 @@ def resume_config(args):
     if given:
         raise ConfigError(f"--resume continues a run with its own config: {', '.join(given)} "
                           f"cannot be given with it (only --epochs, a new total, may change; "
-                          f"--data-dir and --quiet are allowed)")
+                          f"--data-dir, --time-limit and --quiet are allowed)")
     out = Path(args.resume)
     path = out / CHECKPOINT
     if not path.is_file():
@@ -341,6 +369,7 @@ def add_commands(sub) -> None:
                    "finished epoch (with its own config; only --epochs, a new total, may change)")
     t.add_argument("--data-dir", metavar="DIR", help="where dataset files are (else "
                    "$NEUROEVO_DATA, then the cache)")
+    add_time_limit(t, "epoch")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.set_defaults(func="neuroevo.commands.train:train")
 

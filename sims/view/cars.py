@@ -170,6 +170,11 @@ class CarRenderer:
     def output_names(world) -> list[str]:
         return ["throttle", "steer"]
 
+    @staticmethod
+    def input_note(world) -> str:
+        """Nothing in the input names needs explaining."""
+        return ""
+
     def delete(self) -> None:
         for m in (self.road, self.walls, self.rays, self.cars, self.leader, self.leader_outline,
                   self.ghost, self.ghost_outline):

@@ -164,6 +164,11 @@ class WalkerRenderer:
     def output_names(world) -> list[str]:
         return [j.name for j in world.spec.joints]
 
+    @staticmethod
+    def input_note(world) -> str:
+        """What the network panel's primed input names mean (joint angle, then speed)."""
+        return "x' = joint x's speed"
+
     def delete(self) -> None:
         for m in (self.ground, self.marks, self.bodies, self.leader, self.leader_outline):
             m.delete()

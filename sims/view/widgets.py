@@ -59,8 +59,10 @@ class HistoryGraph:
     MARK = 2.5  # px, half the size of a point's cross
 
     def __init__(self, window, batch, order: int, rect, title: str = "",
-                 markers: bool = False, missing: str = "no value"):
+                 markers: bool = False, missing: str = "no value",
+                 per: str = "generation"):
         self.rect = tuple(rect)
+        self.per = per  # what a point is (the count's noun): "generation" or "iteration"
         x, y, w, h = self.rect
         self.markers = markers
         self.missing = missing  # what the count says while every value is NaN
@@ -95,8 +97,8 @@ class HistoryGraph:
             self.lines.resize(0)
             self.top("")
             self.bottom("")
-            self.count("no generation yet" if g == 0 else
-                       f"{self.missing} in {g} generation{'s' if g != 1 else ''}")
+            self.count(f"no {self.per} yet" if g == 0 else
+                       f"{self.missing} in {g} {self.per}{'s' if g != 1 else ''}")
             return
         allv = np.concatenate([v[k] for v, k in zip(values, finite)])
         lo, hi = float(allv.min()), float(allv.max())
@@ -122,9 +124,9 @@ class HistoryGraph:
         self.bottom(f"{lo:.3g}{unit}")
         n = max(len(k) for k in finite)
         if n == g:
-            self.count(f"{g} generation{'s' if g != 1 else ''}")
+            self.count(f"{g} {self.per}{'s' if g != 1 else ''}")
         else:
-            self.count(f"{n} of {g} gens")
+            self.count(f"{n} of {g} {self.per[:3]}s")
 
 
 class NetworkDiagram:

@@ -67,7 +67,7 @@ def test_bad_config_files(tmp_path, text, fragment):
 @pytest.mark.parametrize("override,fragment", [
     ("train.lrr=1", "unknown key 'train.lrr'"),
     ("train.lr=fast", "train.lr: expected a number"),
-    ("train.epochs=-3", "train.epochs: must be >= 0"),
+    ("train.epochs=-3", "train.epochs: must be >= 1"),
     ("noequals", "KEY=VALUE"),
     ("train.lr.x=1", "unknown key"),
 ])

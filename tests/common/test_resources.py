@@ -81,3 +81,17 @@ def test_configs_in_a_zip_are_copied_to_a_real_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     folder = proc.stdout.strip()
     assert folder and not (tmp_path / folder).exists()  # removed at exit
+
+
+def test_the_install_hint_names_the_pip_of_the_running_environment(monkeypatch):
+    import sys
+    from pathlib import Path
+
+    from common.resources import pip_install
+
+    if sys.prefix == sys.base_prefix:
+        assert pip_install("gym") == "pip install -e '.[gym]'"
+        return
+    bin_dir = Path(sys.executable).parent
+    monkeypatch.chdir(bin_dir.parent.parent)  # where `make` made .venv
+    assert pip_install("gym") == f"{bin_dir.parent.name}/bin/pip install -e '.[gym]'"

@@ -47,3 +47,25 @@ def test_every_option_has_a_help_text():
                for name, p in sub.choices.items() for a in p._actions
                if not a.help and not isinstance(a, argparse._HelpAction)]
     assert not missing, missing
+
+
+def test_evolve_walkers_runs_beside_a_folder_named_biped(tmp_path, cli) -> None:
+    (tmp_path / "biped").mkdir()
+    res = cli("evolve", "walkers", "--generations", "1", "--population", "4", "--set",
+              "walkers.world.max_time=0.5", "--headless", "--quiet", "--out",
+              str(tmp_path / "run"), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "run" / "best.npz").is_file()
+
+
+@pytest.mark.parametrize("args,named", [
+    (["evolve", "cars", "--population", "0", "--headless"], "with --population 0:"),
+    (["evolve", "walkers", "--generations", "-1", "--set", "seed=3", "--headless"],
+     "with --set seed=3 --generations -1:"),
+    (["reinforce", "walkers", "--algorithm", "ppo", "--set", "pg.agents=0", "--headless"],
+     "with --set pg.agents=0 --algorithm ppo:"),
+])
+def test_an_option_out_of_range_is_named_as_given(cli, args, named):
+    line = assert_user_error(cli(*args), named)
+    flag = args[2] if args[2] != "--set" else None
+    assert flag is None or f"--set {flag.lstrip('-')}" not in line

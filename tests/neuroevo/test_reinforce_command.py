@@ -144,7 +144,7 @@ def test_resume_continues_to_a_bigger_total(cars_run, tmp_path, capsys):
 def test_resume_refuses_what_would_change_the_run(cars_run, flag, capsys):
     before = (cars_run / "returns.csv").read_bytes()
     proc = cli(capsys, "reinforce", "cars", "--resume", cars_run, *flag)
-    assert_user_error(proc, flag[0], "only --steps may change")
+    assert_user_error(proc, flag[0], "only --steps and --time-limit may change")
     assert (cars_run / "returns.csv").read_bytes() == before
 
 

@@ -124,10 +124,39 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     ("mnsit", ["no dataset named 'mnsit'", "did you mean 'mnist'?"]),
     ("cars", ["cars are evolved", "neuroevo evolve cars"]),
     ("walkers", ["walkers are evolved", "neuroevo evolve walkers"]),
-    ("compare", ["no dataset named 'compare'"]),
+    ("compare", ["compare is a config of neuroevo compare, not a dataset"]),
+    ("gym-CartPole-v1", ["gym-CartPole-v1 is a config of neuroevo evolve, not a dataset"]),
+    ("reinforce-cars", ["reinforce-cars is a config of neuroevo reinforce, not a dataset"]),
+    ("cars-qd", ["cars-qd is a config of neuroevo evolve"]),
 ])
 def test_unknown_datasets_get_a_suggestion_and_only_datasets_are_listed(cli, name, fragments):
     line = assert_user_error(cli("train", name), *fragments)
-    if "known:" in line:
-        known = line.split("known: ")[1].rstrip(")").split(", ")
-        assert "mnist" in known and not {"cars", "walkers", "compare"} & set(known)
+    if name in ("cars", "walkers"):
+        return
+    known = line.split("known: " if "known: " in line else "datasets: ")[1].rstrip(")")
+    known = set(known.split(", "))
+    assert {"mnist", "fruit", "cifar10-cnn"} <= known
+    assert not {n for n in known if n.startswith(("gym", "reinforce", "cars", "walkers",
+                                                  "compare"))}, known
+
+
+def test_epochs_0_is_refused_instead_of_saving_an_untrained_model(tmp_path, cli):
+    assert_user_error(cli("train", "fruit", "--epochs", "0", "--out", str(tmp_path / "a")),
+                      "with --epochs 0: train.epochs: must be >= 1 (got 0)")
+    assert_user_error(cli("train", "fruit", "--set", "train.epochs=0", "--out",
+                          str(tmp_path / "b")), "train.epochs: must be >= 1")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_evaluate_of_a_policy_says_to_replay_it(tmp_path, cli):
+    from evo.policy_file import save_policy
+    from evo.rollout import PolicyConfig, make_policy
+    from evo.tasks import CarsConfig
+
+    net = make_policy(7, 2, PolicyConfig())
+    save_policy(tmp_path / "best.npz", net, task="cars", task_config=CarsConfig(),
+                policy=PolicyConfig(), fitness=1.0, generation=3)
+    line = assert_user_error(cli("evaluate", str(tmp_path / "best.npz")),
+                             "a policy of cars", "not an image model",
+                             f"neuroevo replay {tmp_path / 'best.npz'}")
+    assert "--dataset" not in line

@@ -216,6 +216,50 @@ def test_t_draws_the_next_track_with_its_ghost_and_changes_no_number(gui, tmp_pa
         assert frames[f][2] == pytest.approx(frames[f][1])
 
 
+def test_the_view_leaves_a_track_where_every_car_is_out(gui, tmp_path):  # noqa: F811
+    """Cars on three tracks in one world, all driving straight at full throttle: they crash
+    track by track. Once every car on the drawn track is out while another track still
+    drives, the window draws that one (and says why); the fitness is the serial backend's."""
+    from neuroevo.watch import WindowBackend
+    from sims.car_world import TrackGroup
+
+    tracks = ["oval", "sbends", "procedural:3:1"]
+    cfg = small_cfg("cars", episodes=3, population=4,
+                    cars={"world": {"max_time": 30.0, "stall_time": 30.0},
+                          "tracks": tracks})
+    run = EvolutionRun(cfg, tmp_path / "run")
+    thetas = np.zeros((4, run.strategy.num_params))
+    thetas[:, run.net.num_params - 2] = 1.0  # the throttle's bias: straight ahead, flat out
+    seeds = [30, 31, 32]
+    expected = SerialBackend(run.spec).evaluate(thetas, seeds)
+    world, order = run.task.episodes_world(len(thetas), seeds)
+    views = [TrackGroup(world, g) for g in range(3)]
+    watch = make_watch(run.task, speed=4)
+    log = []  # (frame, shown track, its cars all out, cars out per track, flash text)
+
+    def script(w):
+        log.append((w.frame, w.shown, [bool(np.all(v.done)) for v in views],
+                    w.flash_text.label.text))
+
+    watch.frame_hooks.append(script)
+    watch.shown = 1  # the sbends: its cars are out first
+    try:
+        got = WindowBackend(run, watch).evaluate(thetas, seeds)
+    finally:
+        watch.close()
+    for k in expected:
+        np.testing.assert_array_equal(got[k], expected[k], err_msg=k)
+    out_at = [next(f for f, _, out, _ in log if out[g]) for g in range(3)]
+    assert len(set(out_at)) == 3, out_at  # the tracks' cars crash at different times
+    switched = [(f, shown) for (f, shown, *_), (_, before, *_) in zip(log[1:], log) if
+                shown != before]
+    assert [shown for _, shown in switched] == [2, 0], (switched, out_at)  # (no key pressed)
+    for frame, shown, out, _ in log:
+        if out[shown]:  # the drawn track is out only once every track is
+            assert all(out), (frame, shown, out)
+    assert any("is out: track" in flash for *_, flash in log)
+
+
 def test_esc_writes_a_checkpoint_and_stops_the_run(gui, tmp_path):  # noqa: F811
     from pyglet.window import key
 
@@ -467,3 +511,98 @@ def test_without_a_display_evolve_says_so_in_one_line_and_runs_headless(tmp_path
 ])
 def test_bad_window_options_are_user_errors(args, fragment):
     assert_user_error(run_cli("evolve", "cars", "--headless", *args), fragment)
+
+
+def test_the_key_legend_lists_only_keys_that_act_there(gui, tmp_path):  # noqa: F811
+    def legend(w):
+        return "    ".join(lb.text for lb in w.keys_help)
+
+    cars = EvolutionRun(small_cfg("cars"), tmp_path / "cars")
+    watch = make_watch(cars.task)
+    try:
+        assert "R replay best" in legend(watch) and "T track" not in legend(watch)
+        watch.episodes = 3  # several tracks at once: T shows the next
+        assert "T track" in legend(watch) and "R replay best" in legend(watch)
+        watch.set_panel("replay", "best.npz")  # R acts once the episode is over
+        assert " R " not in f" {legend(watch)} " and "T track" not in legend(watch)
+        assert "Esc quit" in legend(watch) and "space pause" in legend(watch)
+    finally:
+        watch.close()
+    walkers = EvolutionRun(small_cfg("walkers"), tmp_path / "walkers")
+    watch = make_watch(walkers.task)
+    try:
+        assert "T track" not in legend(watch) and "R replay best" in legend(watch)
+        watch.set_panel("replay", "best.npz")
+        assert "R " not in legend(watch) and "T " not in legend(watch)
+    finally:
+        watch.close()
+
+
+def test_the_walkers_network_panel_says_what_a_primed_input_is(gui, tmp_path):  # noqa: F811
+    from neuroevo.watch import PANEL_WIDTH
+    from tests.sims.textcheck import inside, overlapping
+
+    run = EvolutionRun(small_cfg("walkers"), tmp_path / "walkers")
+    watch = make_watch(run.task)
+    try:
+        names = watch.renderer.input_names(watch._world1)
+        assert any(n.endswith("'") for n in names)  # the joints' speeds
+        assert watch.network_title.text == "leader's network (live); x' = joint x's speed"
+        assert watch.network_title.font_size >= 8
+        watch.set_panel("replay", "best.npz")
+        assert watch.network_title.text == "network (live); x' = joint x's speed"
+        labels = panel_labels(watch)
+        panel = (watch.size[0] - PANEL_WIDTH, 0, PANEL_WIDTH, watch.size[1])
+        assert all(inside(lb, panel) for lb in labels) and not overlapping(labels)
+    finally:
+        watch.close()
+    cars = EvolutionRun(small_cfg("cars"), tmp_path / "cars")
+    watch = make_watch(cars.task)
+    try:
+        assert watch.network_title.text == "leader's network (live)"
+    finally:
+        watch.close()
+
+
+def test_ctrl_c_in_the_window_left_open_after_a_complete_run_only_closes_it(
+        gui, tmp_path):  # noqa: F811
+    import signal
+
+    if gui != "x":
+        pytest.skip("needs an X display (the window stays open after the run)")
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "neuroevo", "evolve", "cars", "--generations", "1",
+         "--population", "4", "--set", "cars.world.max_time=1.0", "--speed", "64", "--quiet",
+         "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(ln) for ln in proc.stderr] + [lines.put("")],
+                     daemon=True).start()
+    err = []
+    try:
+        while True:  # until the line the command prints as the window starts lingering
+            line = lines.get(timeout=120)
+            err.append(line)
+            if not line or "the window stays open" in line:
+                break
+    except queue.Empty:
+        pass
+    if not err or "the window stays open" not in err[-1]:
+        proc.kill()
+        pytest.fail("no line as the window stayed open: " + "".join(err))
+    proc.send_signal(signal.SIGINT)
+    rest_out = proc.stdout.read()
+    proc.wait(60)
+    while True:
+        line = lines.get(timeout=60)
+        if not line:
+            break
+        err.append(line)
+    assert proc.returncode == 0, "".join(err)
+    text = "".join(err)
+    assert "--resume" not in text and "interrupted" not in text and "Traceback" not in text
+    assert "generations: 1" in rest_out

@@ -383,6 +383,50 @@ def test_a_lap_in_this_episode_is_the_best_lap_at_once(gui, tmp_path):  # noqa: 
         watch.close()
 
 
+def test_with_several_episodes_the_panel_says_which_numbers_are_means(
+        gui, tmp_path):  # noqa: F811
+    """A row's best and lap time are means over a genome's episodes (tracks), a lap in the
+    window is one track's: the lap line shows only the laps driven here, marked as one
+    track's, the lap graph and the last/best-ever lines say "mean of 10", and "now" is one
+    episode's."""
+    from neuroevo.watch import PANEL_WIDTH
+    from tests.sims.textcheck import inside, overlapping
+
+    run = EvolutionRun(cfg(), tmp_path / "run")
+    watch = make_watch(run.task)
+    try:
+        world = run.task.make_world(2)
+        world.reset(0)
+        watch.episodes = 10
+        watch.history = [{"best": 2.8, "mean": 0.5, "best_lap_time": 56.83}]
+        watch.best_ever = (np.zeros(watch.net.num_params), 2.823)
+        thetas = np.zeros((2, watch.net.num_params))
+        watch.attach(world, thetas)
+        watch.render()
+        assert lap_line(watch).split()[4:] == ["best", "-"]  # 56.83 is no lap of one track
+        world.best_lap_time[1] = 33.62
+        watch.render()
+        assert lap_line(watch).split()[4:] == ["best", "33.62", "s", "(gen", "2,", "one",
+                                               "track)"]
+        texts = [t.label.text for t in watch.lines]
+        assert texts[1].startswith("now ") and texts[1].endswith("(1 episode)")
+        assert texts[2].startswith("last ") and texts[2].endswith("(mean of 10)")
+        assert texts[3] == "best ever  2.823  (mean of 10)"
+        assert watch.lap_graph.title.text == "lap, mean of 10 (best car)"
+        labels = panel_labels(watch)
+        panel = (watch.size[0] - PANEL_WIDTH, 0, PANEL_WIDTH, watch.size[1])
+        assert all(inside(lb, panel) for lb in labels)
+        assert not overlapping(labels)
+        watch.episodes = 1  # one track: the rows' laps are laps like the window's
+        watch.attach(world, thetas)
+        watch.render()
+        assert watch.lap_graph.title.text == "lap time (best car)"
+        assert lap_line(watch).split()[4:] == ["best", "33.62", "s", "(gen", "2)"]
+        assert watch.lines[3].label.text == "best ever  2.823"
+    finally:
+        watch.close()
+
+
 def test_a_watched_run_graphs_the_lap_of_every_generation_with_one(gui, tmp_path):  # noqa: F811
     """The shipped cars config on one track (the default; seed 0) laps within five
     generations: the window's run, its ghost on from generation 2, records it (the headless run's
@@ -478,5 +522,31 @@ def test_the_archive_map_shows_the_elites_and_a_click_replays_one(gui, tmp_path)
         press(watch, key.M)
         watch.poll()
         assert watch.archive_map is None and "no archive" in watch.flash_text.label.text
+    finally:
+        watch.close()
+
+
+@pytest.mark.parametrize("track", ["oval", "sbends", "technical", "procedural:3:0.9",
+                                   "procedural:8:1", "procedural:10:0.3"])
+def test_the_ghost_caption_and_the_flash_line_are_off_the_track(gui, tmp_path,  # noqa: F811
+                                                                 track):
+    run = EvolutionRun(cfg(cars={"track": track, "world": {"max_time": 5.0}}),
+                       tmp_path / "run")
+    watch = make_watch(run.task, ghost=True)
+    try:
+        world = run.task.make_world(2)
+        world.reset(0)
+        watch.attach(world, np.zeros((2, watch.net.num_params)))
+        watch.render()
+        watch.ghost_text("ghost: the best so far (2.823) drives this episode again")
+        watch.flash("every car on track 3 is out: track 4 still drives (T: next)")
+        walls = np.vstack([watch.renderer.world_to_screen(p)
+                           for p in world.wall_polylines()])  # (K, 2) pixels
+        ghost, flash = watch.ghost_text.label, watch.flash_text.label
+        assert ghost.text.startswith("ghost:") and flash.text.startswith("every car")
+        below = ghost.y + ghost.content_height  # the caption's top edge
+        above = flash.y  # the flash line's baseline, drawn upwards from here
+        assert walls[:, 1].min() > below, (walls[:, 1].min(), below)
+        assert walls[:, 1].max() < above, (walls[:, 1].max(), above)
     finally:
         watch.close()

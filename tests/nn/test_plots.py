@@ -90,3 +90,17 @@ def test_confusion_size_and_fonts_scale_with_the_number_of_classes(tmp_path):
     assert max(many.get_size_inches()) <= 16 and not many.axes[0].texts  # no counts
     plot_confusion(confusion(2), ["safe", "poisonous"], tmp_path / "confusion.png")
     assert (tmp_path / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_legend_of_curves_leaves_a_long_title_whole():
+    title = ("mnist: Network(784-128-10, relu,softmax, loss=cross_entropy, float32, "
+             "101,770 params)")
+    fig = curves_figure(history(12), title=title)
+    renderer = drawn(fig)
+    head = fig._suptitle.get_window_extent(renderer)
+    for legend in fig.legends:
+        assert not head.overlaps(legend.get_window_extent(renderer))
+    from tests.nn.figures import inside
+
+    assert inside(head, fig.bbox)
+    assert_legends_clear(fig)

@@ -124,3 +124,24 @@ def test_bad_track_files_raise_one_line_naming_the_file(tmp_path: Path, case: st
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SimsError, match="no such track file"):
         load_track(str(tmp_path / "nope.yaml"))
+
+
+def test_a_folder_named_like_a_shipped_track_or_creature_does_not_hide_it(tmp_path,
+                                                                          monkeypatch) -> None:
+    from sims.walker import load_creature
+
+    shipped = load_track("oval")
+    biped = load_creature("biped")
+    for name in ("oval", "biped", "mine.yaml"):
+        (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert np.array_equal(load_track("oval").points, shipped.points)
+    assert load_creature("biped") == biped
+    with pytest.raises(SimsError, match="is a folder, not a track file"):
+        load_track("mine.yaml")
+    with pytest.raises(SimsError, match="is a folder, not a creature file"):
+        load_creature("mine.yaml")
+    # a file of that name is still read as the file it is
+    (tmp_path / "track.yaml").write_text((TRACKS_DIR / "sbends.yaml").read_text())
+    assert load_track("track.yaml").name == load_track("sbends").name
+
