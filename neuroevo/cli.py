@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 
@@ -56,7 +57,32 @@ def _resolve(spec: str):
     return getattr(importlib.import_module(module), name)
 
 
+# BLAS libraries read these when NumPy loads
+BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread(argv: list[str]) -> bool:
+    """Whether the command line runs control work (evolution, policy gradients, replays, a
+    comparison on cars, walkers or gym): its products are small (a batch of 1,024 x 64 at
+    most), where BLAS threads gain little on a quiet machine and cost 5-20x on a busy one,
+    fighting other work for the cores.  Image training keeps BLAS's threads.  Read from the
+    raw arguments: the commands' modules load NumPy as the parser is built."""
+    words = [a for a in argv if not a.startswith("-")]
+    if not words:
+        return False
+    if words[0] in ("evolve", "reinforce", "replay"):
+        return True
+    return words[0] == "compare" and any(w in ("cars", "walkers") or w.startswith("gym:")
+                                         for w in words[1:])  # the task, among option values
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # before NumPy loads; where it is loaded already (main called from Python), BLAS has
+    # read its settings and the variables would only reach child processes
+    if one_blas_thread(argv) and "numpy" not in sys.modules:
+        for var in BLAS_THREAD_VARS:
+            os.environ.setdefault(var, "1")
     try:
         parser = build_parser()  # imports the commands (a broken install fails here)
         args = parser.parse_args(argv)

@@ -69,3 +69,33 @@ def test_an_option_out_of_range_is_named_as_given(cli, args, named):
     line = assert_user_error(cli(*args), named)
     flag = args[2] if args[2] != "--set" else None
     assert flag is None or f"--set {flag.lstrip('-')}" not in line
+
+
+@pytest.mark.parametrize("argv,threads", [
+    (["evolve", "cars", "--population", "0", "--headless"], "1"),
+    (["reinforce", "cars", "--steps", "0"], "1"),
+    (["compare", "--seeds", "0", "cars"], "1"),
+    (["train", "fruit", "--epochs", "0"], None),
+    (["compare", "fruit", "--seeds", "0"], None),
+])
+def test_control_commands_run_blas_on_one_thread(argv, threads) -> None:
+    """Control commands (small products) set BLAS to one thread before NumPy loads, unless
+    the user chose; image training keeps BLAS's threads.  Each command here stops at a
+    bad value after the decision, so no work runs."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, os, sys; from neuroevo.cli import main; main(sys.argv[1:]); "
+            "print(json.dumps([os.environ.get(v) for v in "
+            "('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')]))")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [threads] * 3, out.stderr
+    # a setting of the user's own is kept
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                         env={**env, "OPENBLAS_NUM_THREADS": "2"}, timeout=120)
+    assert json.loads(out.stdout.strip().splitlines()[-1])[1] == "2"
