@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-import zlib
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from common.config import ConfigError, build, load_config, named_config, parse_yaml, to_yaml
+from common.config import ConfigError, load_config, named_config
 from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
-from common.files import atomic_write_text
 from common.interrupt import TimeLimit
 from common.resources import shipped_file, shipped_names
 from neuroevo.image_models import model_and_data, open_dataset, open_model
 from neuroevo.runs import add_time_limit, claim_run_dir, lock_run_dir, run_dir
 from nn.config import TrainRunConfig
 from nn.data.dataset import Dataset
-from nn.errors import ModelFileError
-from nn.io import save_model
 from nn.lague import export_lague, orient_inputs
 from nn.network import Network
-from nn.train import Trainer, loss_and_accuracy, split_validation
+from nn.run import Checkpoint, TrainRun, make_augmenter, read_run
+from nn.train import loss_and_accuracy
 
 EVOLVED = ("cars", "walkers")  # shipped configs of `neuroevo evolve`
 
@@ -67,41 +63,6 @@ def resolve_config(dataset: str | None, config_file: str | None, overrides: list
     return load_config(TrainRunConfig, path, list(overrides), options)
 
 
-def build_network(cfg: TrainRunConfig, data: Dataset) -> Network:
-    m = cfg.model
-    rng = np.random.default_rng(np.random.SeedSequence(cfg.train.seed).spawn(2)[0])
-    if m.layers:
-        layers = m.resolved_layers()
-        if layers[-1]["dense"] != data.n_classes:
-            raise ConfigError(f"model.layers: the last layer has {layers[-1]['dense']} "
-                              f"outputs but dataset {data.name} has {data.n_classes} classes")
-        try:
-            return Network(layers=layers, input_shape=data.input_shape, loss=m.loss,
-                           dtype=np.dtype(m.dtype), rng=rng)
-        except ValueError as e:
-            raise ConfigError(f"model.{str(e).splitlines()[0]} (dataset {data.name}: inputs "
-                              f"of shape {'x'.join(map(str, data.input_shape))})") from None
-    sizes = [data.n_inputs, *m.hidden, data.n_classes]
-    acts = [m.hidden_activation] * len(m.hidden) + [m.output_activation]
-    return Network(sizes, acts, loss=m.loss, dtype=np.dtype(m.dtype), rng=rng)
-
-
-def make_augmenter(cfg: TrainRunConfig, data: Dataset):
-    """The configured augmentation, or None.  ``data.augment`` is a mapping of
-    :class:`nn.data.augment.AugmentConfig` fields or ``{preset: NAME}``."""
-    if not cfg.data.augment:
-        return None
-    from nn.data.augment import Augmenter
-    from nn.errors import NNError
-
-    spec = dict(cfg.data.augment)
-    try:
-        aug = Augmenter(spec["preset"] if set(spec) == {"preset"} else spec, data.input_shape)
-    except NNError as e:
-        raise ConfigError(f"data.{e}") from None
-    return aug if aug.enabled else None
-
-
 # options that make a run what it is: --resume continues a run with its own
 RESUME_REFUSES = (("config", "--config"), ("set", "--set"), ("seed", "--seed"),
                   ("out", "--out"), ("force", "--force"))
@@ -113,7 +74,7 @@ def train(args) -> int:
         if args.resume:
             lock = lock_run_dir(args.resume)
             cfg, out, checkpoint = resume_config(args)
-            name = checkpoint[1].get("dataset_arg") or cfg.data.name
+            name = checkpoint.dataset_arg
         else:
             cfg = resolve_config(args.dataset, args.config, args.set, args.epochs, args.seed)
             name = args.dataset or cfg.data.name
@@ -130,137 +91,55 @@ def train(args) -> int:
 
 
 def _train(args, cfg, out, checkpoint, name, data, augment) -> int:
-    net = build_network(cfg, data)
-    split_rng = np.random.default_rng(np.random.SeedSequence([cfg.train.seed, 1]))
-    x_tr, y_tr, x_val, y_val = split_validation(data.x_train, data.y_train,
-                                                cfg.train.validation_fraction, split_rng)
-    if cfg.model.input_norm == "standardize":
-        from nn.data.dataset import standardization
-
-        net.set_input_norm(*standardization(x_tr, data.input_shape))
-    from nn.callbacks import CHECKPOINT, MetricsCSV, TrainCheckpoint
-
-    fingerprint = data_fingerprint(x_tr, y_tr, x_val, y_val)
-    info = {"dataset": cfg.data.name, "dataset_arg": name, "config": to_yaml(cfg),
-            "data": fingerprint}
-    trainer = Trainer(net, cfg.train, augment=augment,
-                      callbacks=[MetricsCSV(out), TrainCheckpoint(out / CHECKPOINT, info)],
-                      progress=not args.quiet)
-    trainer.time_limit = TimeLimit(args.time_limit)
+    run = TrainRun(cfg, data, out, name, augment=augment, progress=not args.quiet)
     if checkpoint is not None:
-        restore(trainer, checkpoint, fingerprint, out / CHECKPOINT)
-        if trainer.epoch >= cfg.train.epochs:  # nothing left to train
-            print(f"neuroevo: the run in {out} has already finished its {trainer.epoch} "
+        run.resume(checkpoint)
+        if run.finished:  # nothing left to train
+            print(f"neuroevo: the run in {out} has already finished its {run.epoch} "
                   f"epochs (give --epochs N for a longer one); wrote its model.npz and "
                   f"pictures again", file=sys.stderr)
-            return finish(args, cfg, out, net, data, trainer.history)
-    atomic_write_text(out / "config.yaml", to_yaml(cfg))
-    doing = (f"resuming at epoch {trainer.epoch + 1}/{cfg.train.epochs}: " if trainer.epoch
+            return finish(args, run)
+    doing = (f"resuming at epoch {run.epoch + 1}/{cfg.train.epochs}: " if run.epoch
              else "training ")
-    print(f"{doing}{net} on {data.name}: {len(x_tr)} train, {len(x_val)} validation, "
-          f"{len(data.x_test)} test -> {out}", file=sys.stderr)
-    result = trainer.fit(x_tr, y_tr, x_val if len(x_val) else None, y_val if len(y_val) else None)
+    print(f"{doing}{run.net} on {data.name}: {len(run.x_tr)} train, {len(run.x_val)} "
+          f"validation, {len(data.x_test)} test -> {out}", file=sys.stderr)
+    result = run.run(TimeLimit(args.time_limit))
     if result.status in ("interrupted", "time"):
-        save_run_model(out, cfg, net, data, result.history)
-        write_pictures(out, net, data, result.history)
-        print(f"neuroevo: {result.message}; saved the model so far to {out / 'model.npz'}; "
+        model = run.save_model()
+        run.write_pictures()
+        print(f"neuroevo: {result.message}; saved the model so far to {model}; "
               f"resume with --resume {out}", file=sys.stderr)
         return EXIT_INTERRUPTED if result.status == "interrupted" else 0
     if result.status == "diverged":
-        save_run_model(out, cfg, net, data, result.history)
-        write_pictures(out, net, data, result.history)
-        print(f"neuroevo: error: {result.message} ({out / 'model.npz'})", file=sys.stderr)
+        model = run.save_model()
+        run.write_pictures()
+        print(f"neuroevo: error: {result.message} ({model})", file=sys.stderr)
         return EXIT_USER_ERROR
-    return finish(args, cfg, out, net, data, result.history)
+    return finish(args, run)
 
 
-def resume_config(args):
-    """``--resume DIR``: ``(config, run folder, (checkpoint arrays, metadata))`` of the run
-    there, with ``--epochs`` as its new total; every refusal is one line."""
-    from nn.callbacks import CHECKPOINT, read_checkpoint
-
+def resume_config(args) -> tuple[TrainRunConfig, Path, Checkpoint]:
+    """``--resume DIR``: ``(config, run folder, checkpoint)`` of the run there, with
+    ``--epochs`` as its new total; every refusal is one line."""
     given = [flag for attr, flag in RESUME_REFUSES if getattr(args, attr, None)]
     if given:
         raise ConfigError(f"--resume continues a run with its own config: {', '.join(given)} "
                           f"cannot be given with it (only --epochs, a new total, may change; "
                           f"--data-dir, --time-limit and --quiet are allowed)")
     out = Path(args.resume)
-    path = out / CHECKPOINT
-    if not path.is_file():
-        other = " (it holds an evolve run)" if (out / "checkpoint.npz").is_file() else ""
-        raise ConfigError(f"--resume {out}: no training run to resume there (no "
-                          f"{CHECKPOINT}){other}")
-    arrays, meta = read_checkpoint(path)
-    try:
-        raw = parse_yaml(meta["config"])
-        cfg = build(TrainRunConfig, raw, f"{path}: config")
-    except (ConfigError, yaml.YAMLError) as e:
-        raise ModelFileError(f"{path}: the checkpoint's config is not valid "
-                             f"({str(e).splitlines()[0]})") from None
-    trained = meta.get("dataset_arg") or cfg.data.name
-    if args.dataset not in (trained, cfg.data.name):
+    checkpoint = read_run(out, args.epochs)
+    trained = checkpoint.dataset_arg
+    if args.dataset not in (trained, checkpoint.cfg.data.name):
         raise ConfigError(f"--resume {out}: that run trains on {trained}, not {args.dataset} "
                           f"(neuroevo train {trained} --resume {out})")
-    if meta["status"] == "diverged":
-        raise ConfigError(f"--resume {out}: that run diverged and would again with the same "
-                          f"config ({meta.get('message') or 'no message'}); start a new run "
-                          f"with other settings")
-    if args.epochs is not None:
-        if args.epochs < meta["epoch"]:
-            raise ConfigError(f"--epochs {args.epochs}: the run in {out} has already finished "
-                              f"{meta['epoch']} epochs (--epochs is the new total)")
-        raw["train"] = {**(raw.get("train") or {}), "epochs": args.epochs}
-        cfg = build(TrainRunConfig, raw, f"--resume {out} --epochs {args.epochs}: ")
-    return cfg, out, (arrays, meta)
+    return checkpoint.cfg, out, checkpoint
 
 
-def restore(trainer: Trainer, checkpoint, fingerprint: dict, path: Path) -> None:
-    """Put ``trainer`` where the checkpoint left it, after checking that the data are the
-    run's (same split, same numbers)."""
-    arrays, meta = checkpoint
-    if meta.get("data") != fingerprint:
-        raise ConfigError(f"{path}: the training data differ from the ones the run used "
-                          f"({describe_data(meta.get('data'))} then, "
-                          f"{describe_data(fingerprint)} now); was another --data-dir given?")
-    try:
-        trainer.load_state_dict(arrays)
-    except ValueError as e:
-        raise ModelFileError(f"{path}: the checkpoint does not fit its run "
-                             f"({str(e).splitlines()[0]})") from None
-    if trainer.epoch != meta["epoch"]:
-        raise ModelFileError(f"{path}: the checkpoint's epochs disagree ({meta['epoch']} in "
-                             f"its metadata, {trainer.epoch} in its state)")
-
-
-def data_fingerprint(x_tr, y_tr, x_val, y_val) -> dict:
-    """Sizes and a CRC of the split a run trains on: a resumed run checks it has the same."""
-    crc = 0
-    for a in (x_tr, y_tr, x_val, y_val):
-        crc = zlib.crc32(np.ascontiguousarray(a).data.cast("B"), crc)
-    return {"n_train": len(x_tr), "n_val": len(x_val), "crc32": crc}
-
-
-def describe_data(fp) -> str:
-    if not isinstance(fp, dict):
-        return "unknown"
-    return (f"{fp.get('n_train')} train + {fp.get('n_val')} validation samples, "
-            f"CRC {fp.get('crc32')}")
-
-
-def save_run_model(out: Path, cfg: TrainRunConfig, net: Network, data: Dataset,
-                   history: list[dict]) -> None:
-    meta = dict(dataset=data.name, data_options=cfg.data.options,
-                input_shape=list(data.input_shape), label_names=data.label_names,
-                preprocessing=data.preprocessing, train_config=asdict(cfg.train),
-                epochs_completed=len(history))
-    save_model(out / "model.npz", net, **meta)
-
-
-def finish(args, cfg: TrainRunConfig, out: Path, net: Network, data: Dataset,
-           history: list[dict]) -> int:
+def finish(args, run: TrainRun) -> int:
     """A finished run: model.npz, the pictures, the summary and the test accuracy."""
-    save_run_model(out, cfg, net, data, history)
-    write_pictures(out, net, data, history)
+    model = run.save_model()
+    run.write_pictures()
+    net, data, history = run.net, run.data, run.trainer.history
     _, acc = loss_and_accuracy(net, data.x_test, data.y_test)
     if history:
         r = history[-1]
@@ -268,37 +147,11 @@ def finish(args, cfg: TrainRunConfig, out: Path, net: Network, data: Dataset,
         print(f"epochs: {r['epoch']}  train loss: {r['train_loss']:.4f}  "
               f"train accuracy: {r['train_accuracy']:.4f}  "
               f"validation accuracy: {r['val_accuracy']:.4f}  time: {total:.1f} s")
-    print(f"model: {out / 'model.npz'}")
+    print(f"model: {model}")
     if data.n_inputs == 2 and not args.quiet:
         show_map(net, data)
     print(f"test accuracy: {acc:.4f}")
     return 0
-
-
-def write_pictures(out: Path, net: Network, data: Dataset, history: list[dict]) -> None:
-    """curves.png, confusion.png, report.md; mistakes.png for images, boundary.png for 2-D."""
-    from nn.plots import plot_boundary, plot_curves
-    from nn.report import confusion_matrix, plot_confusion, plot_mistakes, write_report_md
-
-    if history:
-        name = str(net) if net.is_mlp else f"{net.describe()}, {net.num_params:,} params"
-        plot_curves(history, out / "curves.png", title=f"{data.name}: {name}")
-    pred = net.predict(data.x_test)
-    cm = confusion_matrix(data.y_test, pred, data.n_classes)
-    plot_confusion(cm, data.label_names, out / "confusion.png", title=f"{data.name} (test)")
-    if data.is_image:
-        plot_mistakes(data.x_test, data.y_test, pred, data.label_names, data.input_shape,
-                      out / "mistakes.png")
-    if data.n_inputs == 2:
-        feats = tuple(data.preprocessing.get("features", ("x0", "x1")))
-        plot_boundary(net, data.x_test, data.y_test, data.label_names, out / "boundary.png",
-                      feature_names=feats, title=f"{data.name}: test set and decision")
-    extra = {"network": str(net), "epochs": str(len(history)),
-             "training time": f"{sum(h['seconds'] for h in history):.1f} s"}
-    pictures = [p for p in ("curves.png", "confusion.png", "mistakes.png", "boundary.png")
-                if (out / p).exists()]
-    write_report_md(out / "report.md", f"{data.name}", cm, data.label_names, extra,
-                    tuple(pictures))
 
 
 def show_map(net: Network, data: Dataset) -> None:
