@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nn.graph import Graph
 from nn.recurrent import Elman
 
 
@@ -31,7 +32,7 @@ class MemberPolicy:
         self.dtype = np.result_type(thetas.dtype, np.float32)
         # perceptrons and recurrent networks (flat layers) go layer by layer here with the
         # weights split once; image layers go through net.forward_population
-        self._direct = net.is_mlp or net.recurrent
+        self._direct = net.is_mlp or net.recurrent or isinstance(net.layers[0], Graph)
         self._parts = []
         if self._direct:
             for layer, lo, hi in zip(net.layers, net._offsets[:-1], net._offsets[1:]):
@@ -39,7 +40,9 @@ class MemberPolicy:
                     self._parts.append((layer, layer.population_weights(thetas[:, lo:hi])))
         self._shift = None if net.in_shift is None else net.in_shift.astype(self.dtype)
         self._scale = None if net.in_scale is None else net.in_scale.astype(self.dtype)
-        self.state_sizes = [layer.n_out for layer, _ in self._parts if isinstance(layer, Elman)]
+        self.state_sizes = [layer.n_out if isinstance(layer, Elman) else layer.state_size
+                            for layer, _ in self._parts
+                            if isinstance(layer, Elman) or getattr(layer, "state_size", 0)]
         if state is None:
             self.reset()
         else:
@@ -75,6 +78,9 @@ class MemberPolicy:
             if isinstance(layer, Elman):
                 a = layer.step_members(a, state[len(new)], *weights)  # a fresh array
                 new.append(a)
+            elif getattr(layer, "state_size", 0):  # a recurrent graph: its slots' values
+                a, h = layer.step_members(a, state[len(new)], *weights)
+                new.append(h)
             else:
                 a = layer.forward_members(a, *weights)
         return a, new

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nn.graph import Graph
 from nn.layerlist import build_layers, short_name
 from nn.layerlist import normalize_layers as normalize_layers  # also importable from here
 from nn.layers import Conv2D, Dense, Dropout, Flatten
@@ -133,7 +134,7 @@ class Network:
         for layer in self.layers:
             if not layer.num_params:
                 continue
-            if isinstance(layer, Elman):
+            if isinstance(layer, (Elman, Graph)):
                 layer.init_params(rng)
                 continue
             if layer.activation.name in RELU_LIKE:
