@@ -120,13 +120,13 @@ class NEAT(Strategy):
         if graph is None:
             raise ValueError("neat needs the policy's graph layer (policy.graph)")
         s = self.settings
-        if graph.hidden != s.max_hidden or graph.recurrent != s.recurrent:
-            raise ValueError(f"the policy graph (hidden {graph.hidden}, recurrent "
-                             f"{graph.recurrent}) does not match neat.max_hidden "
-                             f"{s.max_hidden}, neat.recurrent {s.recurrent}")
+        if graph.recurrent != s.recurrent:
+            raise ValueError(f"the policy graph is {'not ' * (not graph.recurrent)}"
+                             f"recurrent, but neat.recurrent is {s.recurrent}")
         if graph.num_params != num_params:
             raise ValueError(f"the graph has {graph.num_params} parameters, not {num_params}")
-        self.shape = Shape(graph.n_in, graph.n_out, s.max_hidden, s.recurrent)
+        # the graph's padding bounds the hidden nodes (policy_config: neat.max_hidden)
+        self.shape = Shape(graph.n_in, graph.n_out, graph.hidden, s.recurrent)
         self.book = Innovations(graph.n_out)
         self.population: list[Genome] = []
         self.fitness: np.ndarray | None = None  # of the population, once told
