@@ -11,17 +11,17 @@ topologies is one ``(P, D)`` matrix and runs in one batched forward:
   0 for an unused slot, else the slot's depth in the graph (1 + the largest depth among
   the slots feeding it; inputs have depth 0).
 
-Feed-forward: a slot is computed once every slot it reads is, so the forward is one
-masked batched product per depth level, ``z = v @ W + b`` for every member and slot at
-once, keeping the new value only where ``depth == level``; a graph of depth ``L`` costs
-``L`` products whatever its number of nodes (no loop over nodes).  Recurrent
-(``recurrent: true``, NEAT's recurrent networks): every slot reads the previous step's
-values of the slots and this step's inputs, ``v_t = act(x_t W_in + v_{t-1} W_slots + b)``,
-one product per step; the state is the slots' values, ``(P, M)``.
+Feed-forward: a slot is computed once every slot it reads is, so a population steps one
+depth level at a time: :meth:`Graph.population_weights` compiles the members' padded
+parameters (once per episode) into, per level, the flat list of every member's
+connections into that level's slots, and each level is one gather, one product and one
+``np.bincount`` over all members at once.  A step costs one such level per depth level of
+the deepest member, whatever the number of nodes or members: no loop over nodes or members.
+Recurrent (``recurrent: true``, NEAT's recurrent networks): every slot reads the previous
+step's values of the slots and this step's inputs, ``v_t = act(x_t W_in + v_{t-1} W_slots +
+b)``, one level per step; the state is the slots' values, ``(P, M)``.
 
-Outputs use ``activation``, hidden slots ``hidden_activation``.  A population's weights are
-trimmed (:meth:`Graph.population_weights`) to the slots any member uses, so padding costs
-nothing beyond the largest graph of the population.  Graphs are evolved
+Outputs use ``activation``, hidden slots ``hidden_activation``.  Graphs are evolved
 (:mod:`evo.neat`), not trained: :meth:`Graph.backward` refuses.
 """
 
@@ -95,59 +95,82 @@ class Graph:
 
     # -- forward --------------------------------------------------------------------------
     def population_weights(self, theta_rows: np.ndarray):
-        """The members' graphs, trimmed to the slots any of them uses:
-        ``(W (P, n_in + m, m), b (P, m), levels)``, where ``levels`` lists, per depth level
-        from 1, the ``(P, m)`` mask of the slots computed at that level (feed-forward), or
-        is ``[(P, m) mask of used slots]`` (recurrent)."""
+        """The members' graphs compiled for stepping: ``(plan,)``, where ``plan`` lists, per
+        depth level from 1 (recurrent: one level, every used slot), the level's
+        connections of every member as flat arrays: their sources and targets as indices
+        into the members' values laid end to end, their weights, and the level's slots with
+        their biases.  Only real connections are kept, so the padding costs nothing."""
         W, b, depth = self.split(np.asarray(theta_rows))
+        P, n_in, n_out = W.shape[0], self.n_in, self.n_out
         used = depth > 0
         cols = np.flatnonzero(used.any(axis=0))
-        m = max(self.n_out, int(cols[-1]) + 1 if len(cols) else 0)
-        rows = np.r_[0:self.n_in, self.n_in:self.n_in + m]
-        Wt = W[:, rows, :m]
-        d = depth[:, :m]
+        m = max(n_out, int(cols[-1]) + 1 if len(cols) else 0)  # slots any member uses
+        W, b, depth = W[:, :n_in + m, :m], b[:, :m], depth[:, :m]
+        width = n_in + m  # values per member: inputs, then slots
+        pe, je, ke = np.nonzero(W)  # every connection: member, source, target slot
+        we = W[pe, je, ke]
         if self.recurrent:
-            levels = [used[:, :m]]
+            groups = [used[:, :m]]
+            edge_level = np.where(used[pe, ke], 1, 0)
         else:
-            top = int(d.max()) if d.size else 0
-            levels = [d == level for level in range(1, top + 1)]
-            levels = [mask for mask in levels if mask.any()]
-        return Wt, b[:, :m], levels
+            top = int(depth.max()) if depth.size else 0
+            groups = [depth == level for level in range(1, top + 1)]
+            edge_level = depth[pe, ke].astype(np.int64)
+        levels = []
+        for level, mask in enumerate(groups, start=1):
+            pn, kn = np.nonzero(mask)  # the level's slots, member by member
+            if not len(pn):
+                continue
+            pos = np.full((P, m), -1, np.int64)
+            pos[pn, kn] = np.arange(len(pn))
+            e = edge_level == level
+            out = kn < n_out
+            levels.append({
+                "src": pe[e] * width + je[e],  # where each connection reads
+                "weight": we[e],
+                "dst": pos[pe[e], ke[e]],  # which of the level's slots it feeds
+                "slots": pn * width + n_in + kn,  # where the level's values go
+                "state": pn * self.n_slots + kn,  # (recurrent) where they go in the state
+                "bias": b[pn, kn],
+                "out": np.flatnonzero(out), "hidden": np.flatnonzero(~out),
+            })
+        return ({"levels": levels, "m": m, "width": width},)
 
-    def _act(self, z: np.ndarray) -> np.ndarray:
-        """Outputs' and hidden slots' activations of ``z (..., m)``, in place."""
-        self.activation.forward(z[..., :self.n_out], out=z[..., :self.n_out])
-        if z.shape[-1] > self.n_out:
-            self.hidden_activation.forward(z[..., self.n_out:], out=z[..., self.n_out:])
+    def _level(self, v: np.ndarray, lv: dict) -> np.ndarray:
+        """One level's values from the flat values ``v``: ``act(bias + sum of weight *
+        source)``, summed per slot with one ``bincount``."""
+        z = np.bincount(lv["dst"], weights=lv["weight"] * v[lv["src"]],
+                        minlength=len(lv["bias"]))
+        z += lv["bias"]
+        if self.activation.name == self.hidden_activation.name:
+            return self.activation.forward(z, out=z)
+        z[lv["out"]] = self.activation.forward(z[lv["out"]])
+        z[lv["hidden"]] = self.hidden_activation.forward(z[lv["hidden"]])
         return z
 
-    def forward_members(self, x: np.ndarray, W: np.ndarray, b: np.ndarray,
-                        levels: list) -> np.ndarray:
-        """Feed-forward, one sample per member: ``x (P, n_in)`` -> ``(P, n_out)``."""
-        P, m = x.shape[0], b.shape[1]
-        v = np.zeros((P, self.n_in + m), np.result_type(x.dtype, W.dtype))
-        v[:, :self.n_in] = x
-        slots = v[:, self.n_in:]
-        for mask in levels:  # one batched product per depth level
-            z = np.einsum("pn,pnm->pm", v, W)
-            z += b
-            self._act(z)
-            np.copyto(slots, z, where=mask)
-        return slots[:, :self.n_out].copy()
+    def forward_members(self, x: np.ndarray, plan: dict) -> np.ndarray:
+        """Feed-forward, one sample per member: ``x (P, n_in)`` -> ``(P, n_out)``: per
+        depth level one gather, one product and one ``bincount`` over every member's
+        connections of that level."""
+        P, width = x.shape[0], plan["width"]
+        v2 = np.zeros((P, width), np.float64)
+        v2[:, :self.n_in] = x
+        v = v2.reshape(-1)
+        for lv in plan["levels"]:
+            v[lv["slots"]] = self._level(v, lv)
+        return v2[:, self.n_in:self.n_in + self.n_out].astype(
+            np.result_type(x.dtype, np.float32), copy=True)
 
-    def step_members(self, x: np.ndarray, h: np.ndarray, W: np.ndarray, b: np.ndarray,
-                     levels: list) -> tuple[np.ndarray, np.ndarray]:
+    def step_members(self, x: np.ndarray, h: np.ndarray,
+                     plan: dict) -> tuple[np.ndarray, np.ndarray]:
         """Recurrent, one step per member: ``x (P, n_in)``, state ``h (P, M)`` ->
         ``(outputs (P, n_out), new state (P, M))``; ``h`` is not changed."""
-        m = b.shape[1]
-        v = np.concatenate([x, h[:, :m]], axis=1)
-        z = np.einsum("pn,pnm->pm", v, W)
-        z += b
-        self._act(z)
-        z *= levels[0]  # unused slots stay 0
-        new = np.zeros_like(h, dtype=z.dtype)
-        new[:, :m] = z
-        return z[:, :self.n_out].copy(), new
+        P, m = x.shape[0], plan["m"]
+        v = np.concatenate([x, h[:, :m]], axis=1).reshape(-1)
+        new = np.zeros((P, self.n_slots), np.float64)
+        for lv in plan["levels"]:  # one level: every used slot from the previous values
+            new.reshape(-1)[lv["state"]] = self._level(v, lv)
+        return new[:, :self.n_out].copy(), new
 
     def forward_population(self, x: np.ndarray, theta_rows: np.ndarray) -> np.ndarray:
         """``x (P, B, n_in)`` or ``(B, n_in)`` -> ``(P, B, n_out)``.  Feed-forward: the
@@ -156,20 +179,18 @@ class Graph:
         P = theta_rows.shape[0]
         if x.ndim == 2:
             x = np.broadcast_to(x, (P, *x.shape))
-        weights = self.population_weights(theta_rows)
         B = x.shape[1]
         out = np.empty((P, B, self.n_out), np.result_type(x.dtype, theta_rows.dtype))
         if self.recurrent:
-            h = np.zeros((P, self.n_slots), out.dtype)
+            plan = self.population_weights(theta_rows)
+            h = np.zeros((P, self.n_slots))
             for t in range(B):
-                out[:, t], h = self.step_members(x[:, t], h, *weights)
+                out[:, t], h = self.step_members(x[:, t], h, *plan)
             return out
-        W, b, levels = weights
-        # the B samples as extra members: (P * B) one-sample forwards sharing W per member
-        xs = x.reshape(P * B, self.n_in)
-        rep = lambda a: np.repeat(a, B, axis=0)  # noqa: E731
-        out[...] = self.forward_members(xs, rep(W), rep(b),
-                                        [rep(mk) for mk in levels]).reshape(P, B, self.n_out)
+        # the B samples as extra members: (P * B) one-sample forwards
+        plan = self.population_weights(np.repeat(theta_rows, B, axis=0))
+        out[...] = self.forward_members(x.reshape(P * B, self.n_in), *plan).reshape(
+            P, B, self.n_out)
         return out
 
     def forward(self, x: np.ndarray) -> np.ndarray:
