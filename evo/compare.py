@@ -447,7 +447,7 @@ def plot_classification(results, path, title):
 
 METHOD_NAMES = {"ga": "GA", "es": "ES", "cmaes": "CMA-ES", "random": "random search",
                 "ppo": "PPO", "reinforce": "REINFORCE", "map-elites": "MAP-Elites",
-                "novelty": "novelty search", "cma-me": "CMA-ME"}
+                "novelty": "novelty search", "cma-me": "CMA-ME", "neat": "NEAT"}
 SCORE_LABEL = {"cars": "best fitness (laps)", "walkers": "best distance (m)"}
 
 
@@ -734,7 +734,7 @@ def write_cars_report(out: Path, results, budget, seeds, generations=None,
     atomic_write_text(out / "report.md", "\n".join(lines))
 
 
-EVOLUTION = ("ga", "es", "cmaes", *QD_METHODS)  # random search is luck, not evolution
+EVOLUTION = ("ga", "es", "cmaes", *QD_METHODS, "neat")  # random search is luck, not evolution
 
 
 def _gradient_lines(results, summary) -> list[str]:

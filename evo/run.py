@@ -402,6 +402,9 @@ class EvolutionRun:
         from common.plots import save_figure
 
         save_figure(self.fitness_figure(), self.out / "fitness.png")
+        for name, fig in self.strategy.figures(f"{self.cfg.task}, "
+                                               f"{self.cfg.strategy.name}").items():
+            save_figure(fig, self.out / name)  # neat: species.png
         if self.archive is not None:  # archive.png: the elites' fitness over the grid
             save_figure(archive_figure(self.archive, f"{self.cfg.task}, "
                                        f"{self.cfg.strategy.name}", self.fitness_unit),

@@ -103,6 +103,11 @@ class Strategy:
         self.best_params = np.array(params, np.float64)
         self.best_fitness = float(fitness)
 
+    def figures(self, title: str) -> dict:
+        """Pictures of the strategy's own state the run writes beside ``fitness.png``:
+        file name -> matplotlib figure (none here; NEAT: ``species.png``)."""
+        return {}
+
     @property
     def mean(self) -> np.ndarray:
         """The strategy's current central guess (for replay of a 'typical' member)."""

@@ -222,6 +222,11 @@ class NEAT(Strategy):
                 children.append(child)
         return children
 
+    def figures(self, title):
+        from evo.neat.plots import species_figure
+
+        return {"species.png": species_figure(self.history, f"{title}: species sizes")}
+
     # -- the champion -----------------------------------------------------------------------
     @property
     def mean(self):

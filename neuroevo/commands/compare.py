@@ -69,7 +69,7 @@ def compare_cmd(args) -> int:
         raise ConfigError("--budget-steps N (N >= 1) applies to cars, walkers and gym tasks")
     if args.generations is not None and args.budget_steps is not None:
         raise ConfigError("give --generations or --budget-steps, not both")
-    known = ((*methods_for(args.task), "ppo", "reinforce", *QD_METHODS) if control
+    known = ((*methods_for(args.task), "ppo", "reinforce", *QD_METHODS, "neat") if control
              else methods_for(args.task))
     default = (*methods_for(args.task), "ppo") if control else methods_for(args.task)
     methods = default
@@ -100,6 +100,10 @@ def compare_cmd(args) -> int:
             raise ConfigError(f"--methods cma-me: the population ({evolve_cfg.population}) "
                               f"must be a multiple of strategy.cma_me.emitters "
                               f"({evolve_cfg.strategy.cma_me.emitters})")
+        if "neat" in methods and (evolve_cfg.cars.sensors != "fixed" or
+                                  evolve_cfg.walkers.body != "fixed"):
+            raise ConfigError("--methods neat: NEAT evolves the network only; set "
+                              "cars.sensors=fixed and walkers.body=fixed")
         pg = [m for m in PG_METHODS if m in methods]
         if pg and evolve_cfg.policy.recurrent:
             raise ConfigError(f"policy.recurrent={evolve_cfg.policy.recurrent}: {pg[0]} has "
@@ -188,7 +192,8 @@ def add_commands(sub) -> None:
                    "split over machines")
     c.add_argument("--methods", metavar="M,M", help="only these methods, comma-separated "
                    f"(default all: {', '.join(METHODS)}; control tasks: "
-                   f"{', '.join(CAR_METHODS)}, ppo; on request reinforce and the "
+                   f"{', '.join(CAR_METHODS)}, ppo; on request reinforce, neat (NEAT: "
+                   "growing topologies, strategy.neat of the evolve config) and the "
                    f"quality-diversity strategies {', '.join(QD_METHODS)}, which need the "
                    "evolve config's qd.descriptors; with descriptors the report adds every "
                    "method's archive coverage and QD-score)")

@@ -356,6 +356,12 @@ def test_best_npz_holds_the_graph_replay_and_export(tmp_path, cli):
     again = TaskSpec("cars", pf.config, run.cfg.walkers, pf.policy).build()
     b = again.evaluate_episodes(pf.net.theta[None], seeds)[0]["fitness"]
     np.testing.assert_array_equal(a, b)
+    # species.png, from the species sizes that fill the population every generation
+    assert (out / "species.png").is_file()
+    sizes = {}
+    for gen, _, size in run.strategy.history:
+        sizes[gen] = sizes.get(gen, 0) + size
+    assert sizes == {g: 12 for g in (1, 2, 3)}
     res = cli("replay", str(out / "best.npz"), "--headless")
     assert res.returncode == 0, res.stderr
     res = cli("export-graph", str(out / "best.npz"), "--out", str(tmp_path / "g.json"))
@@ -392,3 +398,20 @@ def test_bad_neat_config_is_one_line(tmp_path, cli):
                           str(tmp_path / "c"), "--headless"), "policy.graph")
     assert_user_error(cli("export-graph", str(tmp_path / "none.npz"), "--out",
                           str(tmp_path / "g.json")), "none.npz")
+
+
+def test_compare_runs_neat_beside_ga(tmp_path, cli):
+    res = cli("compare", "cars", "--methods", "ga,neat", "--generations", "2", "--evolve-set",
+              "population=6", "--evolve-set", "cars.world.max_time=2", "--evolve-set",
+              "episodes=1", "--out", str(tmp_path), "--quiet")
+    assert res.returncode == 0, res.stderr
+    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert set(results) == {"ga", "neat"}
+    # the same seeds as an evolve run of neat: its best of generation 2 is best_ever there
+    res = cli("evolve", "cars", "--set", "strategy.name=neat", "--population", "6",
+              "--generations", "2", "--seed", "0", "--set", "episodes=1", "--set",
+              "cars.world.max_time=2", "--out", str(tmp_path / "run"), "--headless",
+              "--quiet")
+    assert res.returncode == 0, res.stderr
+    rows = (tmp_path / "run" / "fitness.csv").read_text().splitlines()
+    assert results["neat"][0]["curve"]["best"][-1] == float(rows[-1].split(",")[-1])
