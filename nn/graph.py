@@ -193,6 +193,25 @@ class Graph:
             P, B, self.n_out)
         return out
 
+    def slot_values(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Every slot's value ``(M,)`` of the one graph ``theta`` for the input ``x
+        (n_in,)`` (recurrent: one step from a zero state); unused slots 0."""
+        plan = self.population_weights(np.asarray(theta)[None])[0]
+        width = plan["width"]
+        if self.recurrent:
+            v = np.concatenate([x, np.zeros(plan["m"])])
+            out = np.zeros(self.n_slots)
+            for lv in plan["levels"]:
+                out[lv["state"]] = self._level(v, lv)
+            return out
+        v = np.zeros(width)
+        v[:self.n_in] = x
+        for lv in plan["levels"]:
+            v[lv["slots"]] = self._level(v, lv)
+        out = np.zeros(self.n_slots)
+        out[:plan["m"]] = v[self.n_in:]
+        return out
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         """One graph (this layer's ``theta``) on ``x (B, n_in)`` -> ``(B, n_out)``."""
         return self.forward_population(x[None], self.theta[None])[0]

@@ -415,3 +415,26 @@ def test_compare_runs_neat_beside_ga(tmp_path, cli):
     assert res.returncode == 0, res.stderr
     rows = (tmp_path / "run" / "fitness.csv").read_text().splitlines()
     assert results["neat"][0]["curve"]["best"][-1] == float(rows[-1].split(",")[-1])
+
+
+def test_the_network_panel_shows_a_graphs_hidden_nodes_and_their_connections():
+    from nn.members import member_activations
+
+    shape = Shape(3, 2, 5)
+    g = next(g for g in grown(shape, 20, seed=8) if len(g.hidden(2)) >= 2)
+    net = graph_net(3, 2, 5)
+    theta = compile_genome(g, shape)
+    x = np.array([0.1, -0.5, 0.3])
+    weights, acts = member_activations(net, theta, x)
+    hidden = sorted(sorted(g.hidden(2)), key=lambda n: depths(g, shape)[n])  # depth, id
+    assert [w.shape for w in weights] == [(3, len(hidden)), (len(hidden), 2)]
+    for j, n in enumerate(hidden):
+        for i in range(3):
+            c = g.conns.get((-i - 1, n))
+            assert weights[0][i, j] == (c.weight if c is not None and c.enabled else 0.0)
+        for o in range(2):
+            c = g.conns.get((n, o))
+            assert weights[1][j, o] == (c.weight if c is not None and c.enabled else 0.0)
+    want = reference(g, shape, x[None], "tanh", "tanh")[0]
+    np.testing.assert_allclose(acts[-1], want, atol=1e-12)
+    np.testing.assert_array_equal(acts[0], x)
