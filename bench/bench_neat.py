@@ -32,8 +32,10 @@ return; wall-clock of the whole evolution.
 
 ``cars``: our cars on one training track (``--track``, default ``procedural:1:0.7``), the
 default racing world (90 s episodes); ours through ``EvolutionRun``, neat-python's networks
-drive the same ``CarWorld`` (every car of the population in one world, as ours) with one
-``activate`` per car and step.  Best progress (laps) and wall-clock.
+drive the same ``CarWorld`` with one ``activate`` per car and step: every car of the
+population in one world, as ours (``--worlds shared``, the default), or one genome at a
+time in a world of its own (``--worlds one``, the loop neat-python's examples write).
+Best progress (laps), wall-clock, agent-steps per second.
 """
 
 from __future__ import annotations
@@ -421,7 +423,7 @@ def ours_cars(seed, generations, population, track, max_time, out):
     return run.strategy.best_fitness, time.perf_counter() - t, *loop_time(run)
 
 
-def neat_python_cars(seed, generations, population, track, max_time):
+def neat_python_cars(seed, generations, population, track, max_time, worlds="shared"):
     import neat
 
     from evo.rollout import run_episode
@@ -463,7 +465,7 @@ def cars(args):
                 r = (ours_cars(seed, args.generations, args.population, args.track,
                                args.max_time, Path(tmp) / f"ours{seed}") if name == "ours"
                      else neat_python_cars(seed, args.generations, args.population,
-                                           args.track, args.max_time))
+                                           args.track, args.max_time, args.worlds))
                 rows[name].append(r)
                 print(f"  {name} seed {seed}: best progress {r[0]:.3f} laps, {r[1]:.1f} s, "
                       f"{r[3]} agent-steps", flush=True)
@@ -491,6 +493,9 @@ def main(argv=None):
     r.add_argument("--population", type=int, default=50)
     r.add_argument("--track", default="procedural:1:0.7")
     r.add_argument("--max-time", type=float, default=90.0)
+    r.add_argument("--worlds", choices=("shared", "one"), default="shared",
+                   help="neat-python's cars: all in one world like ours (shared), or each "
+                   "genome alone in a world of its own, one after another (one)")
     args = p.parse_args(argv)
     {"forward": forward, "xor": xor, "cartpole": cartpole, "cars": cars}[args.what](args)
 
