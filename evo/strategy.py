@@ -58,8 +58,10 @@ class Strategy:
     @classmethod
     def policy_config(cls, policy, settings):
         """The policy config this strategy evolves, given the run's ``policy`` (a
-        :class:`evo.rollout.PolicyConfig`) and the strategy's ``settings``: unchanged here."""
-        return policy
+        :class:`evo.rollout.PolicyConfig`) and the strategy's ``settings``: here the
+        layered network (``policy`` without a node graph, e.g. when ``compare`` runs ga on
+        the config of a neat run)."""
+        return dataclasses.replace(policy, graph="") if policy.graph else policy
 
     # -- public API ------------------------------------------------------------------------
     def ask(self, rng: np.random.Generator) -> np.ndarray:

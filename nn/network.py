@@ -282,8 +282,11 @@ class Network:
         of a layer list do the same with their own rate.  Returns the mean loss and the
         output (an internal buffer).  ``grad`` is filled.  A recurrent network takes
         sequences, ``x (B, T, n_in)`` and ``y (B, T, n_out)``: the loss is the mean over
-        every step of every sequence.
+        every step of every sequence.  A node graph (:class:`nn.graph.Graph`) is evolved, not
+        trained: ``NotImplementedError``.
         """
+        if isinstance(self.layers[0], Graph):
+            self.layers[0].backward(None)  # refuses
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         n = len(self.layers)
