@@ -467,3 +467,43 @@ def test_without_a_display_evolve_says_so_in_one_line_and_runs_headless(tmp_path
 ])
 def test_bad_window_options_are_user_errors(args, fragment):
     assert_user_error(run_cli("evolve", "cars", "--headless", *args), fragment)
+
+
+def test_the_network_panel_draws_a_neat_graphs_hidden_column(gui, tmp_path):  # noqa: F811
+    """A node graph's leader: inputs, its hidden nodes, outputs; the column of hidden nodes
+    comes and goes with the leader, the links follow it, and the colours are the signals
+    the graph's own forward computes."""
+    from nn.members import member_activations
+
+    run = EvolutionRun(small_cfg("cars", strategy={"name": "neat"}), tmp_path / "run")
+    watch = make_watch(run.task)
+    try:
+        net = watch.net
+        layer = net.layers[0]
+        world = run.task.make_world(1)
+        world.reset(0)
+        W, b, depth = (a[0].copy() for a in layer.split(net.theta[None]))
+        W[:layer.n_in, layer.n_out:layer.n_out + 3] = 0.5  # three hidden nodes
+        W[layer.n_in + layer.n_out:layer.n_in + layer.n_out + 3, :layer.n_out] = -0.7
+        depth[layer.n_out:layer.n_out + 3] = 1
+        depth[:layer.n_out] = 2
+        theta = layer.pack(W, b, depth)
+        watch.attach(world, theta[None])
+        weights, acts = member_activations(net, theta, world.obs[0])
+        watch.network.update(weights, acts)
+        draw_frame(watch)
+        n_in, n_out = layer.n_in, layer.n_out
+        assert watch.network.sizes == [n_in, 3, n_out]
+        assert watch.network.links.count == 2 * (n_in * 3 + 3 * n_out)
+        assert watch.network.nodes.count == (n_in + 3 + n_out) * 3 * watch.network.sides
+        out = net.member_policy(theta[None])(world.obs[:1])[0]
+        assert [t.label.text.split()[1] for t in watch.network.out_text] == \
+            [f"{v:+.2f}" for v in out]
+        # the minimal graph again: two columns
+        weights, acts = member_activations(net, net.theta, world.obs[0])
+        watch.network.update(weights, acts)
+        draw_frame(watch)
+        assert watch.network.sizes == [n_in, n_out]
+        assert watch.network.links.count == 2 * n_in * n_out
+    finally:
+        watch.close()
