@@ -140,8 +140,8 @@ class Graph:
         """One level's values from the flat values ``v``: ``act(bias + sum of weight *
         source)``, summed per slot with one ``bincount``."""
         z = np.bincount(lv["dst"], weights=lv["weight"] * v[lv["src"]],
-                        minlength=len(lv["bias"]))
-        z += lv["bias"]
+                        minlength=len(lv["bias"])).astype(np.float64, copy=False)
+        z += lv["bias"]  # (a level without connections: bincount gave integer zeros)
         if self.activation.name == self.hidden_activation.name:
             return self.activation.forward(z, out=z)
         z[lv["out"]] = self.activation.forward(z[lv["out"]])

@@ -118,3 +118,19 @@ def test_graphs_are_not_trained_by_backprop():
     net = Network(layers=[{"graph": 1}], input_shape=(2,), loss="mse", dtype=np.float64)
     with pytest.raises(NotImplementedError, match="evolved"):
         net.loss_and_backward(np.zeros((3, 2)), np.zeros((3, 1)))
+
+
+def test_a_level_without_connections_is_its_biases():
+    """A hidden node nothing feeds (its value: act(bias)) in a graph of one member: the
+    level has no connections at all."""
+    layer = Graph(2, 1, 2)
+    W = np.zeros((layer.n_src, layer.n_slots))
+    W[layer.n_in + 1, 0] = 2.0  # hidden slot 1 -> output
+    b = np.array([0.1, -0.4, 0.0])
+    depth = np.array([2, 1, 0])
+    theta = layer.pack(W, b, depth)
+    net = Network(layers=[{"graph": 1, "hidden": 2}], input_shape=(2,), loss="mse",
+                  dtype=np.float64)
+    out = net.member_policy(theta[None])(np.ones((1, 2)))
+    np.testing.assert_allclose(out, [[np.tanh(0.1 + 2.0 * np.tanh(-0.4))]])
+    np.testing.assert_allclose(reference(layer, theta, np.ones((1, 2)), "tanh", "tanh"), out)
