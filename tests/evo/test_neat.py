@@ -28,7 +28,7 @@ from evo.run import EvolutionRun
 from nn.activations import get_activation
 from nn.graph import Graph
 from nn.network import Network
-from tests.conftest import assert_user_error
+from tests.conftest import REPO, assert_user_error
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64)
 XOR_Y = np.array([0, 1, 1, 0], np.float64)
@@ -438,3 +438,15 @@ def test_the_network_panel_shows_a_graphs_hidden_nodes_and_their_connections():
     want = reference(g, shape, x[None], "tanh", "tanh")[0]
     np.testing.assert_allclose(acts[-1], want, atol=1e-12)
     np.testing.assert_array_equal(acts[0], x)
+
+
+def test_the_shipped_neat_config_loads_with_the_documented_defaults():
+    from common.config import load_config, named_config
+
+    cfg = load_config(EvolveConfig, named_config("cars-neat"), [])
+    assert cfg.strategy.name == "neat" and cfg.strategy.neat == NEATSettings()
+    assert cfg.validate() == [] and cfg.cars.sensors == "fixed"
+    table = (REPO / "docs" / "neat.md").read_text()
+    for name, value in vars(NEATSettings()).items():  # docs/neat.md's settings table
+        shown = str(value).lower() if isinstance(value, bool) else f"{value:g}"
+        assert f"| `{name}` | {shown} |" in table, name
