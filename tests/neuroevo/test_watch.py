@@ -507,3 +507,46 @@ def test_the_network_panel_draws_a_neat_graphs_hidden_column(gui, tmp_path):  # 
         assert watch.network.links.count == 2 * n_in * n_out
     finally:
         watch.close()
+
+
+def test_a_neat_run_adds_the_stacked_species_graph(gui, tmp_path):  # noqa: F811
+    """The species sizes of a NEAT run as a stacked plot in the evolve panel: one line per
+    species at the running total of the sizes (the last line is the population), a zero
+    line under them; the panel's texts stay inside it and apart."""
+    from neuroevo.watch import PANEL_WIDTH, WindowBackend
+    from tests.sims.textcheck import inside, overlapping
+
+    cfg = small_cfg("cars", population=8, generations=3,
+                    strategy={"name": "neat", "neat": {"compatibility_threshold": 1.0}},
+                    cars={"world": {"max_time": 1.0}})
+    run = EvolutionRun(cfg, tmp_path / "run")
+    run.run()  # headless: three generations of species
+    watch = make_watch(run.task)
+    try:
+        backend = WindowBackend(run, watch)
+        assert backend.watch.species is run.strategy.history
+        world = run.task.make_world(1)
+        world.reset(0)
+        watch.attach(world, run.strategy.best_params[None])
+        draw_frame(watch)
+        graph = watch.species_graph
+        pts = graph.points
+        sizes = {}
+        for g, key, n in run.strategy.history:
+            sizes.setdefault(key, {})[g] = n
+        np.testing.assert_array_equal(pts[0], [[g, 0.0] for g in (1, 2, 3)])
+        total = np.zeros(3)
+        for key, line in zip(sorted(sizes), pts[1:]):
+            alive = sorted(sizes[key])
+            total[np.array(alive) - 1] += [sizes[key][g] for g in alive]
+            np.testing.assert_array_equal(line[:, 0], alive)
+            np.testing.assert_array_equal(line[:, 1], total[np.array(alive) - 1])
+        assert (total == 8).all()  # the top line is the whole population
+        labels = [*panel_labels(watch), graph.title, graph.top.label, graph.bottom.label,
+                  graph.count.label]
+        fb_w, fb_h = watch.size
+        for lb in labels:
+            assert inside(lb, (fb_w - PANEL_WIDTH, 0, PANEL_WIDTH, fb_h)), lb.text
+        assert not overlapping(labels)
+    finally:
+        watch.close()
