@@ -398,6 +398,8 @@ def test_bad_neat_config_is_one_line(tmp_path, cli):
                           str(tmp_path / "c"), "--headless"), "policy.graph")
     assert_user_error(cli("export-graph", str(tmp_path / "none.npz"), "--out",
                           str(tmp_path / "g.json")), "none.npz")
+    assert_user_error(cli("reinforce", "cars", "--set", "policy.graph=feedforward", "--out",
+                          str(tmp_path / "d")), "policy.graph", "evolution only")
 
 
 def test_compare_runs_neat_beside_ga(tmp_path, cli):
