@@ -117,7 +117,7 @@ CAR_METHODS = ("ga", "es", "random", "cmaes")
 QD_METHODS = ("map-elites", "novelty", "cma-me")
 
 PG_METHODS = ("ppo", "reinforce")  # policy-gradient learners (control tasks)
-EVOLUTION = ("ga", "es", "cmaes", *QD_METHODS)  # random search is luck, not evolution
+EVOLUTION = ("ga", "es", "cmaes", *QD_METHODS, "neat")  # random search is luck, not evolution
 CONTROL = ("cars", "walkers")  # control tasks, and gym:ENV_ID
 
 
@@ -133,7 +133,7 @@ def methods_for(task: str) -> tuple[str, ...]:
 
 def known_methods(task: str) -> tuple[str, ...]:
     """Every method ``task`` can run (``--methods``)."""
-    return (*CAR_METHODS, *PG_METHODS, *QD_METHODS) if is_control(task) else METHODS
+    return (*CAR_METHODS, *PG_METHODS, *QD_METHODS, "neat") if is_control(task) else METHODS
 
 
 def choose_methods(task: str, given: str | None, generations: int | None) -> tuple[str, ...]:
@@ -166,6 +166,10 @@ def check_control(methods: tuple[str, ...], evolve_cfg, pg_cfg) -> None:
         raise ConfigError(f"--methods cma-me: the population ({evolve_cfg.population}) "
                           f"must be a multiple of strategy.cma_me.emitters "
                           f"({evolve_cfg.strategy.cma_me.emitters})")
+    if "neat" in methods and (evolve_cfg.cars.sensors != "fixed" or
+                              evolve_cfg.walkers.body != "fixed"):
+        raise ConfigError("--methods neat: NEAT evolves the network only; set "
+                          "cars.sensors=fixed and walkers.body=fixed")
     learners = [m for m in PG_METHODS if m in methods]
     if not learners:
         return

@@ -60,12 +60,16 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
     the best of generation N is the ``best_ever`` of ``fitness.csv``'s generation N."""
     from evo.archive import GridArchive
     from evo.backends import make_backend
+    from evo.config import effective
     from evo.descriptors import columns
     from evo.run import ask_rng, generation_seeds, grid_spec, tell
     from evo.tasks import TaskSpec
 
     s = evolve_cfg.strategy
     settings = getattr(s, method.replace("-", "_"))
+    # the policy the method evolves (neat: a node graph); the judge rebuilds that one
+    evolve_cfg = effective(dataclasses.replace(evolve_cfg,
+                                               strategy=dataclasses.replace(s, name=method)))
     pop = evolve_cfg.population + (evolve_cfg.population % 2 if method == "es" else 0)
     if method == "cmaes":
         pop = max(pop, 2)  # CMA-ES recombines the best pop // 2
@@ -80,7 +84,8 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
     grid = grid_spec(evolve_cfg.qd, task.describer.ranges if names else [])
     cls = STRATEGIES[method]
     strategy = cls(len(init), pop, settings, init_params=init, init_scale=s.init_scale,
-                   **({"grid": grid} if cls.uses_descriptors else {}))
+                   **({"grid": grid} if cls.uses_descriptors else {}),
+                   **({"graph": net.layers[0]} if cls.needs_graph else {}))
     archive = (strategy.archive if cls.uses_descriptors else
                GridArchive(grid, len(init)) if grid is not None else None)
     cars = evolve_cfg.task == "cars"

@@ -5,7 +5,7 @@ Loaded with :func:`evo.config.load_config`, strictly like every config.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from evo.descriptors import known_names, parse
 from evo.es import ESSettings
 from evo.ga import GASettings
 from evo.gym_config import GymConfig, gym_env_id
+from evo.neat.strategy import NEATSettings
 from evo.qd import CMAMESettings, MapElitesSettings, NoveltySettings
 from evo.random_search import RandomSettings
 from evo.registry import STRATEGIES
@@ -26,7 +27,8 @@ from evo.tasks import TASKS, CarsConfig, WalkersConfig
 class StrategyConfig:
     # ga (genetic algorithm), es (OpenAI-ES), cmaes (CMA-ES), random (random search), or a
     # quality-diversity strategy that fills an archive over qd.descriptors: map-elites,
-    # novelty (novelty search) or cma-me (CMA-ME); their settings: map_elites, novelty, cma_me
+    # novelty (novelty search) or cma-me (CMA-ME); their settings: map_elites, novelty, cma_me;
+    # or neat (NEAT: topologies that grow; settings: neat; docs/neat.md)
     name: str = "ga"
     # ga: spread of the first population around the initial network (es, cmaes and random
     # use their own sigma)
@@ -38,6 +40,7 @@ class StrategyConfig:
     map_elites: MapElitesSettings = field(default_factory=MapElitesSettings)
     novelty: NoveltySettings = field(default_factory=NoveltySettings)
     cma_me: CMAMESettings = field(default_factory=CMAMESettings)
+    neat: NEATSettings = field(default_factory=NEATSettings)
 
     def validate(self):
         bad = []
@@ -102,6 +105,15 @@ class EvaluationConfig:
             bad.append(("workers", "must be >= 0"))
         return bad
 
+
+def effective(cfg):
+    """``cfg`` with the policy its strategy evolves (strategy neat: a node graph)."""
+    s = cfg.strategy
+    if s.name not in STRATEGIES:
+        return cfg
+    return replace(cfg, policy=STRATEGIES[s.name].policy_config(cfg.policy, s.settings))
+
+
 @dataclass(frozen=True)
 class EvolveConfig:
     """``neuroevo evolve``: task, strategy, policy network and evaluation."""
@@ -154,6 +166,16 @@ class EvolveConfig:
                 STRATEGIES[self.strategy.name].uses_descriptors and not self.qd.descriptors:
             bad.append(("qd.descriptors", f"{self.strategy.name} needs behaviour "
                         f"descriptors, e.g. {', '.join(known_names(self.task)[:2])}"))
+        if self.strategy.name == "neat":
+            if self.cars.sensors != "fixed":
+                bad.append(("cars.sensors", "strategy neat evolves the network only: "
+                            "sensors must be fixed"))
+            if self.walkers.body != "fixed":
+                bad.append(("walkers.body", "strategy neat evolves the network only: "
+                            "body must be fixed"))
+        elif self.policy.graph:
+            bad.append(("policy.graph", "a node graph is evolved by strategy neat only "
+                        "(leave policy.graph empty)"))
         for name in self.qd.descriptors:
             if parse(name, self.task) is None:
                 bad.append(("qd.descriptors", f"unknown descriptor {name!r} for "

@@ -3,6 +3,7 @@
 from evo.cmaes import CMAES
 from evo.es import OpenAIES
 from evo.ga import SimpleGA
+from evo.neat.strategy import NEAT
 from evo.qd import CMAME, MapElites, NoveltySearch
 from evo.random_search import RandomSearch
 from evo.strategy import Strategy
@@ -15,4 +16,5 @@ STRATEGIES: dict[str, type[Strategy]] = {
     MapElites.name: MapElites,  # quality diversity: tell() also takes descriptors
     NoveltySearch.name: NoveltySearch,
     CMAME.name: CMAME,
+    NEAT.name: NEAT,  # evolves node graphs: needs_graph
 }

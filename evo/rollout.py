@@ -27,9 +27,19 @@ class PolicyConfig:
     # width of an Elman layer after the hidden layers whose state carries over between the
     # steps of an episode (a policy with memory; evolution only); 0: none
     recurrent: int = 0
+    # NEAT (strategy neat sets these two): "" the layered network above; feedforward or
+    # recurrent: a node graph (nn.graph) from the inputs to the outputs, hidden nodes with
+    # `activation`, outputs with `output`, at most graph_hidden hidden nodes
+    graph: str = ""
+    graph_hidden: int = 16
 
     def validate(self):
         bad = []
+        if self.graph not in ("", "feedforward", "recurrent"):
+            bad.append(("graph", "must be empty, feedforward or recurrent (strategy neat "
+                        "sets it)"))
+        if self.graph_hidden < 0:
+            bad.append(("graph_hidden", "must be >= 0"))
         if self.recurrent < 0:
             bad.append(("recurrent", "must be >= 0 (0: no recurrent layer)"))
         if any(h < 1 for h in self.hidden):
@@ -46,7 +56,14 @@ def make_policy(obs_dim: int, act_dim: int, cfg: PolicyConfig,
     """The policy network: observations in, actions out (float64): tanh outputs in
     [-1, 1], or ``cfg.output`` (identity: logits).  A perceptron; with ``cfg.recurrent``
     an Elman layer (tanh) of that width between the hidden layers and the output, whose
-    state :meth:`Network.member_policy` keeps through an episode."""
+    state :meth:`Network.member_policy` keeps through an episode.  With ``cfg.graph`` a node
+    graph (:class:`nn.graph.Graph`, what strategy neat evolves)."""
+    if cfg.graph:
+        layers = [{"graph": act_dim, "hidden": cfg.graph_hidden, "activation": cfg.output,
+                   "hidden_activation": cfg.activation,
+                   "recurrent": cfg.graph == "recurrent"}]
+        return Network(layers=layers, input_shape=(obs_dim,), loss="mse", dtype=np.float64,
+                       rng=rng)
     if not cfg.recurrent:
         sizes = [obs_dim, *cfg.hidden, act_dim]
         acts = [cfg.activation] * len(cfg.hidden) + [cfg.output]

@@ -25,7 +25,7 @@ from common.files import atomic_write_text, read_npz, write_csv, write_npz
 from common.interrupt import StopRequest, TimeLimit
 from evo.archive import GridArchive, GridSpec, archive_figure, write_archive
 from evo.backends import make_backend
-from evo.config import EvolveConfig, QDConfig
+from evo.config import EvolveConfig, QDConfig, effective
 from evo.descriptors import columns as descriptor_columns
 from evo.policy_file import save_policy
 from evo.registry import STRATEGIES
@@ -157,6 +157,7 @@ def ask_rng(seed: int, generation: int) -> np.random.Generator:
 
 class EvolutionRun:
     def __init__(self, cfg: EvolveConfig, out: str | Path, reporters=()):
+        cfg = effective(cfg)  # strategy neat: the policy is a node graph
         self.cfg = cfg
         self.out = Path(out)
         self.reporters = list(reporters)
@@ -173,7 +174,8 @@ class EvolutionRun:
         cls = STRATEGIES[s.name]
         self.strategy = cls(len(init), cfg.population, s.settings, init_params=init,
                             init_scale=s.init_scale,
-                            **({"grid": self.grid} if cls.uses_descriptors else {}))
+                            **({"grid": self.grid} if cls.uses_descriptors else {}),
+                            **({"graph": self.net.layers[0]} if cls.needs_graph else {}))
         # the archive of elites: a QD strategy's own, else one the run fills with every
         # genome it evaluates (when qd.descriptors are given), else None
         self.archive = (self.strategy.archive if cls.uses_descriptors else
@@ -408,6 +410,9 @@ class EvolutionRun:
         from common.plots import save_figure
 
         save_figure(self.fitness_figure(), self.out / "fitness.png")
+        for name, fig in self.strategy.figures(f"{self.cfg.task}, "
+                                               f"{self.cfg.strategy.name}").items():
+            save_figure(fig, self.out / name)  # neat: species.png
         if self.archive is not None:  # archive.png: the elites' fitness over the grid
             save_figure(archive_figure(self.archive, f"{self.cfg.task}, "
                                        f"{self.cfg.strategy.name}", self.fitness_unit),

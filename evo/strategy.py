@@ -30,6 +30,9 @@ class Strategy:
     name = ""
     Settings: type[StrategySettings] = StrategySettings
     uses_descriptors = False  # tell() needs behaviour descriptors (quality diversity)
+    # the strategy evolves node graphs: it takes the policy's graph layer (graph=, an
+    # nn.graph.Graph) and a policy config with `graph` set (policy_config)
+    needs_graph = False
 
     def __init__(self, num_params: int, popsize: int, settings: StrategySettings | None = None,
                  init_params: np.ndarray | None = None, init_scale: float = 0.1):
@@ -51,6 +54,14 @@ class Strategy:
         self.generation = 0
         self.best_params = self.init_params.copy()  # hall of fame
         self.best_fitness = -np.inf
+
+    @classmethod
+    def policy_config(cls, policy, settings):
+        """The policy config this strategy evolves, given the run's ``policy`` (a
+        :class:`evo.rollout.PolicyConfig`) and the strategy's ``settings``: here the
+        layered network (``policy`` without a node graph, e.g. when ``compare`` runs ga on
+        the config of a neat run)."""
+        return dataclasses.replace(policy, graph="") if policy.graph else policy
 
     # -- public API ------------------------------------------------------------------------
     def ask(self, rng: np.random.Generator) -> np.ndarray:
@@ -93,6 +104,11 @@ class Strategy:
         """Replace the hall of fame (a run that re-measures its champions does)."""
         self.best_params = np.array(params, np.float64)
         self.best_fitness = float(fitness)
+
+    def figures(self, title: str) -> dict:
+        """Pictures of the strategy's own state the run writes beside ``fitness.png``:
+        file name -> matplotlib figure (none here; NEAT: ``species.png``)."""
+        return {}
 
     @property
     def mean(self) -> np.ndarray:

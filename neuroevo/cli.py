@@ -21,7 +21,8 @@ from neuroevo import __version__
 # function that runs it as "module:function".  Keep these modules' top-level imports light:
 # heavy ones (pyglet, matplotlib) belong inside the functions that need them.
 COMMAND_MODULES = [f"neuroevo.commands.{name}" for name in
-                   ("train", "evolve", "creature", "reinforce", "compare", "windows")]
+                   ("train", "evolve", "creature", "graph", "reinforce", "compare",
+                    "windows")]
 
 
 class Parser(argparse.ArgumentParser):

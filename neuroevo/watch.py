@@ -147,6 +147,9 @@ class Watch:
         self.interrupted = None  # () -> bool: stop now (Ctrl-C in the terminal)
         self.heading = title
         self.history: list[dict] = []
+        # NEAT: the species sizes by generation, rows (generation, species, size), or None;
+        # set before set_panel("evolve"), it adds the stacked species graph to the panel
+        self.species: list | None = None
         self.best_ever = None  # (params (D,), fitness) or None
         # the ghost's genome: (params (D,), fitness) or None; set by WindowBackend when
         # ``ghost_enabled`` and the renderer can draw one
@@ -262,7 +265,7 @@ class Watch:
                                           font="DejaVu Sans Mono"), width=inner, min_size=7)
                       for i in range(n_lines)]
         top = fb_h - 54 - 19 * n_lines - 24
-        self.graph = self.lap_graph = None
+        self.graph = self.lap_graph = self.species_graph = None
         if panel == "evolve":
             graph_h = 110
             if laps:  # fitness and lap times side by side, one point per generation
@@ -282,6 +285,13 @@ class Watch:
                     "fitness by generation: best (yellow), mean (cyan)")
             items.append(self.graph)
             top -= graph_h + 28
+            if self.species is not None:  # neat: species sizes, stacked
+                species_h = 80
+                self.species_graph = widgets.HistoryGraph(
+                    self.window, batch, 21, (x0, top - species_h, inner, species_h),
+                    "species sizes (stacked, one line per species)")
+                items.append(self.species_graph)
+                top -= species_h + 28
         net_rect = (x0, 56, inner, top - 56)
         world1 = self._world1
         note = self.renderer.input_note(world1)  # walkers: what neck' means
@@ -454,6 +464,8 @@ class Watch:
                          else self._lap_record)
         if self.lap_graph is not None:
             self.lap_graph.set([(laps, LAP_COLOR)], unit=" s")
+        if self.species_graph is not None:
+            self.species_graph.set(species_series(self.species or []))
         self._acc = 0.0
         self._last_tick = None
 
@@ -845,6 +857,10 @@ class WindowBackend:
         self.task = run.task
         watch.archive = run.archive  # a QD run's archive: M shows its map
         watch.episodes = run.cfg.episodes  # a row's numbers are means over this many
+        history = getattr(run.strategy, "history", None)  # neat: species sizes
+        if history is not None and watch.panel == "evolve":
+            watch.species = history  # the strategy's own list: it grows as the run goes
+            watch.set_panel("evolve")
         if run.archive is not None:
             watch.flash("M: the archive map (click a cell to replay its elite)", 6.0)
         watch.on_quit = self._checkpoint
@@ -894,6 +910,27 @@ class WindowBackend:
     def close(self) -> None:
         pass  # the window belongs to the caller (it may linger after the run)
 
+
+
+SPECIES_COLORS = ((250, 210, 60), (90, 200, 255), (240, 120, 90), (150, 220, 120),
+                  (200, 140, 250), (250, 160, 200), (120, 230, 220), (230, 230, 230))
+
+
+def species_series(history) -> list:
+    """NEAT's species sizes, rows ``(generation, species, size)``, as the lines of a
+    stacked plot: per species (in order of founding) the running total of the sizes up
+    to it, by generation, NaN where it does not exist; first a zero line (the scale's
+    floor)."""
+    h = np.asarray(history, np.int64).reshape(-1, 3)
+    if not len(h):
+        return []
+    gens, keys = np.unique(h[:, 0]), np.unique(h[:, 1])
+    sizes = np.zeros((len(keys), int(gens.max())))
+    sizes[np.searchsorted(keys, h[:, 1]), h[:, 0] - 1] = h[:, 2]
+    tops = np.cumsum(sizes, axis=0)
+    tops[sizes == 0] = np.nan
+    return [(np.zeros(len(tops[0])), (90, 90, 100)),
+            *((t, SPECIES_COLORS[i % len(SPECIES_COLORS)]) for i, t in enumerate(tops))]
 
 
 class WindowPlayer:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nn.graph import Graph
 from nn.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D
 from nn.recurrent import Elman
 
@@ -23,16 +24,21 @@ def short_name(spec: dict) -> str:
         return f"dense{spec['dense']}"
     if "rnn" in spec:
         return f"rnn{spec['rnn']}"
+    if "graph" in spec:
+        return f"graph{spec['graph']}h{spec.get('hidden', 0)}" + (
+            "r" if spec.get("recurrent") else "")
     if "dropout" in spec:
         return f"drop{spec['dropout']:g}"
     return "flat"
 
 
-LAYER_KINDS = ("conv", "pool", "flatten", "dense", "dropout", "rnn")
+LAYER_KINDS = ("conv", "pool", "flatten", "dense", "dropout", "rnn", "graph")
 # the keys each kind of layer takes besides its own (with defaults where optional)
 LAYER_OPTIONS = {"conv": {"kernel": 3, "stride": 1, "padding": 0, "activation": None},
                  "pool": {}, "flatten": {}, "dense": {"activation": None}, "dropout": {},
-                 "rnn": {"activation": None}}
+                 "rnn": {"activation": None},
+                 "graph": {"hidden": 0, "activation": None, "hidden_activation": "tanh",
+                           "recurrent": False}}
 
 
 def _int(value, what: str, low: int) -> int:
@@ -72,7 +78,7 @@ def normalize_layers(specs: Sequence[dict], hidden_activation: str = "relu",
             raise ValueError(f"{where}: unknown key(s) {', '.join(map(str, unknown))} for "
                              f"a {kind} layer (it takes {known})")
         last = i == len(specs) - 1
-        act = spec.get("activation") or ("tanh" if kind == "rnn" else output_activation
+        act = spec.get("activation") or ("tanh" if kind in ("rnn", "graph") else output_activation
                                          if last else hidden_activation)
         if not isinstance(act, str):
             raise ValueError(f"{where}.activation: expected a name, got {act!r}")
@@ -102,6 +108,20 @@ def normalize_layers(specs: Sequence[dict], hidden_activation: str = "relu",
                 raise ValueError(f"{where}.activation: an rnn layer needs an elementwise "
                                  f"activation, not softmax")
             out.append({"rnn": _int(spec["rnn"], f"{where}.rnn", 1), "activation": act})
+        elif kind == "graph":
+            hid = spec.get("hidden_activation", "tanh")
+            if hid not in ACTIVATIONS or hid == "softmax" or act == "softmax":
+                raise ValueError(f"{where}: a graph needs elementwise activations, got "
+                                 f"{act!r} and {hid!r}")
+            if not isinstance(spec.get("recurrent", False), bool):
+                raise ValueError(f"{where}.recurrent: true or false expected")
+            if len(specs) != 1:
+                raise ValueError(f"{where}: a graph layer is the whole network (inputs to "
+                                 f"outputs), the only layer of its list")
+            out.append({"graph": _int(spec["graph"], f"{where}.graph", 1),
+                        "hidden": _int(spec.get("hidden", 0), f"{where}.hidden", 0),
+                        "activation": act, "hidden_activation": hid,
+                        "recurrent": spec.get("recurrent", False)})
         elif kind == "dropout":
             rate = spec["dropout"]
             if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
@@ -109,7 +129,7 @@ def normalize_layers(specs: Sequence[dict], hidden_activation: str = "relu",
             out.append({"dropout": float(rate)})
         else:
             out.append({"dense": _int(spec["dense"], f"{where}.dense", 1), "activation": act})
-    if "dense" not in out[-1]:
+    if "dense" not in out[-1] and "graph" not in out[-1]:
         raise ValueError(f"layers[{len(out) - 1}]: the last layer must be a dense layer "
                          f"(the output), got {short_name(out[-1])}")
     return out
@@ -137,6 +157,11 @@ def build_layers(input_shape: Sequence[int], specs: Sequence[dict]) -> list:
                 layer = Flatten(shape)
             elif "dropout" in spec:
                 layer = Dropout(shape, spec["dropout"])
+            elif "graph" in spec:
+                if len(shape) != 1:
+                    raise ValueError(f"a graph takes flat inputs, got shape {shape}")
+                layer = Graph(shape[0], spec["graph"], spec["hidden"], spec["activation"],
+                              spec["hidden_activation"], spec["recurrent"])
             elif "rnn" in spec:
                 if len(shape) != 1:
                     raise ValueError(f"an rnn layer takes flat inputs, got shape {shape}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nn.graph import Graph
 from nn.recurrent import Elman
 
 
@@ -31,7 +32,7 @@ class MemberPolicy:
         self.dtype = np.result_type(thetas.dtype, np.float32)
         # perceptrons and recurrent networks (flat layers) go layer by layer here with the
         # weights split once; image layers go through net.forward_population
-        self._direct = net.is_mlp or net.recurrent
+        self._direct = net.is_mlp or net.recurrent or isinstance(net.layers[0], Graph)
         self._parts = []
         if self._direct:
             for layer, lo, hi in zip(net.layers, net._offsets[:-1], net._offsets[1:]):
@@ -39,7 +40,9 @@ class MemberPolicy:
                     self._parts.append((layer, layer.population_weights(thetas[:, lo:hi])))
         self._shift = None if net.in_shift is None else net.in_shift.astype(self.dtype)
         self._scale = None if net.in_scale is None else net.in_scale.astype(self.dtype)
-        self.state_sizes = [layer.n_out for layer, _ in self._parts if isinstance(layer, Elman)]
+        self.state_sizes = [layer.n_out if isinstance(layer, Elman) else layer.state_size
+                            for layer, _ in self._parts
+                            if isinstance(layer, Elman) or getattr(layer, "state_size", 0)]
         if state is None:
             self.reset()
         else:
@@ -75,6 +78,9 @@ class MemberPolicy:
             if isinstance(layer, Elman):
                 a = layer.step_members(a, state[len(new)], *weights)  # a fresh array
                 new.append(a)
+            elif getattr(layer, "state_size", 0):  # a recurrent graph: its slots' values
+                a, h = layer.step_members(a, state[len(new)], *weights)
+                new.append(h)
             else:
                 a = layer.forward_members(a, *weights)
         return a, new
@@ -94,9 +100,15 @@ def member_activations(net, theta: np.ndarray, obs: np.ndarray):
     """Per-layer weights ``(n_in, n_out)`` and activations (inputs first) of one member,
     ``theta (D,)`` of ``net``, for one observation ``obs (n_in,)``: what a window's network
     panel draws.  A recurrent layer shows its input weights, and its response to ``obs`` from a zero
-    state (the episode's state lives in the rollout's policy, not here)."""
+    state (the episode's state lives in the rollout's policy, not here).  A node graph
+    (:class:`nn.graph.Graph`) shows as inputs, its hidden nodes in one column (in order of
+    depth), outputs: the connections from inputs to hidden nodes and from hidden nodes to
+    outputs (with no hidden node, inputs to outputs); connections that skip the column or
+    join hidden nodes are not drawn."""
     a = np.asarray(obs, np.float64)[None, None, :]  # (1, 1, n_in)
     theta = np.asarray(theta, np.float64)
+    if isinstance(net.layers[0], Graph):
+        return _graph_activations(net.layers[0], theta, a[0, 0])
     acts, weights = [a[0, 0]], []
     for layer, (ws, bs) in zip(net.layers, net.layer_slices()):
         a = layer.forward_population(a, theta[None, ws.start:bs.stop])
@@ -104,3 +116,14 @@ def member_activations(net, theta: np.ndarray, obs: np.ndarray):
         weights.append(theta[ws.start:ws.start + nw].reshape(layer.n_in, layer.n_out))
         acts.append(a[0, 0].copy())
     return weights, acts
+
+
+def _graph_activations(layer: Graph, theta: np.ndarray, x: np.ndarray):
+    W, _, depth = (v[0] for v in layer.split(theta[None]))
+    values = layer.slot_values(theta, x)
+    n_in, n_out = layer.n_in, layer.n_out
+    hidden = [k for k in np.argsort(depth, kind="stable") if k >= n_out and depth[k] > 0]
+    if not hidden:
+        return [W[:n_in, :n_out].copy()], [x.copy(), values[:n_out].copy()]
+    return ([W[:n_in][:, hidden], W[[n_in + k for k in hidden], :n_out]],
+            [x.copy(), values[hidden], values[:n_out].copy()])

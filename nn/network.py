@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nn.graph import Graph
 from nn.layerlist import build_layers, short_name
 from nn.layerlist import normalize_layers as normalize_layers  # also importable from here
 from nn.layers import Conv2D, Dense, Dropout, Flatten
@@ -133,7 +134,7 @@ class Network:
         for layer in self.layers:
             if not layer.num_params:
                 continue
-            if isinstance(layer, Elman):
+            if isinstance(layer, (Elman, Graph)):
                 layer.init_params(rng)
                 continue
             if layer.activation.name in RELU_LIKE:
@@ -285,8 +286,11 @@ class Network:
         of a layer list do the same with their own rate.  Returns the mean loss and the
         output (an internal buffer).  ``grad`` is filled.  A recurrent network takes
         sequences, ``x (B, T, n_in)`` and ``y (B, T, n_out)``: the loss is the mean over
-        every step of every sequence.
+        every step of every sequence.  A node graph (:class:`nn.graph.Graph`) is evolved, not
+        trained: ``NotImplementedError``.
         """
+        if isinstance(self.layers[0], Graph):
+            self.layers[0].backward(None)  # refuses
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         n = len(self.layers)

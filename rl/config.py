@@ -109,6 +109,9 @@ class ReinforceConfig:
         if self.policy.recurrent:  # PPO would need backpropagation through time
             bad.append(("policy.recurrent", "applies to evolution only (neuroevo evolve): "
                         "policy gradients have no recurrent policies yet; set it to 0"))
+        if self.policy.graph:  # a node graph is evolved (strategy neat), not trained
+            bad.append(("policy.graph", "applies to evolution only (strategy neat): "
+                        "policy gradients train the layered network; leave it empty"))
         if self.walkers.body != "fixed":  # PPO trains the network of one fixed body
             bad.append(("walkers.body", "evolve applies to evolution only (neuroevo "
                         "evolve); policy gradients train the network of a fixed body"))

@@ -140,7 +140,8 @@ def add_commands(sub) -> None:
                    "split over machines")
     c.add_argument("--methods", metavar="M,M", help="only these methods, comma-separated "
                    f"(default all: {', '.join(METHODS)}; control tasks: "
-                   f"{', '.join(CAR_METHODS)}, ppo; on request reinforce and the "
+                   f"{', '.join(CAR_METHODS)}, ppo; on request reinforce, neat (NEAT: "
+                   "growing topologies, strategy.neat of the evolve config) and the "
                    f"quality-diversity strategies {', '.join(QD_METHODS)}, which need the "
                    "evolve config's qd.descriptors; with descriptors the report adds every "
                    "method's archive coverage and QD-score)")

@@ -123,8 +123,13 @@ def _since(run) -> str:
 def _evolve(run, watch, args) -> int:
     genes = run.strategy.num_params - run.net.num_params  # evolved body or sensor genes
     kind = "sensor" if run.cfg.task == "cars" else "body"
+    size = f"{run.net.num_params} weights"
+    if run.cfg.policy.graph:  # neat: a graph padded to max_hidden hidden nodes
+        layer = run.net.layers[0]
+        size = (f"{run.cfg.policy.graph} graphs of {layer.n_in} inputs, {layer.n_out} "
+                f"outputs and up to {layer.hidden} hidden nodes")
     print(f"evolving {run.cfg.task} with {run.cfg.strategy.name}: population "
-          f"{run.cfg.population}, {run.net.num_params} weights"
+          f"{run.cfg.population}, {size}"
           f"{f' and {genes} {kind} genes' if genes else ''} per genome, "
           f"{run.cfg.evaluation.backend} evaluation -> {run.out}", file=sys.stderr)
     if run.generation >= run.cfg.generations:
@@ -346,10 +351,11 @@ def add_commands(sub) -> None:
                        "environment's policy",
                        description="Evolve the policy network's weights with a genetic "
                        "algorithm, evolution strategies or a quality-diversity strategy "
-                       "(map-elites, novelty, cma-me). Writes fitness.csv, timing.csv, "
+                       "(map-elites, novelty, cma-me), or its topology and weights with "
+                       "NEAT (--set strategy.name=neat). Writes fitness.csv, timing.csv, "
                        "best.npz, checkpoint.npz (every generation), config.yaml and "
                        "fitness.png to --out; with qd.descriptors also archive.npz, qd.csv "
-                       "and archive.png.")
+                       "and archive.png; with neat also species.png.")
     v.add_argument("task", type=task_name, metavar="TASK",
                    help="what to evolve: cars, walkers, or gym:ENV_ID, any Gymnasium "
                    "environment (e.g. gym:CartPole-v1; needs pip install -e '.[gym]')")

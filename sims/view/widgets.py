@@ -174,25 +174,36 @@ class NetworkDiagram:
             size = out[0].font_size  # what the widest text fits at
             right = r + 4 + out[0].content_width + 6
             self.out_text = [TextSetter(lb, width=room, size=size) for lb in out]
-        cols = np.linspace(x + left, x + w - right, len(self.sizes))
+        self._span = (x + left, x + w - right)
+        self._spacing = spacing
+        self.links = Mesh(batch, Layer(window, order + 1), gl.GL_LINES)
+        self.sides = 10
+        self.nodes = Mesh(batch, Layer(window, order + 2), gl.GL_TRIANGLES)
+        self._layout(self.sizes)
+        self.update(None, None)
+
+    def _layout(self, sizes) -> None:
+        """Place columns of ``sizes`` nodes, every node of a column joined to every node of
+        the next (a node graph's hidden column changes size as its leader changes)."""
+        self.sizes = [int(n) for n in sizes]
+        x, y, w, h = self.rect
+        spacing = min(self._spacing, (h - 16) / max(max(self.sizes), 1))
+        r = self.radius
+        cols = np.linspace(*self._span, len(self.sizes))
         self.nodes_xy = []
         for cx, n in zip(cols, self.sizes):
             ys = y + h / 2 + spacing * (np.arange(n)[::-1] - (n - 1) / 2)
             self.nodes_xy.append(np.stack([np.full(n, cx), ys], 1))  # (n, 2)
-        conns = []
+        conns = [np.zeros((0, 2))]
         for a, b in zip(self.nodes_xy[:-1], self.nodes_xy[1:]):
             pairs = np.stack(np.broadcast_arrays(a[:, None, :], b[None, :, :]), axis=2)
             conns.append(pairs.reshape(-1, 2))  # (n_in * n_out * 2, 2), input-major
-        self.links = Mesh(batch, Layer(window, order + 1), gl.GL_LINES,
-                          positions=np.vstack(conns))
-        self.sides = 10
-        self.nodes = Mesh(batch, Layer(window, order + 2), gl.GL_TRIANGLES,
-                          positions=discs(np.vstack(self.nodes_xy), self.radius, self.sides))
+        self.links.set(np.vstack(conns))
+        self.nodes.set(discs(np.vstack(self.nodes_xy), r, self.sides))
         for lb, (nx, ny) in zip(self.in_labels, self.nodes_xy[0]):
             lb.position = (nx - r - 4, ny, 0)
         for t, (nx, ny) in zip(self.out_text, self.nodes_xy[-1]):
             t.label.position = (nx + r + 4, ny, 0)
-        self.update(None, None)
 
     def delete(self) -> None:
         self.box.delete()
@@ -203,7 +214,12 @@ class NetworkDiagram:
 
     def update(self, weights, activations) -> None:
         """``weights``: per layer ``(n_in, n_out)``; ``activations``: per column ``(n,)``
-        (inputs first).  ``None`` draws the bare structure."""
+        (inputs first).  ``None`` draws the bare structure.  Columns of other sizes than
+        drawn (a node graph whose hidden nodes changed) are laid out anew."""
+        if activations is not None:
+            sizes = [int(np.size(a)) for a in activations]
+            if sizes != self.sizes:
+                self._layout(sizes)
         if weights is None or activations is None:
             self.links.colors()[:] = rgba(FRAME, 60)
             self.nodes.colors()[:] = rgba((90, 90, 100))

@@ -12,6 +12,18 @@ from evo.registry import STRATEGIES
 D = 100
 
 
+def make(name, num_params, popsize):
+    """``STRATEGIES[name]`` with ``num_params`` parameters; a strategy that evolves node
+    graphs (neat) gets a small graph instead, and says its size in ``num_params``."""
+    cls = STRATEGIES[name]
+    if cls.needs_graph:
+        from nn.graph import Graph
+
+        graph = Graph(3, 2, 2)
+        return cls(graph.num_params, popsize, graph=graph)
+    return cls(num_params=num_params, popsize=popsize)
+
+
 def sphere(pop, center):  # maximised: 0 at the optimum
     return -np.sum((pop - center) ** 2, axis=1)
 
@@ -39,12 +51,12 @@ def run(strategy, f, generations, seed=0):
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_ask_tell_shapes_and_hall_of_fame(name):
-    s = STRATEGIES[name](num_params=7, popsize=10)
+    s = make(name, 7, 10)
     rng = np.random.default_rng(0)
     best = -np.inf
     for g in range(5):
         pop = s.ask(rng)
-        assert pop.shape == (10, 7) and pop.dtype == np.float64
+        assert pop.shape == (10, s.num_params) and pop.dtype == np.float64
         fit = rng.normal(size=10)
         fit[3] = 100.0 if g == 1 else fit[3]
         best = max(best, fit.max())
@@ -60,11 +72,11 @@ def test_ask_tell_shapes_and_hall_of_fame(name):
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_state_round_trip_continues_identically(name):
-    center = np.linspace(-1, 1, 7)
-    a = STRATEGIES[name](num_params=7, popsize=10)
+    a = make(name, 7, 10)
+    center = np.linspace(-1, 1, a.num_params)
     run(a, lambda p: sphere(p, center), 3, seed=1)
     state = {k: np.array(v) for k, v in a.state_dict().items()}
-    b = STRATEGIES[name](num_params=7, popsize=10)
+    b = make(name, 7, 10)
     b.load_state_dict(state)
     rng_a, rng_b = np.random.default_rng(9), np.random.default_rng(9)
     for _ in range(3):
@@ -79,7 +91,7 @@ def test_state_round_trip_continues_identically(name):
 def test_same_seed_same_populations(name):
     out = []
     for _ in range(2):
-        s = STRATEGIES[name](num_params=5, popsize=8)
+        s = make(name, 5, 8)
         run(s, lambda p: sphere(p, 0.5), 4, seed=3)
         out.append(s.ask(np.random.default_rng(4)))
     np.testing.assert_array_equal(out[0], out[1])

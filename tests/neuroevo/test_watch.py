@@ -606,3 +606,86 @@ def test_ctrl_c_in_the_window_left_open_after_a_complete_run_only_closes_it(
     text = "".join(err)
     assert "--resume" not in text and "interrupted" not in text and "Traceback" not in text
     assert "generations: 1" in rest_out
+
+
+def test_the_network_panel_draws_a_neat_graphs_hidden_column(gui, tmp_path):  # noqa: F811
+    """A node graph's leader: inputs, its hidden nodes, outputs; the column of hidden nodes
+    comes and goes with the leader, the links follow it, and the colours are the signals
+    the graph's own forward computes."""
+    from nn.members import member_activations
+
+    run = EvolutionRun(small_cfg("cars", strategy={"name": "neat"}), tmp_path / "run")
+    watch = make_watch(run.task)
+    try:
+        net = watch.net
+        layer = net.layers[0]
+        world = run.task.make_world(1)
+        world.reset(0)
+        W, b, depth = (a[0].copy() for a in layer.split(net.theta[None]))
+        W[:layer.n_in, layer.n_out:layer.n_out + 3] = 0.5  # three hidden nodes
+        W[layer.n_in + layer.n_out:layer.n_in + layer.n_out + 3, :layer.n_out] = -0.7
+        depth[layer.n_out:layer.n_out + 3] = 1
+        depth[:layer.n_out] = 2
+        theta = layer.pack(W, b, depth)
+        watch.attach(world, theta[None])
+        weights, acts = member_activations(net, theta, world.obs[0])
+        watch.network.update(weights, acts)
+        draw_frame(watch)
+        n_in, n_out = layer.n_in, layer.n_out
+        assert watch.network.sizes == [n_in, 3, n_out]
+        assert watch.network.links.count == 2 * (n_in * 3 + 3 * n_out)
+        assert watch.network.nodes.count == (n_in + 3 + n_out) * 3 * watch.network.sides
+        out = net.member_policy(theta[None])(world.obs[:1])[0]
+        assert [t.label.text.split()[1] for t in watch.network.out_text] == \
+            [f"{v:+.2f}" for v in out]
+        # the minimal graph again: two columns
+        weights, acts = member_activations(net, net.theta, world.obs[0])
+        watch.network.update(weights, acts)
+        draw_frame(watch)
+        assert watch.network.sizes == [n_in, n_out]
+        assert watch.network.links.count == 2 * n_in * n_out
+    finally:
+        watch.close()
+
+
+def test_a_neat_run_adds_the_stacked_species_graph(gui, tmp_path):  # noqa: F811
+    """The species sizes of a NEAT run as a stacked plot in the evolve panel: one line per
+    species at the running total of the sizes (the last line is the population), a zero
+    line under them; the panel's texts stay inside it and apart."""
+    from neuroevo.watch import PANEL_WIDTH, WindowBackend
+    from tests.sims.textcheck import inside, overlapping
+
+    cfg = small_cfg("cars", population=8, generations=3,
+                    strategy={"name": "neat", "neat": {"compatibility_threshold": 1.0}},
+                    cars={"world": {"max_time": 1.0}})
+    run = EvolutionRun(cfg, tmp_path / "run")
+    run.run()  # headless: three generations of species
+    watch = make_watch(run.task)
+    try:
+        backend = WindowBackend(run, watch)
+        assert backend.watch.species is run.strategy.history
+        world = run.task.make_world(1)
+        world.reset(0)
+        watch.attach(world, run.strategy.best_params[None])
+        draw_frame(watch)
+        graph = watch.species_graph
+        pts = graph.points
+        sizes = {}
+        for g, key, n in run.strategy.history:
+            sizes.setdefault(key, {})[g] = n
+        np.testing.assert_array_equal(pts[0], [[g, 0.0] for g in (1, 2, 3)])
+        total = np.zeros(3)
+        for key, line in zip(sorted(sizes), pts[1:]):
+            alive = sorted(sizes[key])
+            total[np.array(alive) - 1] += [sizes[key][g] for g in alive]
+            np.testing.assert_array_equal(line[:, 0], alive)
+            np.testing.assert_array_equal(line[:, 1], total[np.array(alive) - 1])
+        assert (total == 8).all()  # the top line is the whole population
+        labels = [*panel_labels(watch), graph.title, graph.top.label, graph.bottom.label,
+                  graph.count.label]
+        fb_w, fb_h = watch.size
+        for lb in labels:
+            assert inside(lb, (fb_w - PANEL_WIDTH, 0, PANEL_WIDTH, fb_h)), lb.text
+        assert not overlapping(labels)
+    finally:
+        watch.close()
