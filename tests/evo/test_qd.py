@@ -449,7 +449,7 @@ def test_bad_qd_config_is_one_line_exit_2(cli, sets, words):
     assert_user_error(cli(*args), *words)
 
 
-@pytest.mark.parametrize("name", ["cars-qd", "walkers-qd"])
+@pytest.mark.parametrize("name", ["cars-qd", "walkers-qd", "cars-maze"])
 def test_shipped_qd_configs_build_their_runs(name, tmp_path):
     from common.config import load_config
     from common.resources import shipped_file
