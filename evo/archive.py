@@ -159,9 +159,13 @@ class GridArchive:
         filled = np.isfinite(best)
         return np.where(filled, best, np.nan), np.where(filled, cell, -1)
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Flat cell numbers of ``n`` elites drawn uniformly (with replacement)."""
+    def sample(self, rng: np.random.Generator, n: int, top: float = 1.0) -> np.ndarray:
+        """Flat cell numbers of ``n`` elites drawn uniformly (with replacement); with
+        ``top`` < 1 only among the fittest ``ceil(top * elites)`` (ties: lower cell first)."""
         occupied = np.flatnonzero(self.filled)
+        if top < 1.0:
+            k = max(1, int(np.ceil(top * len(occupied))))
+            occupied = occupied[np.argsort(-self.fitness[occupied], kind="stable")[:k]]
         return occupied[rng.integers(0, len(occupied), n)]
 
     # -- state (the filled cells only, as plain arrays) -------------------------------------

@@ -10,6 +10,8 @@ cars
 ``mean_speed``        m/s      mean |forward speed| over the steps the car drove, 0..max_speed
 ``mean_abs_steering``          mean |steer| over those steps, 0..1
 ``mean_lateral``      m        mean offset from the centerline (> 0 left), +-half the track width
+``final_x``           m        where the car's episode ended, x (novelty search on a course:
+``final_y``           m        Lehman & Stanley's maze descriptor), the tracks' extent
 walkers
 ``foot_contact_<i>``           share of the steps up that foot ``i`` (the creature's ``feet``,
                                counted from 0) touched the ground, 0..1
@@ -68,6 +70,8 @@ CARS = {
     "mean_abs_steering": Descriptor(_car_mean("sum_abs_steering"), lambda t, i: (0.0, 1.0)),
     "mean_lateral": Descriptor(_car_mean("sum_lateral"), lambda t, i: (-t.half_width,
                                                                      t.half_width), doc="m"),
+    "final_x": Descriptor(_col("final_x"), lambda t, i: (t.extent[0], t.extent[2]), doc="m"),
+    "final_y": Descriptor(_col("final_y"), lambda t, i: (t.extent[1], t.extent[3]), doc="m"),
 }
 
 WALKERS = {

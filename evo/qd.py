@@ -4,7 +4,8 @@ every genome (``tell(params, fitness, descriptors)``).
 
 - ``map-elites`` (Mouret & Clune 2015) with the iso+line variation of Vassiliades &
   Mouret (2018): a child of two elites drawn uniformly, ``x_i + iso_sigma * N(0, I) +
-  line_sigma * N(0, 1) * (x_j - x_i)``.  The first ``initial_generations`` generations
+  line_sigma * N(0, 1) * (x_j - x_i)``; with ``parents`` < 1 both are drawn among the
+  fittest ``parents`` share of the elites only.  The first ``initial_generations`` generations
   (and any generation while the archive is empty) are a Gaussian cloud of spread
   ``init_scale`` around ``init_params``.
 - ``novelty``: novelty search (Lehman & Stanley 2011) with a fitness mix.  A genome's
@@ -75,6 +76,9 @@ class MapElitesSettings(StrategySettings):
     # generations sampled around the initial network (strategy.init_scale) before
     # children of elites
     initial_generations: int = 1
+    # share of the elites, fittest first, that parents are drawn from (uniformly among
+    # them); 1: all of them, classic MAP-Elites; lower leans the search toward quality
+    parents: float = 1.0
 
     def validate(self):
         bad = []
@@ -84,13 +88,16 @@ class MapElitesSettings(StrategySettings):
             bad.append(("line_sigma", "must be >= 0"))
         if self.initial_generations < 0:
             bad.append(("initial_generations", "must be >= 0"))
+        if not 0 < self.parents <= 1:
+            bad.append(("parents", "must be in (0, 1]"))
         return bad
 
 
 def iso_line(archive: GridArchive, rng: np.random.Generator, n: int, iso_sigma: float,
-             line_sigma: float) -> np.ndarray:
-    """``n`` iso+line children of uniformly drawn pairs of elites, ``(n, D)``."""
-    i, j = archive.sample(rng, n), archive.sample(rng, n)
+             line_sigma: float, top: float = 1.0) -> np.ndarray:
+    """``n`` iso+line children of uniformly drawn pairs of elites (among the fittest
+    ``top`` share of them), ``(n, D)``."""
+    i, j = archive.sample(rng, n, top), archive.sample(rng, n, top)
     xi, xj = archive.genomes[i], archive.genomes[j]
     iso = rng.standard_normal(xi.shape)
     line = rng.standard_normal((n, 1))
@@ -106,7 +113,8 @@ class MapElites(QDStrategy):
         s = self.settings
         if self.generation < s.initial_generations or not len(self.archive):
             return self._initial_population(rng)
-        return iso_line(self.archive, rng, self.popsize, s.iso_sigma, s.line_sigma)
+        return iso_line(self.archive, rng, self.popsize, s.iso_sigma, s.line_sigma,
+                        s.parents)
 
     def _tell(self, params, fitness, descriptors):
         self.archive.add(params, fitness, descriptors)

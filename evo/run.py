@@ -381,6 +381,8 @@ class EvolutionRun:
 
     @property
     def fitness_unit(self) -> str:
+        if self.cfg.task == "cars" and self.cfg.cars.objective == "goal":
+            return " (closeness to the goal)"
         return {"cars": " (laps)", "walkers": " (m)"}.get(self.cfg.task, " (return)")
 
     def fitness_figure(self):

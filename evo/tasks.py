@@ -39,10 +39,16 @@ class CarsConfig:
     # ray an angle and a range gene, so each car evolves its own rays around that fan
     # (angles up to half-way to a neighbour's, ranges x 0.5..1.5; sims.ray_layout)
     sensors: str = "fixed"
+    # laps: fitness is progress in laps (above); goal: drive to the goal of a course (a
+    # track file with `goal`, e.g. maze): fitness 1 - distance to the goal at the end /
+    # distance at the start, 1 once reached (every track driven must have a goal)
+    objective: str = "laps"
     world: CarWorldConfig = field(default_factory=CarWorldConfig)
 
     def validate(self):
         bad = [("start_points", "must be >= 1")] if self.start_points < 1 else []
+        if self.objective not in OBJECTIVES:
+            bad.append(("objective", f"must be one of {', '.join(OBJECTIVES)}"))
         if self.time_bonus < 0:
             bad.append(("time_bonus", "must be >= 0"))
         if self.sensors not in SENSOR_MODES:
@@ -55,6 +61,7 @@ class CarsConfig:
 
 
 SENSOR_MODES = ("fixed", "evolve")  # cars.sensors
+OBJECTIVES = ("laps", "goal")  # cars.objective
 BODY_MODES = ("fixed", "evolve")  # walkers.body
 
 
@@ -87,6 +94,8 @@ class WalkersConfig:
 class CarTask(Task):
     """Drive laps: fitness is progress along the track in laps (1.0 = one lap), plus a
     bonus of up to ``time_bonus`` (default 0) for finishing the configured laps early.
+    With ``objective: goal``, drive to a course's goal: fitness ``1 - d_end / d_start``
+    (Euclidean distances to the goal at the episode's end and start), 1 once reached.
 
     With ``sensors: evolve`` a genome is ``[network weights | sensor genes]``
     (``sims.ray_layout``: per ray an angle, then per ray a range; all 0 is the fixed fan
@@ -122,12 +131,28 @@ class CarTask(Task):
         # every training track is loaded now, so a bad one is reported before any work
         self._tracks = {spec: load_track(spec) for spec in cfg.tracks}
         self._moved = {}  # (training track or None, start point) -> Track
+        if cfg.objective == "goal":
+            from sims.errors import SimsError
+
+            for t in (self.track, *self._tracks.values()):
+                if t.goal is None:
+                    raise SimsError(f"cars.objective goal: track '{t.name}' ({t.source}) "
+                                    f"has no goal (a course file's 'goal: [x, y]', e.g. maze)")
+            self.columns = (*CarTask.columns, "goal_distance", "reached")
         self._multi: dict[tuple, CarWorld] = {}  # the last several-track world (one kept)
 
     @property
     def half_width(self) -> float:
         """m, half the widest track driven (the range of the mean_lateral descriptor)."""
         return max(t.width for t in (self.track, *self._tracks.values())) / 2
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) m over every track driven (the final_x/final_y
+        descriptors' ranges)."""
+        b = np.array([t.bounds() for t in (self.track, *self._tracks.values())])
+        return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
+                float(b[:, 3].max()))
 
     def variant(self, seed):
         """``(training track or None for `track`, start point)``, or None: the usual world."""
@@ -233,6 +258,10 @@ class CarTask(Task):
                             "ranges": ranges.tolist()}}
 
     def fitness(self, info):
+        if self.cfg.objective == "goal":
+            close = 1.0 - np.asarray(info["goal_distance"], np.float64) / np.maximum(
+                np.asarray(info["goal_start"], np.float64), 1e-9)
+            return np.where(info["reached"], 1.0, close)
         bonus = np.where(info["finished"], 1.0 - info["time_alive"] / self.cfg.world.max_time, 0)
         bonus *= self.cfg.time_bonus
         return np.asarray(info["progress"], np.float64) + bonus

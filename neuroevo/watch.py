@@ -723,10 +723,13 @@ class Watch:
             laps, progress = int(info["laps"][0]), float(info["progress"][0])
             goal = f" of {world.config.laps}" if world.config.laps else ""
             lines.append(f"laps     {laps}{goal} done, progress {progress:.3f}")
+            if "reached" in info:  # a course with a goal
+                lines.append(f"goal     {float(info['goal_distance'][0]):.1f} m away"
+                             f"{', reached' if info['reached'][0] else ''}")
             state = ("finished" if info["finished"][0] else "crashed" if info["crashed"][0]
                      else "stalled" if info["stalled"][0] else "time up" if world.done[0]
                      else "driving")
-            unit = " laps"
+            unit = "" if "reached" in info else " laps"  # a goal's fitness has no unit
         else:
             lines.append(f"creature {world.spec.name}")
             lines.append(f"distance {float(info['distance'][0]):.2f} m")

@@ -10,8 +10,10 @@ divided by `max_speed` (negative when reversing). Action: `[throttle, steer]` in
 throttle < 0 brakes, then reverses; steer > 0 turns left. Reward: metres of new best progress
 along the centerline this step. A car that touches a wall is stopped and terminated; all cars
 are truncated at `max_time` (and, if `stall_time` > 0, when they gain less than
-`stall_distance` of progress in that long). Once a car is done its observation is frozen and
-its reward is 0; `terminated`/`truncated` stay True until `reset`.
+`stall_distance` of progress in that long). On a course with a goal (a track with
+`goal`, :func:`sims.track_geometry.with_course`) a car whose centre comes within the goal
+radius has reached it: it is finished and terminated. Once a car is done its observation is
+frozen and its reward is 0; `terminated`/`truncated` stay True until `reset`.
 
 Cars never collide with each other, and a wall contact ends a car's drive, so between the
 walls a car moves exactly as pymunk would move it (``p += v dt``, ``angle += w dt``): the
@@ -128,6 +130,13 @@ class CarWorld:
         self.group = (np.repeat(np.arange(len(counts)), counts) if several else None)
         self._inv_length = (1.0 / self.track.length if not several else
                             np.repeat([1.0 / t.length for t in self.tracks], counts))
+        # courses with a goal: each car's goal (x + iy) and squared radius (-1: no goal)
+        self.has_goal = any(t.goal is not None for t in self.tracks)
+        if self.has_goal:
+            self._goal = np.repeat([complex(*t.goal) if t.goal is not None else 0j
+                                    for t in self.tracks], counts)  # (N,)
+            self._goal_r2 = np.repeat([t.goal_radius ** 2 if t.goal is not None else -1.0
+                                       for t in self.tracks], counts)  # (N,)
         self._slices, self._space_track = [], []  # spaces never mix tracks
         for g, grp in enumerate(self.groups):
             for i in range(grp.start, grp.stop, self.config.cars_per_space):
@@ -159,6 +168,14 @@ class CarWorld:
                 seg.collision_type = WALL_TYPE
                 space.add(seg)
                 space.walls.append(seg)
+        for a, b in track.barriers.tolist():  # capsules like the walls' (course barriers)
+            seg = pymunk.Segment(space.static_body, a, b, track.wall_radius)
+            seg.filter = wall_filter
+            seg.friction = 0.0
+            seg.elasticity = 0.0
+            seg.collision_type = WALL_TYPE
+            space.add(seg)
+            space.walls.append(seg)
         space.on_collision(CAR_TYPE, WALL_TYPE, begin=self._on_wall_contact)
         return space
 
@@ -241,6 +258,7 @@ class CarWorld:
         self._stall_since = np.zeros(n)
         self._events = False
         self._reset_sums()
+        self._reset_goal()
         self._set_active(np.ones(n, dtype=bool))
         self.obs = self._observe()
         self._reset_called = True
@@ -286,8 +304,15 @@ class CarWorld:
         self.velocity, self.speed = vel, speed.copy()
         self.progress.reset(self.position, self.group)
         self._stall_best = self.progress.best.copy()
+        self._reset_goal()
         self.obs = self._observe()
         return self.obs.copy()
+
+    def _reset_goal(self) -> None:
+        """Goal bookkeeping from the current positions (courses with a goal only)."""
+        if self.has_goal:
+            self.reached = np.zeros(self.n_agents, dtype=bool)
+            self._goal_start = np.abs(self.position.view(np.complex128)[:, 0] - self._goal)
 
     def _reset_sums(self) -> None:
         """Per-car sums over the steps a car drives (behaviour statistics of `info`; a car
@@ -392,6 +417,8 @@ class CarWorld:
             self._sum_speed = self._sum_speed + np.abs(forward)
             self._sum_steer = self._sum_steer + steer
             self._sum_lateral = self._sum_lateral + lateral
+        if self.has_goal:
+            self._goal_check(pos, active)
         best = self.progress.best
         if (best >= self._next_lap).any():
             self._lap_done(active)
@@ -428,6 +455,16 @@ class CarWorld:
         if self.config.laps:
             self.finished = self.finished | (active & (self._laps >= self.config.laps))
             self.terminated = self.terminated | self.finished
+
+    def _goal_check(self, pos: np.ndarray, active: np.ndarray) -> None:
+        """Finish the cars that reached their goal: pos (N,) complex."""
+        d = pos - self._goal
+        reached = active & ((d.real * d.real + d.imag * d.imag) <= self._goal_r2)
+        if reached.any():
+            self._events = True
+            self.reached = self.reached | reached
+            self.finished = self.finished | reached
+            self.terminated = self.terminated | reached
 
     def _stall_check(self, active: np.ndarray) -> None:
         """Truncate cars that made too little progress for `stall_time`."""
@@ -536,6 +573,13 @@ class CarWorld:
             info["sum_speed"] = self._sum_speed  # of |forward speed|, m/s
             info["sum_abs_steering"] = self._sum_steer  # of |steer|, 0..1
             info["sum_lateral"] = self._sum_lateral  # of the offset from the centerline, m
+            info["final_x"] = self.position[:, 0].copy()  # m, where each car is (or stopped)
+            info["final_y"] = self.position[:, 1].copy()
+        if self.has_goal:  # courses with a goal
+            pos = self.position.view(np.complex128)[:, 0]
+            info["goal_distance"] = np.abs(pos - self._goal)  # m from the goal now
+            info["goal_start"] = self._goal_start  # m from the goal at the start
+            info["reached"] = self.reached  # came within the goal radius
         return info
 
     def lap_clock(self) -> np.ndarray:

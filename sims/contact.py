@@ -38,10 +38,12 @@ _TABLES: weakref.WeakKeyDictionary[Track, dict[tuple, tuple]] = weakref.WeakKeyD
 
 def core_segments(track: Track) -> tuple[np.ndarray, np.ndarray]:
     """The wall capsules' core segments ``(a (S, 2), b (S, 2))``: ``left_core`` closed, then
-    ``right_core`` closed, in the order :class:`sims.car_world.CarWorld` adds them to pymunk."""
-    a = np.concatenate([track.left_core, track.right_core])
+    ``right_core`` closed, then a course's barriers, in the order
+    :class:`sims.car_world.CarWorld` adds them to pymunk."""
+    bars = np.asarray(track.barriers, np.float64).reshape(-1, 2, 2)
+    a = np.concatenate([track.left_core, track.right_core, bars[:, 0]])
     b = np.concatenate([np.roll(track.left_core, -1, axis=0),
-                        np.roll(track.right_core, -1, axis=0)])
+                        np.roll(track.right_core, -1, axis=0), bars[:, 1]])
     return a, b
 
 

@@ -10,6 +10,10 @@ A track file is YAML::
       - [0, 0]              # driving order; smoothed by a periodic cubic spline
       - ...
     start: 0                # optional index into `centerline` where cars start
+    barriers:               # optional straight walls on the road, [[x0, y0], [x1, y1]]
+      - [[55, -12], [55, 12]]   # each: one across the road makes a dead end on each side
+    goal: [40, 0]           # optional point the cars drive to (cars.objective: goal)
+    goal_radius: 3.0        # optional, m: a car within this of the goal has reached it
 
 `load_track(spec)` accepts a file path, the name of a track shipped in `configs/tracks/`, or
 `procedural:SEED[:DIFFICULTY]` (see :mod:`sims.procedural`). Every user-caused problem raises
@@ -22,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from common.config import as_int, as_positive, as_str, check_keys, read_yaml
+from common.config import as_int, as_positive, as_str, as_vec2, check_keys, read_yaml
 from common.resources import file_or_shipped, shipped_dir, shipped_names
 from sims.errors import SimsError
 from sims.procedural import parse_procedural_spec, procedural_track
-from sims.track_geometry import Track, build_track
+from sims.track_geometry import Track, build_track, with_course
 
 TRACKS_DIR = shipped_dir("tracks")  # configs/tracks/, found by common.resources
 DEFAULT_TRACK = "default"
@@ -56,7 +60,8 @@ def track_from_file(path: str | Path) -> Track:
 def _read_track_file(path: Path) -> Track:
     where = str(path)
     data = read_yaml(path, "track")
-    check_keys(where, data, {"width", "centerline"}, {"name", "start"})
+    check_keys(where, data, {"width", "centerline"},
+               {"name", "start", "barriers", "goal", "goal_radius"})
     name = as_str(where, "name", data.get("name", path.stem))
     width = as_positive(where, "width", data["width"])
     start = as_int(where, "start", data.get("start", 0))
@@ -71,7 +76,22 @@ def _read_track_file(path: Path) -> Track:
     pts = np.asarray(raw, dtype=np.float64).reshape(-1, 2)
     if not np.all(np.isfinite(pts)):
         raise SimsError(f"{where}: centerline points must be finite numbers")
-    return build_track(pts, width, name=name, start=start, source=where)
+    track = build_track(pts, width, name=name, start=start, source=where)
+    if not any(k in data for k in ("barriers", "goal", "goal_radius")):
+        return track
+    raw_bars = data.get("barriers", [])
+    if not isinstance(raw_bars, list):
+        raise SimsError(f"{where}: 'barriers' must be a list of [[x0, y0], [x1, y1]] segments")
+    bars = []
+    for i, b in enumerate(raw_bars):
+        if not isinstance(b, list) or len(b) != 2:
+            raise SimsError(f"{where}: barrier {i} must be a pair of points [[x0, y0], [x1, y1]]")
+        bars.append([as_vec2(where, f"barriers[{i}]", p) for p in b])
+    goal = as_vec2(where, "goal", data["goal"]) if "goal" in data else None
+    if "goal_radius" in data and goal is None:
+        raise SimsError(f"{where}: 'goal_radius' without a 'goal'")
+    radius = as_positive(where, "goal_radius", data.get("goal_radius", 3.0))
+    return with_course(track, bars, goal, radius, source=where)
 
 
 def shipped_tracks() -> list[str]:

@@ -1,6 +1,8 @@
 """A closed race track as plain geometry: :class:`Track` (centerline samples, frames,
 curvature, wall faces, the sensors' wall segments, the start line) and :func:`build_track`,
-which smooths and validates a loop of control points into one.
+which smooths and validates a loop of control points into one.  :func:`with_course` adds
+what turns a track into a maze-like course: barriers (straight walls anywhere on the road,
+e.g. across it, which make dead ends) and a goal point.
 
 Where tracks come from (YAML files, the shipped ones, ``procedural:SEED``) is
 :mod:`sims.track`; :mod:`sims.procedural` draws the control points of random ones.  Every
@@ -22,6 +24,7 @@ from sims.geometry import (
     closed_self_crossing,
     first_crossing,
     periodic_cubic_spline,
+    point_segment_distance,
     resample_closed,
 )
 
@@ -31,6 +34,7 @@ SAMPLE_SPACING = 1.0  # m, centerline sample spacing used for progress
 WALL_TOLERANCE = 0.05  # m, largest gap between a wall chord and the smooth wall
 MAX_WALL_SEGMENT = 8.0  # m, longest straight wall segment
 CHECK_SPACING = 3.0  # m, resolution of the self-crossing checks
+START_CLEARANCE = 2.5  # m, room a car needs around the start line's centre (half its diagonal)
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +69,11 @@ class Track:
     # set by `starting_at`: the track this one is that road from sample `moved_by` of
     moved_from: Track | None = None
     moved_by: int = 0
+    # set by `with_course`: (B, 2, 2) barrier core lines (walls of radius `wall_radius`,
+    # their sensor faces are part of seg_a/seg_b), the goal (2,) or None, its radius (m)
+    barriers: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2, 2)))
+    goal: np.ndarray | None = None
+    goal_radius: float = 0.0
 
     @property
     def n_samples(self) -> int:
@@ -98,8 +107,10 @@ class Track:
         return float(1.0 / max(np.abs(self.curvature).max(), 1e-12))
 
     def wall_polylines(self) -> list[np.ndarray]:
-        """The two wall faces as closed polylines `[(L, 2), (Q, 2)]` (for drawing)."""
-        return [self.left_face, self.right_face]
+        """The two wall faces as closed polylines `[(L, 2), (Q, 2)]`, then each barrier's
+        outline `(4, 2)` (for drawing)."""
+        return [self.left_face, self.right_face, *barrier_outlines(self.barriers,
+                                                                   self.wall_radius)]
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(xmin, ymin, xmax, ymax) of everything including the walls."""
@@ -222,3 +233,65 @@ def build_track(
         seg_b=seg_b,
         control_points=np.roll(pts, start, axis=0),
     )
+
+
+def barrier_outlines(barriers: np.ndarray, radius: float) -> list[np.ndarray]:
+    """Each barrier's outline, a rectangle `(4, 2)` around its core line `a -> b`, `radius`
+    on every side (it encloses the pymunk capsule), counter-clockwise: its outside, where
+    the cars drive, is on the right of every edge, as the sensors want."""
+    out = []
+    for a, b in np.asarray(barriers, np.float64).reshape(-1, 2, 2):
+        u = (b - a) / np.linalg.norm(b - a)
+        n = np.array([-u[1], u[0]])  # left of a -> b
+        a0, b0 = a - u * radius, b + u * radius
+        out.append(np.array([a0 - n * radius, b0 - n * radius, b0 + n * radius,
+                             a0 + n * radius]))
+    return out
+
+
+def with_course(track: Track, barriers=(), goal=None, goal_radius: float = 3.0,
+                source: str | None = None) -> Track:
+    """``track`` with barriers and a goal: a maze-like course.
+
+    ``barriers``: ``(B, 2, 2)`` segments ``[[x0, y0], [x1, y1]]``, walls as thick as the
+    track's (cars crash into them, rays see them); a barrier across the road turns the loop
+    into a corridor with two dead ends.  ``goal``: ``[x, y]`` on the road, reached by a car
+    whose centre comes within ``goal_radius`` m (``CarWorld`` then ends its episode).
+    Raises SimsError naming ``source`` for a degenerate barrier, a barrier on the start line,
+    a goal off the road or one the cars start in."""
+    where = source or track.source
+    bars = np.asarray(barriers, np.float64).reshape(-1, 2, 2) if len(barriers) else (
+        np.zeros((0, 2, 2)))
+    if not np.all(np.isfinite(bars)):
+        raise SimsError(f"{where}: barrier points must be finite numbers")
+    length = np.linalg.norm(bars[:, 1] - bars[:, 0], axis=1)
+    if np.any(length < 1e-6):
+        raise SimsError(f"{where}: barrier {int(np.argmax(length < 1e-6))} has no length "
+                        f"(its two points coincide)")
+    start = track.start_position[None, :]
+    if len(bars):
+        clearance = point_segment_distance(start, bars[:, 0], bars[:, 1])[0]
+        need = track.wall_radius + START_CLEARANCE
+        if np.any(clearance < need):
+            i = int(np.argmax(clearance < need))
+            raise SimsError(f"{where}: barrier {i} passes {clearance[i]:.1f} m from the start "
+                            f"line's centre; it must keep {need:.1f} m clear")
+    goal_pt = None
+    if goal is not None:
+        goal_pt = np.asarray(goal, np.float64).reshape(2)
+        if not np.all(np.isfinite(goal_pt)) or not goal_radius > 0:
+            raise SimsError(f"{where}: the goal must be a finite [x, y] and goal_radius > 0")
+        off = float(np.min(np.linalg.norm(track.points - goal_pt, axis=1)))
+        if off > track.width / 2:
+            raise SimsError(f"{where}: the goal ({goal_pt[0]:g}, {goal_pt[1]:g}) is off the "
+                            f"road ({off:.1f} m from the centerline, half the width is "
+                            f"{track.width / 2:g} m)")
+        if float(np.linalg.norm(track.start_position - goal_pt)) <= goal_radius:
+            raise SimsError(f"{where}: the cars would start inside the goal (goal_radius "
+                            f"{goal_radius:g} m)")
+    faces = barrier_outlines(bars, track.wall_radius)
+    seg_a = np.vstack([track.seg_a, *faces])
+    seg_b = np.vstack([track.seg_b, *(np.roll(f, -1, axis=0) for f in faces)])
+    return dataclasses.replace(track, barriers=bars, goal=goal_pt,
+                               goal_radius=float(goal_radius) if goal_pt is not None else 0.0,
+                               seg_a=seg_a, seg_b=seg_b)

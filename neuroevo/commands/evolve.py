@@ -329,12 +329,18 @@ def _print_replay(meta, info, as_json: bool) -> None:
         result = {"progress": float(info["progress"][0]), "laps": int(info["laps"][0]),
                   "crashed": bool(info["crashed"][0]), "time": float(info["time_alive"][0]),
                   "lap_time": lap if np.isfinite(lap) else None}  # the fastest lap, s
+        if "reached" in info:  # a course with a goal
+            result["goal_distance"] = float(info["goal_distance"][0])  # m, at the end
+            result["reached"] = bool(info["reached"][0])
         if as_json:
             print(json.dumps(result))
         else:
             laps = f" lap time: {lap:.2f} s" if np.isfinite(lap) else ""
+            goal = (f" goal: {'reached' if result['reached'] else 'not reached'}, "
+                    f"{result['goal_distance']:.1f} m away" if "reached" in result else "")
             print(f"progress: {result['progress']:.4f} laps: {result['laps']} crashed: "
-                  f"{'yes' if result['crashed'] else 'no'} time: {result['time']:.2f} s{laps}")
+                  f"{'yes' if result['crashed'] else 'no'} time: {result['time']:.2f} s"
+                  f"{laps}{goal}")
     else:
         result = {"distance": float(info["distance"][0]), "fallen": bool(info["fallen"][0]),
                   "time": float(info["time_alive"][0])}

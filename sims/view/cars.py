@@ -26,6 +26,7 @@ GRASS = (38, 74, 48)  # background
 ROAD = (72, 74, 84)  # track surface
 WALL = (225, 225, 230)
 START = (250, 250, 250)
+GOAL = (255, 210, 60)  # a course's goal: a ring of its radius
 RAY_FAR = (120, 255, 160)
 RAY_NEAR = (255, 70, 70)
 DIM_ALPHA = 90
@@ -89,8 +90,17 @@ class CarRenderer:
             self.road.set(road, rgba(ROAD))
             walls = [polyline_segments(p, closed=True) for p in world.wall_polylines()]
             walls.append(polyline_segments(start))
+            n_goal = 0
+            if t.goal is not None:  # a course: its goal as a ring
+                a = np.linspace(0.0, 2 * np.pi, 24, endpoint=False)
+                ring = t.goal + t.goal_radius * np.stack([np.cos(a), np.sin(a)], axis=1)
+                walls.append(polyline_segments(ring, closed=True))
+                n_goal = 2 * len(ring)
             self.walls.set(np.vstack(walls), rgba(WALL))
-            self.walls.colors()[-2:] = rgba(START)
+            colors = self.walls.colors()
+            colors[len(colors) - n_goal - 2: len(colors) - n_goal] = rgba(START)
+            if n_goal:
+                colors[-n_goal:] = rgba(GOAL)
         if world.n_agents != self.n:
             self.n = world.n_agents
             self.cars.resize(6 * self.n)

@@ -167,6 +167,21 @@ def test_iso_line_without_iso_noise_stays_on_the_line_of_two_elites():
     np.testing.assert_allclose(np.cross(kids, x1), 0, atol=1e-12)
 
 
+def test_parents_share_draws_only_the_fittest_elites():
+    spec = GridSpec(("a",), (0.0,), (1.0,), (8,))
+    a = GridArchive(spec, 1)
+    fit = np.array([3.0, 7.0, 1.0, 7.5, 2.0, 0.5, 6.0, 4.0])
+    a.add(np.arange(8.0)[:, None], fit, (np.arange(8.0)[:, None] + 0.5) / 8)
+    # without noise a child is a copy of its first parent: the top quarter is cells 3 and 1
+    kids = iso_line(a, np.random.default_rng(0), 200, 0.0, 0.0, top=0.25)
+    assert set(kids[:, 0]) == {1.0, 3.0}
+    # all elites: the classic draw, the same cells as before the option existed
+    rng_a, rng_b = np.random.default_rng(4), np.random.default_rng(4)
+    np.testing.assert_array_equal(a.sample(rng_a, 30),
+                                  np.flatnonzero(a.filled)[rng_b.integers(0, 8, 30)])
+    assert set(a.sample(np.random.default_rng(1), 400, top=0.5)) == {1, 3, 6, 7}
+
+
 def test_map_elites_fills_a_sphere_grid():
     """The sphere of the pyribs tutorials (10-D), clipped-halves descriptors: the archive
     fills cells generation after generation and keeps every hall-of-fame genome's cell."""
@@ -439,6 +454,8 @@ def test_replay_of_an_archive_cell_drives_that_elite(tmp_path, cli):
     (["qd.descriptors=[mean_speed,mean_abs_steering]", "qd.cells=[5]"], ["qd.cells"]),
     (["qd.descriptors=[mean_speed]", "qd.cells=[5]", "qd.bounds=[[3,1]]"], ["qd.bounds"]),
     (["qd.descriptors=[mean_speed]", "qd.cells=[0]"], ["qd.cells"]),
+    (["qd.descriptors=[mean_speed]", "qd.cells=[5]", "strategy.map_elites.parents=0"],
+     ["parents"]),
     ([], ["qd.descriptors", "map-elites"]),
 ])
 def test_bad_qd_config_is_one_line_exit_2(cli, sets, words):
@@ -449,7 +466,7 @@ def test_bad_qd_config_is_one_line_exit_2(cli, sets, words):
     assert_user_error(cli(*args), *words)
 
 
-@pytest.mark.parametrize("name", ["cars-qd", "walkers-qd"])
+@pytest.mark.parametrize("name", ["cars-qd", "walkers-qd", "cars-maze"])
 def test_shipped_qd_configs_build_their_runs(name, tmp_path):
     from common.config import load_config
     from common.resources import shipped_file

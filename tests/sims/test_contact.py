@@ -40,10 +40,15 @@ def drive(world: CarWorld, seed: int, steps: int):
     return out, info
 
 
-@pytest.mark.parametrize("tracks", [["default"], ["oval", "procedural:4:1", "procedural:7:0.6"]],
-                         ids=["one track", "three tracks"])
+@pytest.mark.parametrize("tracks", [["default"], ["oval", "procedural:4:1", "procedural:7:0.6"],
+                                    ["maze", "oval"]],
+                         ids=["one track", "three tracks", "a course with barriers"])
 def test_numpy_engine_drives_exactly_as_pymunk(tracks) -> None:
     tracks = [load_track(t) for t in tracks]
+    if any(len(t.barriers) for t in tracks):  # barriers are walls too: cars crash into them
+        assert len(core_segments(tracks[0])[0]) == (len(tracks[0].left_core) +
+                                                    len(tracks[0].right_core) +
+                                                    len(tracks[0].barriers))
     moved = tracks[-1].starting_at(37)  # a moved start line shares its base's tables
     tracks = [*tracks, moved]
     counts = [40] * len(tracks)
@@ -146,3 +151,37 @@ def test_the_cell_lists_equal_a_brute_force_search() -> None:
     for c in range(0, len(centres), 7):
         listed = set(near[c][near[c] < len(a)].tolist())
         assert listed == set(np.flatnonzero(dist[c] <= reach + rho).tolist())
+
+
+def test_a_course_barrier_stops_a_car_as_pymunk_does() -> None:
+    """Cars driven straight at a barrier of the maze course, from both sides and at angles:
+    they crash into it at the same step and pose with either engine, short of its line."""
+    track = load_track("maze")
+    assert len(track.barriers)
+    a, b = track.barriers[0]
+    mid, u = (a + b) / 2, (b - a) / np.linalg.norm(b - a)
+    n = np.array([-u[1], u[0]])
+    angles = np.radians([0.0, 25.0, -40.0])
+    pos, heading = [], []
+    for side in (1.0, -1.0):
+        for ang in angles:
+            pos.append(mid + side * 7.0 * n + u * 1.5 * np.sin(ang))
+            d = -side * n
+            heading.append(np.arctan2(d[1], d[0]) + ang)
+    pos, heading = np.array(pos), np.array(heading)
+    runs = {}
+    for engine in ("numpy", "pymunk"):
+        world = CarWorld(track, len(pos), CarWorldConfig(max_time=10.0), engine=engine)
+        world.reset(seed=0)
+        world.place(pos, heading, np.full(len(pos), 8.0))
+        steps = np.zeros(len(pos), int)
+        for k in range(300):
+            world.step(np.tile([1.0, 0.0], (len(pos), 1)))
+            steps[(steps == 0) & world.crashed] = k + 1
+            if world.crashed.all():
+                break
+        runs[engine] = (steps, world.position.copy())
+    assert (runs["numpy"][0] > 0).all()
+    np.testing.assert_array_equal(runs["numpy"][0], runs["pymunk"][0])
+    side = np.sign((pos - mid) @ n)
+    assert np.all(side * ((runs["numpy"][1] - mid) @ n) > 0)  # never past the barrier's line

@@ -256,3 +256,40 @@ def test_walker_renderer_draws_each_walker_with_its_own_body(window):
     assert tops[1] > 1.3 * tops[0]
     polys = world.body_polygons()
     assert np.ptp(polys[1, ..., 1]) > 1.3 * np.ptp(polys[0, ..., 1])
+
+
+def test_car_renderer_draws_a_courses_barrier_and_goal(window):
+    import pyglet
+
+    from sims.car_world import CarWorld
+    from sims.view import cars as view
+
+    world = CarWorld("maze", 1)
+    world.reset(0)
+    t = world.track
+    batch = pyglet.graphics.Batch()
+    r = view.CarRenderer(window, batch, (0, 0, W, H))
+    r.attach(world)
+    r.update(world, np.zeros(1), leader=None)
+    px = frame(window, r, batch)
+
+    def near(points, colour):
+        """Whether ``colour`` is drawn within a pixel of each screen point."""
+        found = []
+        for x, y in np.floor(r.world_to_screen(points)).astype(int):
+            patch = px[y - 1: y + 2, x - 1: x + 2].reshape(-1, 3)
+            found.append(bool((patch == colour).all(axis=1).any()))
+        return np.array(found)
+
+    a = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    ring = t.goal + t.goal_radius * np.stack([np.cos(a), np.sin(a)], axis=1)
+    assert near(ring, view.GOAL).all()
+    assert not near(t.goal[None], view.GOAL).any()  # a ring, not a disc
+    # the barrier's two long sides, across the road
+    (x0, y0), (x1, y1) = t.barriers[0]
+    ys = np.linspace(y0 + 1, y1 - 1, 5)
+    for side in (-1, 1):
+        pts = np.stack([np.full(5, x0 + side * t.wall_radius), ys], axis=1)
+        assert near(pts, view.WALL).all()
+    # road between the barrier and the goal, untouched
+    assert (at(px, r.world_to_screen([[-22.0, 3.0]])) == view.ROAD).all()
