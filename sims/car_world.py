@@ -45,7 +45,7 @@ from sims.car import (
     car_velocities,
     make_car,
 )
-from sims.contact import WallContacts
+from sims.contact import WallContacts, core_segments
 from sims.errors import SimsError
 from sims.progress import ProgressTracker
 from sims.sensors import RaySensor, SensorParams
@@ -152,30 +152,18 @@ class CarWorld:
 
     # ------------------------------------------------------------------ building
     def _make_space(self, track: Track) -> pymunk.Space:
-        """A space with the track's walls, in the order of
-        :func:`sims.contact.core_segments` (``space.walls`` lists them)."""
+        """A space with the track's walls and barriers: capsules around
+        :func:`sims.contact.core_segments`, the segments the numpy contact screen reads."""
         space = pymunk.Space()
         space.gravity = (0.0, 0.0)
         wall_filter = pymunk.ShapeFilter(categories=WALL_CATEGORY, mask=CAR_CATEGORY)
-        space.walls = []
-        for core in (track.left_core, track.right_core):
-            nxt = np.roll(core, -1, axis=0)
-            for a, b in zip(core.tolist(), nxt.tolist()):
-                seg = pymunk.Segment(space.static_body, a, b, track.wall_radius)
-                seg.filter = wall_filter
-                seg.friction = 0.0
-                seg.elasticity = 0.0
-                seg.collision_type = WALL_TYPE
-                space.add(seg)
-                space.walls.append(seg)
-        for a, b in track.barriers.tolist():  # capsules like the walls' (course barriers)
+        for a, b in zip(*(c.tolist() for c in core_segments(track))):
             seg = pymunk.Segment(space.static_body, a, b, track.wall_radius)
             seg.filter = wall_filter
             seg.friction = 0.0
             seg.elasticity = 0.0
             seg.collision_type = WALL_TYPE
             space.add(seg)
-            space.walls.append(seg)
         space.on_collision(CAR_TYPE, WALL_TYPE, begin=self._on_wall_contact)
         return space
 
