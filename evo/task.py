@@ -18,6 +18,7 @@ class Task:
     name = ""
     columns: tuple[str, ...] = ()  # extra per-generation statistics of the best member
     sources: dict[str, str] = {}  # column -> the episode info key it comes from (default: same)
+    world_cache: int | None = None  # the most worlds kept for reuse (None: every one built)
 
     def __init__(self, policy: PolicyConfig):
         self.policy = policy
@@ -46,9 +47,12 @@ class Task:
         return None
 
     def world(self, n_agents: int, seed: int | None = None):
-        """The world for ``n_agents`` agents and an episode ``seed``, built once and reused."""
+        """The world for ``n_agents`` agents and an episode ``seed``, built once and reused
+        (at most ``world_cache`` worlds kept, the newest, where a task sets it)."""
         key = (self.variant(seed), n_agents)
         if key not in self._worlds:
+            if self.world_cache is not None and len(self._worlds) >= self.world_cache:
+                del self._worlds[next(iter(self._worlds))]  # the oldest
             self._worlds[key] = self.make_world(n_agents, key[0])
         return self._worlds[key]
 

@@ -19,6 +19,7 @@ from evo.task import Task
 from sims import ray_layout
 from sims.body import joint_tree, n_genes, scaled_creature
 from sims.car_world import CarWorld, CarWorldConfig
+from sims.errors import SimsError
 from sims.walker import CreatureSpec, creature_dict
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
 
@@ -69,7 +70,8 @@ BODY_MODES = ("fixed", "evolve")  # walkers.body
 class WalkersConfig:
     creature: str = "biped"  # a creature file or a shipped creature name
     # Training terrains: when not empty, each episode walks one of these (picked from the
-    # episode's seed, like cars.tracks) instead of world.terrain, e.g. [procedural:1:0.5, ...]
+    # episode's seed, like cars.tracks) instead of world.terrain, e.g. [procedural:1:0.5, ...];
+    # procedural:*:D is a fresh terrain of difficulty D for every episode (FRESH_TERRAINS)
     terrains: list[str] = field(default_factory=list)
     # m taken off the distance of a walker that falls (0: a fall just ends its episode)
     fall_penalty: float = 0.0
@@ -132,7 +134,6 @@ class CarTask(Task):
         self._tracks = {spec: load_track(spec) for spec in cfg.tracks}
         self._moved = {}  # (training track or None, start point) -> Track
         if cfg.objective == "goal":
-            from sims.errors import SimsError
 
             for t in (self.track, *self._tracks.values()):
                 if t.goal is None:
@@ -267,6 +268,18 @@ class CarTask(Task):
         return np.asarray(info["progress"], np.float64) + bonus
 
 
+FRESH_TERRAINS = 1000  # the first seed of walkers.terrains' procedural:* terrains: the
+# shipped training (1-16) and held-out (100-104) terrains lie below it
+
+
+def fresh_terrain(spec: str, seed: int) -> str:
+    """``procedural:*[:D]`` with the terrain seed ``seed``; any other spec as it is."""
+    head, _, rest = spec.partition(":")
+    if head != "procedural" or not rest.startswith("*"):
+        return spec
+    return f"procedural:{seed}{rest[1:]}"
+
+
 class WalkerTask(Task):
     """Walk right: fitness is the distance (m) the torso travelled, less ``fall_penalty`` if
     it fell, plus ``alive_bonus`` per second it stayed up.
@@ -297,14 +310,24 @@ class WalkerTask(Task):
             self.n_body_genes = n_genes(self.creature)
         self._bodies: dict[bytes, CreatureSpec] = {}
         for spec in cfg.terrains:  # a bad training terrain is reported before any work
-            parse_terrain(spec)
-            replace(cfg.world, terrain=spec)  # and one the world refuses (roughness set)
+            named = fresh_terrain(spec, FRESH_TERRAINS)
+            try:
+                parse_terrain(named)
+                replace(cfg.world, terrain=named)  # and one the world refuses (roughness)
+            except SimsError as e:
+                raise SimsError(str(e).replace(named, spec)) from None
+        # fresh terrains: a world per episode, so keep only the last few
+        self.world_cache = 8 if any("*" in t for t in cfg.terrains) else None
 
     def variant(self, seed):
-        """The training terrain of an episode, or None (``world.terrain``)."""
+        """The training terrain of an episode, or None (``world.terrain``): entry
+        ``seed % n`` of ``terrains``; a ``procedural:*`` entry with the terrain seed
+        ``FRESH_TERRAINS + (seed // n) % 10**9``, so consecutive episode seeds walk the
+        entries in turn, each time on new ground."""
         if seed is None or not self.cfg.terrains:
             return None
-        return self.cfg.terrains[seed % len(self.cfg.terrains)]
+        n = len(self.cfg.terrains)
+        return fresh_terrain(self.cfg.terrains[seed % n], FRESH_TERRAINS + (seed // n) % 10**9)
 
     def make_world(self, n_agents, variant=None):
         world_cfg = self.cfg.world if variant is None else replace(self.cfg.world,

@@ -51,6 +51,31 @@ def test_each_episode_walks_its_training_terrain_and_backends_agree():
     np.testing.assert_array_equal(a["fitness"], b["fitness"])
 
 
+def test_fresh_terrains_give_every_episode_new_ground_and_keep_few_worlds():
+    from evo.tasks import FRESH_TERRAINS
+
+    cfg = walker_cfg(terrains=["procedural:*:1", "procedural:*:0.5"])
+    task = spec_of(cfg).build()
+    # consecutive episode seeds take the entries in turn, each pair on a new terrain seed
+    got = [task.variant(s) for s in range(10, 16)]
+    assert got == [f"procedural:{FRESH_TERRAINS + k}:{d}" for k in (5, 6, 7)
+                   for d in ("1", "0.5")]
+    assert all(int(v.split(":")[1]) >= FRESH_TERRAINS
+               for v in map(task.variant, [0, 2**31, 2**32 - 1]))
+    for s in range(10, 30):
+        world = task.world(2, s)
+        assert world.config.terrain == task.variant(s)
+    assert len(task._worlds) == task.world_cache  # the newest only, not one per episode
+    # the same ground as that terrain named outright
+    named = spec_of(walker_cfg(terrains=[task.variant(13)])).build()
+    np.testing.assert_array_equal(task.world(2, 13).ground, named.world(2, 0).ground)
+
+
+def test_bad_fresh_terrain_is_one_line(cli):
+    r = cli("evolve", "walkers", "--headless", "--set", "walkers.terrains=[procedural:*:2]")
+    assert_user_error(r, "procedural:*:2", "DIFFICULTY")
+
+
 def test_fitness_is_distance_less_fall_penalty_plus_alive_bonus():
     task = spec_of(walker_cfg(fall_penalty=3.0, alive_bonus=0.5)).build()
     info = {"distance": np.array([2.0, 4.0]), "fallen": np.array([False, True]),
