@@ -77,6 +77,9 @@ class WalkersConfig:
     fall_penalty: float = 0.0
     # m added per second a walker stays up (0: distance alone counts)
     alive_bonus: float = 0.0
+    # m/s: distance beyond target_speed x world.max_time earns nothing, so a gait that lasts
+    # beats a faster one that risks a fall (0: no cap)
+    target_speed: float = 0.0
     # fixed: every walker has the creature's body; evolve: the genome also holds body genes
     # (per body a length and a width scale, per joint a motor strength scale; sims.body)
     body: str = "fixed"
@@ -90,6 +93,8 @@ class WalkersConfig:
             bad.append(("fall_penalty", "must be >= 0"))
         if self.alive_bonus < 0:
             bad.append(("alive_bonus", "must be >= 0"))
+        if self.target_speed < 0:
+            bad.append(("target_speed", "must be >= 0 (0: no cap)"))
         return bad
 
 
@@ -281,8 +286,9 @@ def fresh_terrain(spec: str, seed: int) -> str:
 
 
 class WalkerTask(Task):
-    """Walk right: fitness is the distance (m) the torso travelled, less ``fall_penalty`` if
-    it fell, plus ``alive_bonus`` per second it stayed up.
+    """Walk right: fitness is the distance (m) the torso travelled (at most
+    ``target_speed`` x ``world.max_time`` where that is set), less ``fall_penalty`` if it
+    fell, plus ``alive_bonus`` per second it stayed up.
 
     With ``body: evolve`` a genome is ``[network weights | body genes]`` (``sims.body``:
     per body a length and a width scale, per joint a motor strength scale; all 0 is the
@@ -367,8 +373,10 @@ class WalkerTask(Task):
                          "creature": creature_dict(self.body(genes))}}
 
     def fitness(self, info):
-        fit = np.asarray(info["distance"], np.float64) - self.cfg.fall_penalty * np.asarray(
-            info["fallen"], np.float64)
+        distance = np.asarray(info["distance"], np.float64)
+        if self.cfg.target_speed > 0:
+            distance = np.minimum(distance, self.cfg.target_speed * self.cfg.world.max_time)
+        fit = distance - self.cfg.fall_penalty * np.asarray(info["fallen"], np.float64)
         return fit + self.cfg.alive_bonus * np.asarray(info["time_alive"], np.float64)
 
 

@@ -71,6 +71,14 @@ def test_fresh_terrains_give_every_episode_new_ground_and_keep_few_worlds():
     np.testing.assert_array_equal(task.world(2, 13).ground, named.world(2, 0).ground)
 
 
+def test_target_speed_caps_the_distance_that_counts():
+    task = spec_of(walker_cfg(fall_penalty=3.0, target_speed=2.0)).build()  # 1.5-s episodes
+    info = {"distance": np.array([2.0, 4.0, 4.0, -1.0]),
+            "fallen": np.array([False, False, True, False]),
+            "time_alive": np.array([1.5, 1.5, 1.0, 1.5])}
+    np.testing.assert_allclose(task.fitness(info), [2.0, 3.0, 3.0 - 3.0, -1.0])
+
+
 def test_bad_fresh_terrain_is_one_line(cli):
     r = cli("evolve", "walkers", "--headless", "--set", "walkers.terrains=[procedural:*:2]")
     assert_user_error(r, "procedural:*:2", "DIFFICULTY")
