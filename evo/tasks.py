@@ -139,7 +139,6 @@ class CarTask(Task):
         self._tracks = {spec: load_track(spec) for spec in cfg.tracks}
         self._moved = {}  # (training track or None, start point) -> Track
         if cfg.objective == "goal":
-
             for t in (self.track, *self._tracks.values()):
                 if t.goal is None:
                     raise SimsError(f"cars.objective goal: track '{t.name}' ({t.source}) "
@@ -323,7 +322,7 @@ class WalkerTask(Task):
             except SimsError as e:
                 raise SimsError(str(e).replace(named, spec)) from None
         # fresh terrains: a world per episode, so keep only the last few
-        self.world_cache = 8 if any("*" in t for t in cfg.terrains) else None
+        self.world_cache = 8 if any(fresh_terrain(t, 0) != t for t in cfg.terrains) else None
 
     def variant(self, seed):
         """The training terrain of an episode, or None (``world.terrain``): entry
