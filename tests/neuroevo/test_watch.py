@@ -575,7 +575,10 @@ def test_ctrl_c_in_the_window_left_open_after_a_complete_run_only_closes_it(
         [sys.executable, "-m", "neuroevo", "evolve", "cars", "--generations", "1",
          "--population", "4", "--set", "cars.world.max_time=1.0", "--speed", "64", "--quiet",
          "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        # Ctrl-C raises KeyboardInterrupt in the child even where the test runner was started
+        # in the background, which leaves SIGINT ignored in its children
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     import queue
     import threading
 
@@ -595,8 +598,12 @@ def test_ctrl_c_in_the_window_left_open_after_a_complete_run_only_closes_it(
         proc.kill()
         pytest.fail("no line as the window stayed open: " + "".join(err))
     proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("Ctrl-C did not close the window within 60 s")
     rest_out = proc.stdout.read()
-    proc.wait(60)
     while True:
         line = lines.get(timeout=60)
         if not line:
