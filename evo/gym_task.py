@@ -280,6 +280,11 @@ class GymTask(Task):
                              f" got {thetas.shape}")
         return thetas[:, :d], thetas[:, d:d + o], thetas[:, d + o:]
 
+    def episodes(self, thetas, seeds, first_member=0):
+        """Not here: a gym task steps Gymnasium's environments, not a world of ours
+        (:meth:`evaluate_episodes` runs them; ``neuroevo.gym_watch`` shows them)."""
+        raise NotImplementedError("a gym task's episodes run in evaluate_episodes")
+
     def evaluate_episodes(self, thetas, seeds, first_member=0):
         """Every episode of ``seeds`` for the genomes ``thetas`` (from :meth:`genomes`), the
         population's members ``first_member`` onwards, all at once."""

@@ -7,9 +7,28 @@ tasks themselves are :class:`evo.tasks.CarTask`, :class:`evo.tasks.WalkerTask` a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+
 import numpy as np
 
-from evo.rollout import PolicyConfig, make_policy, run_episode
+from evo.rollout import PolicyConfig, episode, finish, make_policy
+
+
+@dataclass
+class Episode:
+    """One pass of the episode loop, as :meth:`Task.episodes` hands it out: advance ``gen``
+    (an :func:`evo.rollout.episode` generator) to its end, a step at a time or all at once,
+    then ``results(value)`` turns its return value into one result per episode it drove.
+    The serial backend runs it straight through; the live window draws ``world`` between
+    steps.  Either way the numbers are the same."""
+
+    world: object  # the world ``gen`` steps
+    weights: np.ndarray  # (N, num_params): the network weights of the N agents in it
+    seeds: list  # the episodes it drives: one, or one per view
+    gen: Generator  # yields after each physics step; returns (info, agent_steps)
+    results: Callable  # gen's value -> [result of each episode], in the order asked for
+    views: list | None = None  # several episodes in one world: one view of it per seed
 
 
 class Task:
@@ -69,15 +88,28 @@ class Task:
                  first_member: int = 0) -> dict[str, np.ndarray]:
         """Run one episode for ``thetas (n, D)``, the population's members ``first_member``
         onwards: ``{"fitness": (n,), column: (n,)..., "agent_steps": ()}``."""
-        world = self.world(len(thetas), seed)
-        weights = self.prepare(world, thetas)
-        return self.result(*run_episode(world, self.network(), weights, seed, first_member))
+        return self.evaluate_episodes(thetas, [seed], first_member)[0]
 
     def evaluate_episodes(self, thetas: np.ndarray, seeds: list[int],
                           first_member: int = 0) -> list[dict[str, np.ndarray]]:
-        """:meth:`evaluate` for each of ``seeds`` (one result per episode, the same numbers);
-        a task may run the episodes together."""
-        return [self.evaluate(thetas, s, first_member) for s in seeds]
+        """One result per episode of ``seeds`` for ``thetas (n, D)``: every
+        :meth:`episodes` pass run to its end."""
+        out = []
+        for ep in self.episodes(thetas, seeds, first_member):
+            out += ep.results(finish(ep.gen))
+        return out
+
+    def episodes(self, thetas: np.ndarray, seeds: list[int],
+                 first_member: int = 0) -> Iterator[Episode]:
+        """The episode loop's passes for ``thetas (n, D)`` over ``seeds``, one after
+        another (a pass reuses the world of the one before: finish each before taking the
+        next).  Here one pass per seed; a task may drive several episodes in one world
+        (:meth:`evo.tasks.CarTask.episodes`)."""
+        for s in seeds:
+            world = self.world(len(thetas), s)
+            weights = self.prepare(world, thetas)
+            gen = episode(world, self.network(), weights, s, first_member)
+            yield Episode(world, weights, [s], gen, lambda value: [self.result(*value)])
 
     def result(self, info: dict[str, np.ndarray], agent_steps: int) -> dict[str, np.ndarray]:
         """An episode's ``(info, agent_steps)`` -> ``{"fitness": (n,), column: (n,)...,

@@ -14,11 +14,11 @@ import numpy as np
 
 from evo.gym_config import GymConfig, gym_env_id
 from evo.gym_task import GymTask
-from evo.rollout import PolicyConfig, run_episode
-from evo.task import Task
+from evo.rollout import PolicyConfig, episode
+from evo.task import Episode, Task
 from sims import ray_layout
 from sims.body import joint_tree, n_genes, scaled_creature
-from sims.car_world import CarWorld, CarWorldConfig
+from sims.car_world import CarWorld, CarWorldConfig, TrackGroup
 from sims.walker import CreatureSpec, creature_dict
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
 
@@ -187,20 +187,24 @@ class CarTask(Task):
             track = self._moved[key]
         return track
 
-    def evaluate_episodes(self, thetas, seeds, first_member=0):
+    def episodes(self, thetas, seeds, first_member=0):
         """Several episodes at the cost of about one: the genomes drive every episode's track
-        (and start) in one world, one step advancing all ``len(seeds) x n`` cars; the results
-        are split back per episode and equal :meth:`evaluate`'s for each seed bit for bit
-        (every car computes exactly what it would in a world of its own track)."""
+        (and start) in one world, one step advancing all ``len(seeds) x n`` cars, one
+        :class:`sims.car_world.TrackGroup` view per episode; the results are split back per
+        episode and equal those of one episode at a time bit for bit (every car computes
+        exactly what it would in a world of its own track)."""
         seeds = [int(s) for s in seeds]
         if len(seeds) == 1:
-            return [self.evaluate(thetas, seeds[0], first_member)]
+            yield from super().episodes(thetas, seeds, first_member)
+            return
         world, order = self.episodes_world(len(thetas), seeds)
         k = len(seeds)
         weights = self.prepare(world, np.tile(thetas, (k, 1)))  # each car's rays, if evolved
-        info, _ = run_episode(world, self.network(), weights,
-                              [seeds[i] for i in order], [first_member] * k)
-        return self.split(world, info, order)
+        in_order = [seeds[i] for i in order]  # group g drives in_order[g]
+        gen = episode(world, self.network(), weights, in_order, [first_member] * k)
+        yield Episode(world, weights, in_order, gen,
+                      lambda value: self.split(world, value[0], order),
+                      [TrackGroup(world, g) for g in range(k)])
 
     def episodes_world(self, n: int, seeds: list[int]) -> tuple[CarWorld, list[int]]:
         """The one world in which ``n`` genomes drive every episode of ``seeds``, and

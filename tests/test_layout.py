@@ -34,7 +34,7 @@ SIDEWAYS = (
      "the two windows share what both draw from below them (nn.members, sims.view)"),
 )
 # the only modules that may import pyglet (inside functions, when a window is asked for)
-WINDOW_MODULES = ("common/window.py", "nn/apps/", "sims/view/", "neuroevo/watch.py",
+WINDOW_MODULES = ("common/window.py", "nn/apps/", "sims/view/", "neuroevo/watch/",
                   "neuroevo/gym_view.py")
 
 
