@@ -29,6 +29,7 @@ import numpy as np
 from common.config import did_you_mean
 from common.errors import UserError
 from common.resources import pip_install
+from evo import descriptors
 from evo.gym_config import GymConfig
 from evo.rollout import PolicyConfig
 from evo.task import Task
@@ -165,6 +166,11 @@ class GymTask(Task):
     a vector environment is laid out; 0: the chunk's own size)."""
 
     columns = ("steps",)  # the episode length of the best genome
+    section = "gym"
+    config_class = GymConfig
+    world_task = False
+    agents = "episodes"
+    behaviours = descriptors.GYM
 
     def __init__(self, env_id: str, cfg: GymConfig, policy: PolicyConfig,
                  population: int = 0):

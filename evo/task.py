@@ -37,6 +37,72 @@ class Task:
     name = ""
     columns: tuple[str, ...] = ()  # extra per-generation statistics of the best member
     sources: dict[str, str] = {}  # column -> the episode info key it comes from (default: same)
+    # -- what the task is, for everything that names or shows it (no one compares names) --
+    section = ""  # its section of evolve and reinforce configs (cars, walkers, gym)
+    config_class: type | None = None  # that section's dataclass
+    world_task = True  # runs in a world of ours (sims), not in Gymnasium's environments
+    agents = "agents"  # what its agents are called in text ("cars alive 3 / 50")
+    unit = ""  # what follows a fitness value in the window's panel ("", " m")
+    measure = "return"  # what fitness measures, in figure labels and headings
+    laps = False  # its agents drive laps: lap clocks and lap times, several tracks at once
+    score = "return"  # what PPO's iteration rows keep of an episode: <score>_mean, _best
+    score_label = "episode return"  # the axis label of that score
+    best_label = "best return"  # the axis label of the best score so far (compare)
+    score_columns: tuple[str, ...] = ()  # PPO's extra columns of an iteration row
+    behaviours: dict = {}  # its behaviour descriptors (evo.descriptors), by name
+    place = ""  # where an episode runs, as `replay` names it (--track, --terrain)
+    # several episodes run in one world, a view each (CarTask.episodes_world), not in a
+    # world each
+    shared_world = False
+
+    def round_episodes(self, worlds: int = 1) -> int:
+        """Episodes a PPO round runs side by side (``worlds``: ``pg.worlds``)."""
+        return max(int(worlds), 1)
+
+    def reward_terms(self) -> tuple[float, float]:
+        """``(alive_bonus, fall_penalty)``: what PPO's per-step reward adds to an agent's
+        progress, per second alive and on the step it falls (an episode's return is then
+        its fitness)."""
+        return 0.0, 0.0
+
+    @property
+    def fitness_label(self) -> str:
+        """What fitness measures, in parentheses after a word (`best fitness (laps)`)."""
+        return f" ({self.measure})"
+
+    @classmethod
+    def replay_section(cls, section, place: str | None, max_time: float | None):
+        """The config ``section`` a replay runs with: ``place`` (a track or terrain, see
+        :attr:`place`) and ``max_time`` (s) instead of its own where given."""
+        return section
+
+    def replay_result(self, info) -> tuple[dict, str]:
+        """What ``replay`` prints of agent 0's episode ``info``: a mapping (``--json``) and
+        a line."""
+        result = {"fitness": float(self.fitness(info)[0])}
+        return result, f"fitness: {result['fitness']:.4f}"
+
+    @classmethod
+    def evolved_extras(cls, section) -> str | None:
+        """What the config section ``section`` evolves beside the network, as the setting
+        that asks for it (``walkers.body=evolve``); None when only the network evolves."""
+        return None
+
+    def score_row(self, eps: dict[str, np.ndarray]) -> dict[str, float]:
+        """:attr:`score_columns` of an iteration row, from its episodes' results ``eps``
+        (``{"fitness": (E,), column: (E,)...}``)."""
+        return {}
+
+    @classmethod
+    def renderer(cls):
+        """The ``sims.view`` renderer class of its worlds (imports pyglet: call it only
+        from window code); None where the live window draws none."""
+        return None
+
+    def replay_summary(self, world, info) -> tuple[list[str], str, str]:
+        """The replay panel's lines about agent 0 of ``world`` (what it is on, how far it
+        got), its state in a word, and the unit of its fitness."""
+        return [], "time up" if world.done[0] else "running", self.unit
 
     def __init__(self, policy: PolicyConfig):
         self.policy = policy

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from evo import kinds
 from evo.gym_config import GymConfig, gym_env_id
 from evo.gym_task import GymTask
 from evo.rollout import PolicyConfig, episode
 from evo.task import Episode, Task
+from evo.task_faces import CarFace, WalkerFace
 from sims import ray_layout
 from sims.body import joint_tree, n_genes, scaled_creature
 from sims.car_world import CarWorld, CarWorldConfig, TrackGroup
@@ -91,7 +93,7 @@ class WalkersConfig:
         return bad
 
 
-class CarTask(Task):
+class CarTask(CarFace, Task):
     """Drive laps: fitness is progress along the track in laps (1.0 = one lap), plus a
     bonus of up to ``time_bonus`` (default 0) for finishing the configured laps early.
     With ``objective: goal``, drive to a course's goal: fitness ``1 - d_end / d_start``
@@ -101,9 +103,11 @@ class CarTask(Task):
     (``sims.ray_layout``: per ray an angle, then per ray a range; all 0 is the fixed fan
     of ``world.sensors``), and each car of an episode reads with its genome's rays."""
 
-    name = "cars"
+    name = kinds.CARS
     columns = ("laps", "progress", "crashed", "time_alive", "lap_time")
     sources = {"lap_time": "best_lap_time"}  # the fastest lap of the episode, NaN if none
+    section = "cars"
+    config_class = CarsConfig
 
     def __init__(self, cfg: CarsConfig, policy: PolicyConfig,
                  layout: tuple[np.ndarray, np.ndarray] | None = None):
@@ -271,7 +275,7 @@ class CarTask(Task):
         return np.asarray(info["progress"], np.float64) + bonus
 
 
-class WalkerTask(Task):
+class WalkerTask(WalkerFace, Task):
     """Walk right: fitness is the distance (m) the torso travelled, less ``fall_penalty`` if
     it fell, plus ``alive_bonus`` per second it stayed up.
 
@@ -279,8 +283,10 @@ class WalkerTask(Task):
     per body a length and a width scale, per joint a motor strength scale; all 0 is the
     creature as its file says), and each walker of an episode gets its genome's body."""
 
-    name = "walkers"
+    name = kinds.WALKERS
     columns = ("distance", "fallen", "time_alive")
+    section = "walkers"
+    config_class = WalkersConfig
     BODY_CACHE = 4096  # bodies remembered by their genes (a GA's elites come back)
 
     def __init__(self, cfg: WalkersConfig, policy: PolicyConfig,
@@ -372,21 +378,29 @@ class TaskSpec:
         return task
 
     def _build(self) -> Task:
-        if self.name == "cars":
-            return CarTask(self.cars, self.policy)
-        if self.name == "walkers":
-            return WalkerTask(self.walkers, self.policy)
-        env_id = gym_env_id(self.name)
-        if env_id is not None:
-            return GymTask(env_id, self.gym, self.policy, self.population)
-        raise ValueError(f"unknown task {self.name!r} (known: cars, walkers, gym:ENV_ID)")
+        cls = task_class(self.name)
+        if cls is GymTask:
+            return GymTask(gym_env_id(self.name), self.gym, self.policy, self.population)
+        return cls(self.task_config, self.policy)
 
     @property
     def task_config(self):
         """The config section of this task (saved with its models)."""
-        if self.name == "cars":
-            return self.cars
-        return self.walkers if self.name == "walkers" else self.gym
+        return getattr(self, task_class(self.name).section)
 
 
-TASKS = ("cars", "walkers")  # and gym:ENV_ID (evo.gym_config)
+# -- the registry: task names -> their classes ---------------------------------------------
+KINDS: dict[str, type[Task]] = {CarTask.name: CarTask, WalkerTask.name: WalkerTask}
+TASKS = kinds.WORLD_TASKS  # and gym:ENV_ID (evo.gym_config)
+if tuple(KINDS) != TASKS:  # (a task added to one and not the other)
+    raise ImportError(f"evo.kinds names {TASKS}, the registry {tuple(KINDS)}")
+
+
+def task_class(name: str) -> type[Task]:
+    """The task class a config's ``task`` names: one of :data:`KINDS`, or
+    :class:`evo.gym_task.GymTask` for ``gym:ENV_ID``; ``ValueError`` for another name."""
+    if name in KINDS:
+        return KINDS[name]
+    if gym_env_id(str(name)) is not None:
+        return GymTask
+    raise ValueError(f"unknown task {name!r} (known: {', '.join(TASKS)}, gym:ENV_ID)")

@@ -84,7 +84,7 @@ class WindowPlayer:
 
     def __call__(self, gen, world, order, seeds) -> None:
         run, watch = self.run, self.watch
-        score = "laps" if run.cfg.task == "cars" else "distance"
+        score = run.task.score
         watch.history = [{"generation": r["iteration"], "best": r[f"{score}_best"],
                           "mean": r[f"{score}_mean"],
                           "best_lap_time": r.get("lap_time", float("nan"))}

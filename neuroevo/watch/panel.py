@@ -51,7 +51,7 @@ def build(watch, panel: str) -> None:
                              fill=(16, 18, 24), outline=None))
     watch.title_text = draw.TextSetter(lbl("", x0, fb_h - 28, batch, text, size=14,
                                           bold=True), width=inner, min_size=7)
-    laps = panel == "evolve" and watch.task.name == "cars"  # lap line and lap graph
+    laps = panel == "evolve" and watch.task.laps  # lap line and lap graph
     n_lines = 6 if panel == "replay" or laps else 5
     watch.lines = [draw.TextSetter(lbl("", x0, fb_h - 54 - 19 * i, batch, text, size=10,
                                       font="DejaVu Sans Mono"), width=inner, min_size=7)
@@ -155,13 +155,13 @@ def species_series(history) -> list:
 
 
 def evolve_lines(watch, world, fitness, n_alive: int, info, leader: int) -> list[str]:
-    unit = "" if watch.task.name == "cars" else " m"
+    unit = watch.task.unit
     # with several episodes a genome, "now" is one episode's fitness and the rest are
     # means over the episodes: a car can be ahead now of the best-ever mean
     k = watch.episodes
     one, mean_of = ("", "") if k == 1 else (" (1 episode)", f" (mean of {k})")
     w = 7 if k == 1 else 0  # the numbers' width: aligned, or compact beside a note
-    lines = [f"{watch.noun} alive {n_alive:>4} / {world.n_agents}",
+    lines = [f"{watch.task.agents} alive {n_alive:>4} / {world.n_agents}",
              f"now   best {fitness.max():{w}.3f}{unit}  mean {fitness.mean():{w}.3f}{unit}"
              f"{one}"]
     if watch.history:
@@ -200,24 +200,8 @@ def replay_lines(watch, world, info) -> list[str]:
     """The replay panel: one agent (the first) of ``world``."""
     lines = [f"model    {watch.model_name or '-'}"]
     limit = world.config.max_time
-    if watch.task.name == "cars":
-        lines.append(f"track    {world.track.name}")
-        laps, progress = int(info["laps"][0]), float(info["progress"][0])
-        goal = f" of {world.config.laps}" if world.config.laps else ""
-        lines.append(f"laps     {laps}{goal} done, progress {progress:.3f}")
-        if "reached" in info:  # a course with a goal
-            lines.append(f"goal     {float(info['goal_distance'][0]):.1f} m away"
-                         f"{', reached' if info['reached'][0] else ''}")
-        state = ("finished" if info["finished"][0] else "crashed" if info["crashed"][0]
-                 else "stalled" if info["stalled"][0] else "time up" if world.done[0]
-                 else "driving")
-        unit = "" if "reached" in info else " laps"  # a goal's fitness has no unit
-    else:
-        lines.append(f"creature {world.spec.name}")
-        lines.append(f"distance {float(info['distance'][0]):.2f} m")
-        state = ("fallen" if info["fallen"][0] else "time up" if world.done[0]
-                 else "walking")
-        unit = " m"
+    more, state, unit = watch.task.replay_summary(world, info)
+    lines += more
     lines.append(f"time     {float(info['time_alive'][0]):.1f} s of {limit:g} s, {state}")
     saved = watch.best_ever[1] if watch.best_ever is not None else float("nan")
     lines.append(f"fitness  {saved:.3f}{unit} when saved" if np.isfinite(saved)

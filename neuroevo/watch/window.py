@@ -131,19 +131,12 @@ class Watch:
         fb_w, fb_h = self.window.get_framebuffer_size()
         self.size = (fb_w, fb_h)
         world_vp = (0, 0, fb_w - PANEL_WIDTH, fb_h)
-        if task.name == "cars":
-            from sims.view.cars import CarRenderer as Renderer
-
-            # the track is fitted between the caption strips (the flash line at the top,
-            # the ghost's caption at the bottom), so no text is drawn across it
-            track_vp = (0, CAPTION_STRIP, world_vp[2], fb_h - 2 * CAPTION_STRIP)
-        else:
-            from sims.view.walkers import WalkerRenderer as Renderer
-
-            track_vp = world_vp
-        self.renderer = Renderer(self.window, self.batch, track_vp, order=0)
+        # a track is fitted between the caption strips (the flash line at the top, the
+        # ghost's caption at the bottom), so no text is drawn across it
+        track_vp = ((0, CAPTION_STRIP, world_vp[2], fb_h - 2 * CAPTION_STRIP) if task.laps
+                    else world_vp)
+        self.renderer = task.renderer()(self.window, self.batch, track_vp, order=0)
         world1 = task.world(1)
-        self.noun = "cars" if task.name == "cars" else "walkers"
         self._speed = float(speed) if speed is not None else auto_speed(world1)
         if not self._speed > 0:
             raise ValueError(f"speed must be > 0, got {speed}")
@@ -191,7 +184,7 @@ class Watch:
     def several_tracks(self) -> bool:
         """Whether cars drive several tracks at once (T shows the next): with
         :attr:`episodes` > 1, or set by the caller; setting it relabels the panel."""
-        return self._several_tracks or (self.task.name == "cars" and self._episodes > 1)
+        return self._several_tracks or (self.task.laps and self._episodes > 1)
 
     @several_tracks.setter
     def several_tracks(self, value: bool) -> None:
