@@ -135,6 +135,13 @@ def test_each_package_row_lists_every_module_of_its_package(package):
     assert not listed - actual, f"in the table, not in the tree: {sorted(listed - actual)}"
 
 
+def test_every_benchmark_script_is_named():
+    text = DOC.read_text(encoding="utf-8")
+    named = set(re.findall(r"`(?:bench/)?(\w+\.py)", text))
+    scripts = {p.name for p in (REPO / "bench").glob("*.py") if p.name != "__init__.py"}
+    assert scripts and not scripts - named, sorted(scripts - named)
+
+
 def test_the_row_parser_follows_folders(tmp_path):
     cell = ("`a.py` one (`A`, `b.py`); `sub/` things (`c.py` x (`D`), `deep/` (`e.py`)), "
             "`f.py`")
