@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     from common.config import build, parse_yaml
     from evo.archive import read_archive
     from evo.config import EvolveConfig
-    from evo.tasks import TaskSpec
+    from evo.tasks import TaskSpec, task_class
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("archive")
@@ -40,7 +40,8 @@ def main(argv=None) -> int:
     archive = found.archive
     genomes, fitness = _elites(archive)
     n = len(genomes)
-    if cfg.task == "cars":
+    cls = task_class(cfg.task)
+    if cls.laps:  # cars
         tracks = cfg.cars.tracks or [cfg.cars.track]
         spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym, n)
         task = spec.build()
@@ -48,7 +49,7 @@ def main(argv=None) -> int:
         laps = np.stack([r["laps"] for r in results])  # (tracks, n)
         ok = (laps >= 1).all(axis=0)
         what = f"lap every one of the {len(tracks)} training tracks"
-    elif cfg.task == "walkers":
+    elif cls.world_task:  # walkers
         walkers = replace(cfg.walkers, terrains=[],
                           world=replace(cfg.walkers.world, max_time=args.time))
         spec = TaskSpec(cfg.task, cfg.cars, walkers, cfg.policy, cfg.gym, n)

@@ -14,9 +14,11 @@ from common.config import ConfigError
 from evo.es import ESSettings
 from evo.ga import GASettings
 from evo.gym_config import gym_env_id
+from evo.tasks import TASKS as WORLD_TASKS
+from evo.tasks import task_class
 
 CLASSIFICATION = ("fruit", "fruit-curved", "mnist", "fashion", "mnist-cnn")
-TASKS = (*CLASSIFICATION, "cars", "walkers")  # and gym:ENV_ID (is_control)
+TASKS = (*CLASSIFICATION, *WORLD_TASKS)  # and gym:ENV_ID (is_control)
 
 
 def dataset_of(task: str) -> str:
@@ -118,7 +120,7 @@ QD_METHODS = ("map-elites", "novelty", "cma-me")
 
 PG_METHODS = ("ppo", "reinforce")  # policy-gradient learners (control tasks)
 EVOLUTION = ("ga", "es", "cmaes", *QD_METHODS, "neat")  # random search is luck, not evolution
-CONTROL = ("cars", "walkers")  # control tasks, and gym:ENV_ID
+CONTROL = WORLD_TASKS  # control tasks, and gym:ENV_ID
 
 
 def is_control(task: str) -> bool:
@@ -178,12 +180,10 @@ def check_control(methods: tuple[str, ...], evolve_cfg, pg_cfg) -> None:
         raise ConfigError(f"policy.recurrent={evolve_cfg.policy.recurrent}: {first} has "
                           f"no recurrent policies (evolution only); leave {first} out "
                           f"of --methods or set policy.recurrent=0")
-    if evolve_cfg.task == "walkers" and evolve_cfg.walkers.body != "fixed":
-        raise ConfigError(f"walkers.body={evolve_cfg.walkers.body}: {first} trains "
-                          f"the network of a fixed body (evolution only); leave "
-                          f"{first} out of --methods or set walkers.body=fixed")
-    sensors = {evolve_cfg.cars.sensors, pg_cfg.cars.sensors} - {"fixed"}
-    if evolve_cfg.task == "cars" and sensors:
-        raise ConfigError(f"cars.sensors={sensors.pop()}: {first} trains "
-                          f"the network of fixed sensors (evolution only); leave "
-                          f"{first} out of --methods or set cars.sensors=fixed")
+    cls = task_class(evolve_cfg.task)
+    for section in (getattr(evolve_cfg, cls.section), getattr(pg_cfg, cls.section)):
+        extras = cls.evolved_extras(section)
+        if extras is not None:
+            key = extras.split("=")[0]
+            raise ConfigError(f"{extras}: {first} trains the network alone (evolution "
+                              f"only); leave {first} out of --methods or set {key}=fixed")

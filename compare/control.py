@@ -29,6 +29,7 @@ import numpy as np
 from compare.judges import judge_policy
 from evo.gym_config import gym_env_id
 from evo.registry import STRATEGIES
+from evo.tasks import task_class
 from rl.config import ReinforceConfig
 from rl.run import ReinforceRun
 
@@ -88,7 +89,7 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
                    **({"graph": net.layers[0]} if cls.needs_graph else {}))
     archive = (strategy.archive if cls.uses_descriptors else
                GridArchive(grid, len(init)) if grid is not None else None)
-    cars = evolve_cfg.task == "cars"
+    cars = task_class(evolve_cfg.task).laps  # a lap-time curve too
     curve = new_curve(cars)
     if archive is not None:
         curve["coverage"], curve["qd_score"] = [], []
@@ -155,7 +156,7 @@ def run_pg(evolve_cfg, pg_cfg: ReinforceConfig, seed: int, budget: float,
     run = ReinforceRun(cfg, None)
     judge = run.spec.build()  # its own worlds: the learner's stay built
     lr0 = cfg.pg.lr
-    cars = cfg.task == "cars"
+    cars = task_class(cfg.task).laps  # a lap-time curve too
     n_eval = max(evolve_cfg.episodes, 1)
     eval_seeds = list(range(n_eval))
     curve = new_curve(cars)

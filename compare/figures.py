@@ -50,9 +50,6 @@ def plot_classification(results, path, title):
     save_figure(classification_figure(results, title), path)
 
 
-SCORE_LABEL = {"cars": "best fitness (laps)", "walkers": "best distance (m)"}
-
-
 def control_figure(task, results, title):
     """The best score so far against seconds and against agent-steps (environment steps), a
     line per method and seed; for cars a second row with the best driver's lap time.  One
@@ -60,11 +57,13 @@ def control_figure(task, results, title):
     from matplotlib.figure import Figure
 
     from common.plots import legend_outside
+    from evo.tasks import task_class
 
-    cars = task == "cars"
+    cls = task_class(task)
+    cars = cls.laps  # a second row: lap times
     fig = Figure(figsize=(12, 7.5 if cars else 4.2), layout="constrained")
     axes = fig.subplots(2 if cars else 1, 2, squeeze=False)
-    rows = [("best", SCORE_LABEL.get(task, "best return"))]
+    rows = [("best", cls.best_label)]
     if cars:
         rows.append(("lap_time", "its lap time (s)"))
     for m, runs in results.items():

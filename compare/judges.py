@@ -16,15 +16,16 @@ def judge_policy(evolve_cfg, params: np.ndarray, obs=None) -> dict:
     :func:`judge_driver`; walkers: ``{"train": {"distance": ...}}``, the mean over three
     episodes; gym: ``{"train": {"return": ...}}``, the mean over :data:`JUDGE_EPISODES`
     episodes, with the observation normaliser ``obs = (mean, scale)``."""
-    from evo.tasks import TaskSpec
+    from evo.tasks import TaskSpec, task_class
 
-    if evolve_cfg.task == "cars":
+    cls = task_class(evolve_cfg.task)
+    if cls.laps:
         return judge_driver(evolve_cfg, params)
     spec = TaskSpec(evolve_cfg.task, evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy,
                     evolve_cfg.gym, JUDGE_EPISODES)
     task = spec.build()
     theta = np.asarray(params, np.float64)[None, :]
-    if evolve_cfg.task == "walkers":
+    if cls.world_task:  # walkers
         res = task.evaluate_episodes(theta, [10_000, 10_001, 10_002])
         return {"train": {"distance": float(np.mean([r["fitness"][0] for r in res]))}}
     from evo.gym_task import evaluate_policy
@@ -49,7 +50,7 @@ def judge_driver(evolve_cfg, params: np.ndarray) -> dict:
     out = {}
     for name, tracks in sets.items():
         judge = dataclasses.replace(cars, tracks=tracks, start_points=1)
-        task = TaskSpec("cars", judge, evolve_cfg.walkers, evolve_cfg.policy).build()
+        task = TaskSpec(evolve_cfg.task, judge, evolve_cfg.walkers, evolve_cfg.policy).build()
         # seed i drives tracks[i % len(tracks)]: each track once
         res = task.evaluate_episodes(np.asarray(params, np.float64)[None, :],
                                      list(range(len(tracks))))

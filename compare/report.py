@@ -15,6 +15,7 @@ from compare.config import EVOLUTION, is_control
 from compare.figures import plot_classification, plot_control
 from compare.judges import JUDGE_EPISODES
 from evo.registry import STRATEGIES
+from evo.tasks import task_class
 
 
 def summarize_classification(results: dict[str, list[dict]]) -> list[dict]:
@@ -94,8 +95,9 @@ def _title(task: str, results) -> str:
 def write_control_report(out: Path, task, results, budget, seeds, generations=None,
                          steps=None) -> None:
     """The report of a walker or gym comparison."""
-    key, unit = ("distance", "m") if task == "walkers" else ("return", "return")
-    judged = ("three episodes" if task == "walkers"
+    cls = task_class(task)
+    key, unit = cls.score, cls.measure
+    judged = ("three episodes" if cls.world_task
               else f"{JUDGE_EPISODES} episodes it never trained on")
     lines = [_title(task, results), "",
              f"Budget: {_budget_words(budget, generations, steps)}; {seeds} seed(s). Each "
@@ -346,7 +348,7 @@ def write_results(task, out, budget, seeds, cfg, results, partial=None,
         raise RuntimeError(f"methods used different networks: {counts}")
     if is_control(task):
         plot_control(task, results, out / "compare.png", f"{task}: best so far, {seeds} seed(s)")
-        if task == "cars":
+        if task_class(task).laps:
             write_cars_report(out, results, budget, seeds, generations, steps)
         else:
             write_control_report(out, task, results, budget, seeds, generations, steps)

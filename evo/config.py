@@ -20,7 +20,7 @@ from evo.qd import CMAMESettings, MapElitesSettings, NoveltySettings
 from evo.random_search import RandomSettings
 from evo.registry import STRATEGIES
 from evo.rollout import PolicyConfig
-from evo.tasks import TASKS, CarsConfig, WalkersConfig
+from evo.tasks import TASKS, CarsConfig, WalkersConfig, task_class
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,9 @@ class EvolveConfig:
         bad = []
         if self.task not in TASKS and not gym_env_id(self.task):
             bad.append(("task", f"must be one of {', '.join(TASKS)} or gym:ENV_ID"))
+            behaviours = {}
+        else:
+            behaviours = task_class(self.task).behaviours
         if self.population < 1:
             bad.append(("population", "must be >= 1"))
         if self.generations < 0:
@@ -165,7 +168,7 @@ class EvolveConfig:
         if self.strategy.name in STRATEGIES and \
                 STRATEGIES[self.strategy.name].uses_descriptors and not self.qd.descriptors:
             bad.append(("qd.descriptors", f"{self.strategy.name} needs behaviour "
-                        f"descriptors, e.g. {', '.join(known_names(self.task)[:2])}"))
+                        f"descriptors, e.g. {', '.join(known_names(behaviours)[:2])}"))
         if self.strategy.name == "neat":
             if self.cars.sensors != "fixed":
                 bad.append(("cars.sensors", "strategy neat evolves the network only: "
@@ -177,7 +180,7 @@ class EvolveConfig:
             bad.append(("policy.graph", "a node graph is evolved by strategy neat only "
                         "(leave policy.graph empty)"))
         for name in self.qd.descriptors:
-            if parse(name, self.task) is None:
+            if parse(name, behaviours) is None:
                 bad.append(("qd.descriptors", f"unknown descriptor {name!r} for "
-                            f"{self.task} (known: {', '.join(known_names(self.task))})"))
+                            f"{self.task} (known: {', '.join(known_names(behaviours))})"))
         return bad

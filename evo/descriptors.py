@@ -100,18 +100,10 @@ GYM = {
 }
 
 
-def registry(task_name: str) -> dict[str, Descriptor]:
-    if task_name == "cars":
-        return CARS
-    if task_name == "walkers":
-        return WALKERS
-    return GYM
-
-
-def parse(name: str, task_name: str) -> tuple[Descriptor, int | None] | None:
+def parse(name: str, table: dict[str, Descriptor]) -> tuple[Descriptor, int | None] | None:
     """``name`` -> (its family, member number or None), or None if unknown to the task
     (the member's range is checked by :func:`resolve`, which needs the task)."""
-    reg = registry(task_name)
+    reg = table
     if name in reg and reg[name].count is None:
         return reg[name], None
     m = re.fullmatch(r"(.*_)(\d+)", name)
@@ -120,8 +112,9 @@ def parse(name: str, task_name: str) -> tuple[Descriptor, int | None] | None:
     return None
 
 
-def known_names(task_name: str) -> list[str]:
-    return [f"{k}<i>" if d.count is not None else k for k, d in registry(task_name).items()]
+def known_names(table: dict[str, Descriptor]) -> list[str]:
+    """The names of ``table`` (a task's ``behaviours``), a family's as ``name_<i>``."""
+    return [f"{k}<i>" if d.count is not None else k for k, d in table.items()]
 
 
 class Describer:
@@ -133,10 +126,10 @@ class Describer:
         self.names = tuple(names)
         self._parts = []
         for name in self.names:
-            found = parse(name, task_name)
+            found = parse(name, task.behaviours)
             if found is None:
                 raise ValueError(f"unknown descriptor {name!r} for {task_name} (known: "
-                                 f"{', '.join(known_names(task_name))})")
+                                 f"{', '.join(known_names(task.behaviours))})")
             desc, i = found
             if i is not None and i >= desc.count(task):
                 raise ValueError(f"descriptor {name!r}: {task_name} has only "

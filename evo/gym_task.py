@@ -29,6 +29,7 @@ import numpy as np
 from common.config import did_you_mean
 from common.errors import UserError
 from common.resources import pip_install
+from evo import descriptors
 from evo.gym_config import GymConfig
 from evo.rollout import PolicyConfig
 from evo.task import Task
@@ -165,6 +166,11 @@ class GymTask(Task):
     a vector environment is laid out; 0: the chunk's own size)."""
 
     columns = ("steps",)  # the episode length of the best genome
+    section = "gym"
+    config_class = GymConfig
+    world_task = False
+    agents = "episodes"
+    behaviours = descriptors.GYM
 
     def __init__(self, env_id: str, cfg: GymConfig, policy: PolicyConfig,
                  population: int = 0):
@@ -279,6 +285,11 @@ class GymTask(Task):
             raise ValueError(f"expected genomes with their normaliser, shape (n, {d + 2 * o}),"
                              f" got {thetas.shape}")
         return thetas[:, :d], thetas[:, d:d + o], thetas[:, d + o:]
+
+    def episodes(self, thetas, seeds, first_member=0):
+        """Not here: a gym task steps Gymnasium's environments, not a world of ours
+        (:meth:`evaluate_episodes` runs them; ``neuroevo.gym_watch`` shows them)."""
+        raise NotImplementedError("a gym task's episodes run in evaluate_episodes")
 
     def evaluate_episodes(self, thetas, seeds, first_member=0):
         """Every episode of ``seeds`` for the genomes ``thetas`` (from :meth:`genomes`), the

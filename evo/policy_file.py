@@ -36,7 +36,7 @@ from common.config import ConfigError, build
 from common.errors import UserError
 from evo.gym_config import GymConfig, gym_env_id
 from evo.rollout import PolicyConfig
-from evo.tasks import CarsConfig, WalkersConfig
+from evo.tasks import TASKS, CarsConfig, WalkersConfig, task_class
 from nn.errors import ModelFileError
 from nn.io import load_model, read_model_file, save_model
 
@@ -64,7 +64,7 @@ def policy_task(path: str | os.PathLike) -> str | None:
     except ModelFileError:
         return None
     task = meta.get("task")
-    known = task in ("cars", "walkers") or gym_env_id(str(task)) is not None
+    known = task in TASKS or gym_env_id(str(task)) is not None
     return task if meta.get("kind") == KIND and isinstance(task, str) and known else None
 
 
@@ -100,33 +100,35 @@ def read_policy(path: str | os.PathLike, tasks: tuple[str, ...] | None = None) -
     ``walkers``, ``gym``; None: any).  Errors are one-line :class:`ModelFileError`."""
     net, meta = load_model(path)
     task = meta.get("task")
-    kind = "gym" if isinstance(task, str) and gym_env_id(task) is not None else task
-    if meta.get("kind") != KIND or kind not in ("cars", "walkers", "gym") or (
-            tasks is not None and kind not in tasks):
+    try:
+        cls = task_class(task) if isinstance(task, str) else None
+    except ValueError:
+        cls = None
+    if meta.get("kind") != KIND or cls is None or (
+            tasks is not None and cls.section not in tasks):
         raise ModelFileError(f"{path}: {NOT_A_POLICY}")
-    cls = {"cars": CarsConfig, "walkers": WalkersConfig, "gym": GymConfig}[kind]
+    kind = cls.section
     try:
         policy = build(PolicyConfig, meta.get("policy", {}), f"{path}: policy")
-        config = build(cls, meta.get("task_config", {}), f"{path}: {kind}")
+        config = build(cls.config_class, meta.get("task_config", {}), f"{path}: {kind}")
     except ConfigError as e:
         raise ModelFileError(str(e)) from None
     return PolicyFile(str(path), net, meta, task, policy, config,
-                      body=evolved_body(path, meta),
-                      sensors=evolved_sensors(path, meta, config) if kind == "cars" else None)
+                      body=evolved_body(path, meta, config),
+                      sensors=evolved_sensors(path, meta, config))
 
 
-def evolved_body(path, meta: dict):
+def evolved_body(path, meta: dict, config):
     """The creature a walkers policy evolved (``walkers.body: evolve``), as its metadata
-    records it; None for a model of a fixed body (or not of walkers)."""
+    records it; None for a model of a fixed body (or not of walkers: ``config``, its task
+    section, is no :class:`WalkersConfig`)."""
     from sims.walker import parse_creature
 
-    config = meta.get("task_config")
-    if meta.get("task") != "walkers" or not isinstance(config, dict) or \
-            config.get("body", "fixed") == "fixed":
+    if not isinstance(config, WalkersConfig) or config.body == "fixed":
         return None
     body = meta.get("body")
     if not isinstance(body, dict) or not isinstance(body.get("creature"), dict):
-        raise ModelFileError(f"{path}: evolved with walkers.body: {config.get('body')}, but "
+        raise ModelFileError(f"{path}: evolved with walkers.body: {config.body}, but "
                              f"it records no body")
     try:
         return parse_creature(dict(body["creature"]), f"{path}: body")
@@ -138,7 +140,7 @@ def evolved_sensors(path, meta: dict, cars: CarsConfig):
     """The rays a cars policy evolved (``cars.sensors: evolve``), ``(angles (R,), ranges
     (R,))`` as its metadata records them, checked against ``cars`` (its config); None for a
     model of fixed sensors (or not of cars)."""
-    if meta.get("task") != "cars" or cars.sensors == "fixed":
+    if not isinstance(cars, CarsConfig) or cars.sensors == "fixed":
         return None
     rec = meta.get("sensors")
     params = cars.world.sensors

@@ -29,7 +29,7 @@ from evo.config import EvolveConfig, QDConfig, effective
 from evo.descriptors import columns as descriptor_columns
 from evo.policy_file import save_policy
 from evo.registry import STRATEGIES
-from evo.tasks import TaskSpec
+from evo.tasks import TASKS, TaskSpec
 
 CHECKPOINT = "checkpoint.npz"
 # 2: the rows' generation numbers count from 1 (version 1 stored them from 0; such a
@@ -381,9 +381,7 @@ class EvolutionRun:
 
     @property
     def fitness_unit(self) -> str:
-        if self.cfg.task == "cars" and self.cfg.cars.objective == "goal":
-            return " (closeness to the goal)"
-        return {"cars": " (laps)", "walkers": " (m)"}.get(self.cfg.task, " (return)")
+        return self.task.fitness_label
 
     def fitness_figure(self):
         """Best, median and mean fitness (and the worst-to-best band) by generation."""
@@ -446,7 +444,7 @@ def elite_policy(archive_path: str | Path, cell: tuple[int, ...], path: str | Pa
     if not isinstance(meta.get("config"), str):
         raise ConfigError(f"{archive_path}: the archive records no run config")
     cfg = build(EvolveConfig, parse_yaml(meta["config"]), f"{archive_path}: config: ")
-    if cfg.task not in ("cars", "walkers"):
+    if cfg.task not in TASKS:
         raise ConfigError(f"{archive_path}: replay --cell drives cars and walkers, not "
                           f"{cfg.task}")
     spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym, cfg.population)

@@ -7,9 +7,28 @@ tasks themselves are :class:`evo.tasks.CarTask`, :class:`evo.tasks.WalkerTask` a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+
 import numpy as np
 
-from evo.rollout import PolicyConfig, make_policy, run_episode
+from evo.rollout import PolicyConfig, episode, finish, make_policy
+
+
+@dataclass
+class Episode:
+    """One pass of the episode loop, as :meth:`Task.episodes` hands it out: advance ``gen``
+    (an :func:`evo.rollout.episode` generator) to its end, a step at a time or all at once,
+    then ``results(value)`` turns its return value into one result per episode it drove.
+    The serial backend runs it straight through; the live window draws ``world`` between
+    steps.  Either way the numbers are the same."""
+
+    world: object  # the world ``gen`` steps
+    weights: np.ndarray  # (N, num_params): the network weights of the N agents in it
+    seeds: list  # the episodes it drives: one, or one per view
+    gen: Generator  # yields after each physics step; returns (info, agent_steps)
+    results: Callable  # gen's value -> [result of each episode], in the order asked for
+    views: list | None = None  # several episodes in one world: one view of it per seed
 
 
 class Task:
@@ -19,6 +38,72 @@ class Task:
     columns: tuple[str, ...] = ()  # extra per-generation statistics of the best member
     sources: dict[str, str] = {}  # column -> the episode info key it comes from (default: same)
     world_cache: int | None = None  # the most worlds kept for reuse (None: every one built)
+    # -- what the task is, for everything that names or shows it (no one compares names) --
+    section = ""  # its section of evolve and reinforce configs (cars, walkers, gym)
+    config_class: type | None = None  # that section's dataclass
+    world_task = True  # runs in a world of ours (sims), not in Gymnasium's environments
+    agents = "agents"  # what its agents are called in text ("cars alive 3 / 50")
+    unit = ""  # what follows a fitness value in the window's panel ("", " m")
+    measure = "return"  # what fitness measures, in figure labels and headings
+    laps = False  # its agents drive laps: lap clocks and lap times, several tracks at once
+    score = "return"  # what PPO's iteration rows keep of an episode: <score>_mean, _best
+    score_label = "episode return"  # the axis label of that score
+    best_label = "best return"  # the axis label of the best score so far (compare)
+    score_columns: tuple[str, ...] = ()  # PPO's extra columns of an iteration row
+    behaviours: dict = {}  # its behaviour descriptors (evo.descriptors), by name
+    place = ""  # where an episode runs, as `replay` names it (--track, --terrain)
+    # several episodes run in one world, a view each (CarTask.episodes_world), not in a
+    # world each
+    shared_world = False
+
+    def round_episodes(self, worlds: int = 1) -> int:
+        """Episodes a PPO round runs side by side (``worlds``: ``pg.worlds``)."""
+        return max(int(worlds), 1)
+
+    def reward_terms(self) -> tuple[float, float]:
+        """``(alive_bonus, fall_penalty)``: what PPO's per-step reward adds to an agent's
+        progress, per second alive and on the step it falls (an episode's return is then
+        its fitness)."""
+        return 0.0, 0.0
+
+    @property
+    def fitness_label(self) -> str:
+        """What fitness measures, in parentheses after a word (`best fitness (laps)`)."""
+        return f" ({self.measure})"
+
+    @classmethod
+    def replay_section(cls, section, place: str | None, max_time: float | None):
+        """The config ``section`` a replay runs with: ``place`` (a track or terrain, see
+        :attr:`place`) and ``max_time`` (s) instead of its own where given."""
+        return section
+
+    def replay_result(self, info) -> tuple[dict, str]:
+        """What ``replay`` prints of agent 0's episode ``info``: a mapping (``--json``) and
+        a line."""
+        result = {"fitness": float(self.fitness(info)[0])}
+        return result, f"fitness: {result['fitness']:.4f}"
+
+    @classmethod
+    def evolved_extras(cls, section) -> str | None:
+        """What the config section ``section`` evolves beside the network, as the setting
+        that asks for it (``walkers.body=evolve``); None when only the network evolves."""
+        return None
+
+    def score_row(self, eps: dict[str, np.ndarray]) -> dict[str, float]:
+        """:attr:`score_columns` of an iteration row, from its episodes' results ``eps``
+        (``{"fitness": (E,), column: (E,)...}``)."""
+        return {}
+
+    @classmethod
+    def renderer(cls):
+        """The ``sims.view`` renderer class of its worlds (imports pyglet: call it only
+        from window code); None where the live window draws none."""
+        return None
+
+    def replay_summary(self, world, info) -> tuple[list[str], str, str]:
+        """The replay panel's lines about agent 0 of ``world`` (what it is on, how far it
+        got), its state in a word, and the unit of its fitness."""
+        return [], "time up" if world.done[0] else "running", self.unit
 
     def __init__(self, policy: PolicyConfig):
         self.policy = policy
@@ -73,15 +158,28 @@ class Task:
                  first_member: int = 0) -> dict[str, np.ndarray]:
         """Run one episode for ``thetas (n, D)``, the population's members ``first_member``
         onwards: ``{"fitness": (n,), column: (n,)..., "agent_steps": ()}``."""
-        world = self.world(len(thetas), seed)
-        weights = self.prepare(world, thetas)
-        return self.result(*run_episode(world, self.network(), weights, seed, first_member))
+        return self.evaluate_episodes(thetas, [seed], first_member)[0]
 
     def evaluate_episodes(self, thetas: np.ndarray, seeds: list[int],
                           first_member: int = 0) -> list[dict[str, np.ndarray]]:
-        """:meth:`evaluate` for each of ``seeds`` (one result per episode, the same numbers);
-        a task may run the episodes together."""
-        return [self.evaluate(thetas, s, first_member) for s in seeds]
+        """One result per episode of ``seeds`` for ``thetas (n, D)``: every
+        :meth:`episodes` pass run to its end."""
+        out = []
+        for ep in self.episodes(thetas, seeds, first_member):
+            out += ep.results(finish(ep.gen))
+        return out
+
+    def episodes(self, thetas: np.ndarray, seeds: list[int],
+                 first_member: int = 0) -> Iterator[Episode]:
+        """The episode loop's passes for ``thetas (n, D)`` over ``seeds``, one after
+        another (a pass reuses the world of the one before: finish each before taking the
+        next).  Here one pass per seed; a task may drive several episodes in one world
+        (:meth:`evo.tasks.CarTask.episodes`)."""
+        for s in seeds:
+            world = self.world(len(thetas), s)
+            weights = self.prepare(world, thetas)
+            gen = episode(world, self.network(), weights, s, first_member)
+            yield Episode(world, weights, [s], gen, lambda value: [self.result(*value)])
 
     def result(self, info: dict[str, np.ndarray], agent_steps: int) -> dict[str, np.ndarray]:
         """An episode's ``(info, agent_steps)`` -> ``{"fitness": (n,), column: (n,)...,

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from evo import kinds
 from evo.gym_config import GymConfig, gym_env_id
 from evo.gym_task import GymTask
-from evo.rollout import PolicyConfig, run_episode
-from evo.task import Task
+from evo.rollout import PolicyConfig, episode
+from evo.task import Episode, Task
+from evo.task_faces import CarFace, WalkerFace
 from sims import ray_layout
 from sims.body import joint_tree, n_genes, scaled_creature
-from sims.car_world import CarWorld, CarWorldConfig
+from sims.car_world import CarWorld, CarWorldConfig, TrackGroup
 from sims.errors import SimsError
 from sims.walker import CreatureSpec, creature_dict
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
@@ -98,7 +100,7 @@ class WalkersConfig:
         return bad
 
 
-class CarTask(Task):
+class CarTask(CarFace, Task):
     """Drive laps: fitness is progress along the track in laps (1.0 = one lap), plus a
     bonus of up to ``time_bonus`` (default 0) for finishing the configured laps early.
     With ``objective: goal``, drive to a course's goal: fitness ``1 - d_end / d_start``
@@ -108,9 +110,11 @@ class CarTask(Task):
     (``sims.ray_layout``: per ray an angle, then per ray a range; all 0 is the fixed fan
     of ``world.sensors``), and each car of an episode reads with its genome's rays."""
 
-    name = "cars"
+    name = kinds.CARS
     columns = ("laps", "progress", "crashed", "time_alive", "lap_time")
     sources = {"lap_time": "best_lap_time"}  # the fastest lap of the episode, NaN if none
+    section = "cars"
+    config_class = CarsConfig
 
     def __init__(self, cfg: CarsConfig, policy: PolicyConfig,
                  layout: tuple[np.ndarray, np.ndarray] | None = None):
@@ -192,20 +196,24 @@ class CarTask(Task):
             track = self._moved[key]
         return track
 
-    def evaluate_episodes(self, thetas, seeds, first_member=0):
+    def episodes(self, thetas, seeds, first_member=0):
         """Several episodes at the cost of about one: the genomes drive every episode's track
-        (and start) in one world, one step advancing all ``len(seeds) x n`` cars; the results
-        are split back per episode and equal :meth:`evaluate`'s for each seed bit for bit
-        (every car computes exactly what it would in a world of its own track)."""
+        (and start) in one world, one step advancing all ``len(seeds) x n`` cars, one
+        :class:`sims.car_world.TrackGroup` view per episode; the results are split back per
+        episode and equal those of one episode at a time bit for bit (every car computes
+        exactly what it would in a world of its own track)."""
         seeds = [int(s) for s in seeds]
         if len(seeds) == 1:
-            return [self.evaluate(thetas, seeds[0], first_member)]
+            yield from super().episodes(thetas, seeds, first_member)
+            return
         world, order = self.episodes_world(len(thetas), seeds)
         k = len(seeds)
         weights = self.prepare(world, np.tile(thetas, (k, 1)))  # each car's rays, if evolved
-        info, _ = run_episode(world, self.network(), weights,
-                              [seeds[i] for i in order], [first_member] * k)
-        return self.split(world, info, order)
+        in_order = [seeds[i] for i in order]  # group g drives in_order[g]
+        gen = episode(world, self.network(), weights, in_order, [first_member] * k)
+        yield Episode(world, weights, in_order, gen,
+                      lambda value: self.split(world, value[0], order),
+                      [TrackGroup(world, g) for g in range(k)])
 
     def episodes_world(self, n: int, seeds: list[int]) -> tuple[CarWorld, list[int]]:
         """The one world in which ``n`` genomes drive every episode of ``seeds``, and
@@ -284,7 +292,7 @@ def fresh_terrain(spec: str, seed: int) -> str:
     return f"procedural:{seed}{rest[1:]}"
 
 
-class WalkerTask(Task):
+class WalkerTask(WalkerFace, Task):
     """Walk right: fitness is the distance (m) the torso travelled (at most
     ``target_speed`` x ``world.max_time`` where that is set), less ``fall_penalty`` if it
     fell, plus ``alive_bonus`` per second it stayed up.
@@ -293,8 +301,10 @@ class WalkerTask(Task):
     per body a length and a width scale, per joint a motor strength scale; all 0 is the
     creature as its file says), and each walker of an episode gets its genome's body."""
 
-    name = "walkers"
+    name = kinds.WALKERS
     columns = ("distance", "fallen", "time_alive")
+    section = "walkers"
+    config_class = WalkersConfig
     BODY_CACHE = 4096  # bodies remembered by their genes (a GA's elites come back)
 
     def __init__(self, cfg: WalkersConfig, policy: PolicyConfig,
@@ -398,21 +408,29 @@ class TaskSpec:
         return task
 
     def _build(self) -> Task:
-        if self.name == "cars":
-            return CarTask(self.cars, self.policy)
-        if self.name == "walkers":
-            return WalkerTask(self.walkers, self.policy)
-        env_id = gym_env_id(self.name)
-        if env_id is not None:
-            return GymTask(env_id, self.gym, self.policy, self.population)
-        raise ValueError(f"unknown task {self.name!r} (known: cars, walkers, gym:ENV_ID)")
+        cls = task_class(self.name)
+        if cls is GymTask:
+            return GymTask(gym_env_id(self.name), self.gym, self.policy, self.population)
+        return cls(self.task_config, self.policy)
 
     @property
     def task_config(self):
         """The config section of this task (saved with its models)."""
-        if self.name == "cars":
-            return self.cars
-        return self.walkers if self.name == "walkers" else self.gym
+        return getattr(self, task_class(self.name).section)
 
 
-TASKS = ("cars", "walkers")  # and gym:ENV_ID (evo.gym_config)
+# -- the registry: task names -> their classes ---------------------------------------------
+KINDS: dict[str, type[Task]] = {CarTask.name: CarTask, WalkerTask.name: WalkerTask}
+TASKS = kinds.WORLD_TASKS  # and gym:ENV_ID (evo.gym_config)
+if tuple(KINDS) != TASKS:  # (a task added to one and not the other)
+    raise ImportError(f"evo.kinds names {TASKS}, the registry {tuple(KINDS)}")
+
+
+def task_class(name: str) -> type[Task]:
+    """The task class a config's ``task`` names: one of :data:`KINDS`, or
+    :class:`evo.gym_task.GymTask` for ``gym:ENV_ID``; ``ValueError`` for another name."""
+    if name in KINDS:
+        return KINDS[name]
+    if gym_env_id(str(name)) is not None:
+        return GymTask
+    raise ValueError(f"unknown task {name!r} (known: {', '.join(TASKS)}, gym:ENV_ID)")

@@ -73,7 +73,9 @@ def one_blas_thread(argv: list[str]) -> bool:
         return False
     if words[0] in ("evolve", "reinforce", "replay"):
         return True
-    return words[0] == "compare" and any(w in ("cars", "walkers") or w.startswith("gym:")
+    from evo.kinds import WORLD_TASKS  # (names only: NumPy is not loaded yet)
+
+    return words[0] == "compare" and any(w in WORLD_TASKS or w.startswith("gym:")
                                          for w in words[1:])  # the task, among option values
 
 

@@ -9,16 +9,17 @@ from pathlib import Path
 
 from common.config import ConfigError, load_config, named_config
 from evo.gym_config import gym_env_id
+from evo.kinds import WORLD_TASKS
 
 
 def task_name(value: str) -> str:
     """The TASK argument: cars, walkers or gym:ENV_ID (the id is checked when the task is
     built, where Gymnasium is needed)."""
-    if value in ("cars", "walkers") or (gym_env_id(value) or "").strip():
+    if value in WORLD_TASKS or (gym_env_id(value) or "").strip():
         return value
     # worded like argparse's own, so the parser adds its suggestion
     raise argparse.ArgumentTypeError(
-        f"invalid choice: {value!r} (choose from cars, walkers, gym:ENV_ID)")
+        f"invalid choice: {value!r} (choose from {', '.join(WORLD_TASKS)}, gym:ENV_ID)")
 
 
 def gym_config_path(task: str) -> Path:

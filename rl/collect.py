@@ -133,22 +133,16 @@ class WorldCollector:
         self.task = task
         self.agents = int(agents)
         self.reward_scale = reward_scale
-        cars = getattr(task, "cfg", None)
-        if task.name == "cars":
-            self.k = max(len(getattr(cars, "tracks", []) or []), 1)
-        else:
-            self.k = max(int(worlds), 1)
+        self.k = task.round_episodes(worlds)
         self.n = self.agents * self.k
-        self.walkers = task.name == "walkers"
-        self.fall_penalty = float(cars.fall_penalty) if self.walkers else 0.0
-        self.alive_bonus = float(cars.alive_bonus) if self.walkers else 0.0
+        self.alive_bonus, self.fall_penalty = task.reward_terms()
         self._worlds: dict[tuple, object] = {}  # (slot, terrain) -> walker world
 
     def _worlds_of(self, seeds: list[int]):
         """The round's worlds and how to reset each: ``(worlds, resets, order)``."""
         if self.k == 1:
             return [self.task.world(self.agents, seeds[0])], [{"seed": seeds[0]}], None
-        if self.walkers:  # a world per slot: two slots on one terrain are two worlds
+        if not self.task.shared_world:  # a world per slot: two on one terrain are two
             worlds = []
             for slot, s in enumerate(seeds):
                 key = (slot, self.task.variant(s))
@@ -354,6 +348,6 @@ class GymCollector:
 
 
 def make_collector(task, agents: int, reward_scale: float = 1.0, worlds: int = 1):
-    if task.name in ("cars", "walkers"):
+    if task.world_task:
         return WorldCollector(task, agents, reward_scale, worlds)
     return GymCollector(task, agents, reward_scale)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from evo.gym_config import GymConfig, gym_env_id
 from evo.rollout import PolicyConfig
-from evo.tasks import TASKS, CarsConfig, WalkersConfig
+from evo.tasks import TASKS, CarsConfig, WalkersConfig, task_class
 
 ALGORITHMS = ("ppo", "reinforce")
 
@@ -119,7 +119,7 @@ class ReinforceConfig:
         if not world and self.pg.obs_norm:
             bad.append(("pg.obs_norm", "applies to cars and walkers; gym tasks normalise "
                         "observations with gym.obs_norm"))
-        if self.task != "walkers" and self.pg.worlds != 1:
+        if not (world and not task_class(self.task).shared_world) and self.pg.worlds != 1:
             bad.append(("pg.worlds", "applies to walkers (cars drive every training track "
                         "at once)"))
         if not world and self.pg.eval_episodes:

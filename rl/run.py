@@ -37,8 +37,6 @@ from rl.ppo import STATS, make_optimizer, update
 CHECKPOINT = "reinforce-checkpoint.npz"
 CHECKPOINT_VERSION = 1
 TABLE = "returns.csv"
-# the score of an iteration's episodes, per task (what best.npz maximises)
-SCORE = {"cars": "laps", "walkers": "distance"}
 
 
 class Reporter:
@@ -101,9 +99,9 @@ class ReinforceRun:
         self.norm = ObsNorm(obs_dim) if self.gym or cfg.pg.obs_norm else None
         # the running variance of the discounted return (pg.norm_reward)
         self.ret_norm = ObsNorm(1) if cfg.pg.norm_reward else None
-        self.score_name = SCORE.get(cfg.task, "return")
-        extra = {"cars": ("laps_mean", "laps_best", "lap_time"),
-                 "walkers": ("distance_mean", "distance_best")}.get(cfg.task, ())
+        # the score of an iteration's episodes (what best.npz maximises)
+        self.score_name = self.task.score
+        extra = self.task.score_columns
         if cfg.pg.eval_episodes:  # the greedy policy's fitness in its evaluation episodes
             extra = (*extra, "greedy_fitness")
         self.columns = ("iteration", "env_steps", "seconds", "episodes", "return_mean",
@@ -324,14 +322,7 @@ class ReinforceRun:
         row = {"iteration": it + 1, "env_steps": self.env_steps, "seconds": self.seconds,
                "episodes": len(ret), "return_mean": float(np.mean(ret)),
                "return_best": float(np.max(ret)), "best_ever": self.best_score}
-        if cfg.task == "cars":
-            lap = eps["lap_time"]
-            row.update(laps_mean=float(np.mean(eps["fitness"])),
-                       laps_best=float(np.max(eps["fitness"])),
-                       lap_time=float(np.nanmin(lap)) if np.isfinite(lap).any() else math.nan)
-        elif cfg.task == "walkers":
-            row.update(distance_mean=float(np.mean(eps["distance"])),
-                       distance_best=float(np.max(eps["distance"])))
+        row.update(self.task.score_row(eps))
         if pg.eval_episodes:
             row["greedy_fitness"] = greedy
         row.update({k: stats[k] for k in (*STATS, "explained_variance")})
@@ -351,15 +342,10 @@ class ReinforceRun:
         x = [r["env_steps"] for r in self.rows]
         fig = Figure(figsize=(8, 4), layout="constrained")
         ax = fig.subplots()
-        if self.cfg.task in SCORE:
-            name = SCORE[self.cfg.task]
-            ax.plot(x, [r[f"{name}_mean"] for r in self.rows], "-", label="mean")
-            ax.plot(x, [r[f"{name}_best"] for r in self.rows], "--", label="best episode")
-            ax.set_ylabel({"laps": "laps driven", "distance": "distance (m)"}[name])
-        else:
-            ax.plot(x, [r["return_mean"] for r in self.rows], "-", label="mean")
-            ax.plot(x, [r["return_best"] for r in self.rows], "--", label="best episode")
-            ax.set_ylabel("episode return")
+        name = self.task.score
+        ax.plot(x, [r[f"{name}_mean"] for r in self.rows], "-", label="mean")
+        ax.plot(x, [r[f"{name}_best"] for r in self.rows], "--", label="best episode")
+        ax.set_ylabel(self.task.score_label)
         ax.set_xlabel("environment steps")
         ax.set_title(f"{self.cfg.task}: {self.cfg.pg.algorithm}, {self.cfg.pg.agents} agents")
         ax.grid(alpha=0.3)

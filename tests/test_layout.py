@@ -34,7 +34,7 @@ SIDEWAYS = (
      "the two windows share what both draw from below them (nn.members, sims.view)"),
 )
 # the only modules that may import pyglet (inside functions, when a window is asked for)
-WINDOW_MODULES = ("common/window.py", "nn/apps/", "sims/view/", "neuroevo/watch.py",
+WINDOW_MODULES = ("common/window.py", "nn/apps/", "sims/view/", "neuroevo/watch/",
                   "neuroevo/gym_view.py")
 
 
@@ -216,3 +216,52 @@ def test_no_assert_checks_anything_at_run_time():
              for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
              if isinstance(node, ast.Assert)]
     assert not found, found
+
+
+# -- tasks know themselves -------------------------------------------------------------------
+TASK_NAMES = ("cars", "walkers")
+# where a task's name may be written out: the registry (its classes and evo.kinds) and the
+# config schemas' defaults
+NAMED_IN = ("evo/kinds.py", "evo/tasks.py", "evo/config.py", "rl/config.py")
+
+
+def name_comparisons(path: Path, dicts: bool = True) -> list[int]:
+    """Lines of ``path`` that compare something with a task name written out: ``x ==
+    "cars"``, ``x != "walkers"``, ``x in ("cars", "walkers")``, and (``dicts``) dicts keyed
+    by them."""
+    def named(node) -> bool:
+        if isinstance(node, ast.Constant):
+            return node.value in TASK_NAMES
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return any(named(e) for e in node.elts)
+        return False
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Compare) and any(named(n) for n in (node.left,
+                                                                     *node.comparators)):
+            found.append(node.lineno)
+        elif dicts and isinstance(node, ast.Dict) and \
+                any(k is not None and named(k) for k in node.keys):
+            found.append(node.lineno)
+    return found
+
+
+def test_no_task_name_comparisons_outside_the_registry():
+    """What differs per task lives on its class (evo.task.Task: unit, score columns,
+    renderer, replay summary, config section) and the registry (evo.tasks.task_class), so
+    nothing compares task names; a new task is one class and one registry entry.  (The
+    benchmarks build configs and name their own subcommands after tasks: there only
+    comparisons count.)"""
+    bad = [f"{path.relative_to(REPO)}:{line}" for package in (*ALLOWED, "bench")
+           for path in sources(package)
+           if path.relative_to(REPO).as_posix() not in NAMED_IN
+           for line in name_comparisons(path, dicts=package != "bench")]
+    assert not bad, bad
+
+
+def test_the_name_check_sees_comparisons_and_keyed_dicts(tmp_path):
+    path = tmp_path / "x.py"
+    path.write_text('a = t == "cars"\nb = t in ("walkers", "gym")\nc = {"cars": 1}\n'
+                    'd = "cars"\ne = t == name\n')
+    assert name_comparisons(path) == [1, 2, 3]

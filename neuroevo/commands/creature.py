@@ -10,18 +10,18 @@ from common.config import ConfigError
 
 def export_creature(args) -> int:
     from common.files import atomic_write_text
-    from evo.policy_file import evolved_body
-    from nn.io import load_model
+    from evo.policy_file import read_policy
+    from evo.tasks import WalkersConfig
     from sims.walker import creature_yaml
 
     out = Path(args.out)
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise ConfigError(f"--out {out}: a creature file's name ends in .yaml")
-    _, meta = load_model(args.model)
-    body = evolved_body(args.model, meta)
+    pf = read_policy(args.model)
+    meta, body = pf.meta, pf.body
     if body is None:
-        what = (f"a {meta.get('task')} model" if meta.get("task") != "walkers"
-                else "its body was fixed (walkers.body: fixed)")
+        what = ("its body was fixed (walkers.body: fixed)"
+                if isinstance(pf.config, WalkersConfig) else f"a {pf.task} model")
         raise ConfigError(f"{args.model}: no evolved body to export ({what}; evolve one with "
                           f"--set walkers.body=evolve)")
     source = meta.get("task_config", {}).get("creature", "?")

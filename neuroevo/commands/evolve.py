@@ -17,7 +17,7 @@ from evo.config import EvolveConfig
 from evo.gym_config import gym_env_id
 from evo.policy_file import read_policy
 from evo.rollout import episode, make_policy, run_episode
-from evo.tasks import CarsConfig, TaskSpec, WalkersConfig
+from evo.tasks import KINDS, TASKS, CarsConfig, TaskSpec, WalkersConfig, task_class
 from neuroevo.runs import (
     add_time_limit,
     claim_run_dir,
@@ -33,7 +33,7 @@ CARS_ONLY = (("track", "--track"), ("until_lap", "--until-lap"))  # options walk
 
 
 def resolve(args) -> EvolveConfig:
-    if args.task != "cars":
+    if not task_class(args.task).laps:
         for attr, flag in CARS_ONLY:
             if getattr(args, attr):
                 raise ConfigError(f"{flag} applies to cars, not {args.task}")
@@ -122,7 +122,7 @@ def _since(run) -> str:
 
 def _evolve(run, watch, args) -> int:
     genes = run.strategy.num_params - run.net.num_params  # evolved body or sensor genes
-    kind = "sensor" if run.cfg.task == "cars" else "body"
+    kind = run.task.gene_kind
     size = f"{run.net.num_params} weights"
     if run.cfg.policy.graph:  # neat: a graph padded to max_hidden hidden nodes
         layer = run.net.layers[0]
@@ -199,25 +199,13 @@ def load_policy(path: str, track: str | None = None, terrain: str | None = None,
     ``track`` (cars) or ``terrain`` (walkers) replaces the task's own, ``max_time`` (s) its
     episode length.  A walker whose body evolved walks with that body, a car whose sensors
     evolved reads with those rays."""
-    pf = read_policy(path, ("cars", "walkers"))
+    pf = read_policy(path, TASKS)
     net, meta, policy = pf.net, pf.meta, pf.policy
-    if pf.task == "cars":
-        cars = pf.config
-        if track is not None:
-            cars = dataclasses.replace(cars, track=track)
-        if max_time is not None:
-            cars = dataclasses.replace(
-                cars, world=dataclasses.replace(cars.world, max_time=max_time))
-        spec = TaskSpec("cars", cars, WalkersConfig(), policy)
-    else:
-        walkers = pf.config
-        world = walkers.world
-        if terrain is not None:
-            world = dataclasses.replace(world, terrain=terrain, ground_roughness=0.0)
-        if max_time is not None:
-            world = dataclasses.replace(world, max_time=max_time)
-        spec = TaskSpec("walkers", CarsConfig(), dataclasses.replace(walkers, world=world),
-                        policy)
+    cls = task_class(pf.task)
+    place = {"track": track, "terrain": terrain}[cls.place]  # (the other: _replay refuses it)
+    section = cls.replay_section(pf.config, place, max_time)
+    spec = dataclasses.replace(TaskSpec(pf.task, CarsConfig(), WalkersConfig(), policy),
+                               **{cls.section: section})
     body, rays = pf.body, pf.sensors
     if rays is not None:  # the network reads with the rays it evolved with, now fixed
         from evo.tasks import CarTask
@@ -284,10 +272,11 @@ def _replay(args) -> int:
     if args.time is not None and not args.time > 0:
         raise ConfigError(f"--time must be > 0 seconds, got {args.time:g}")
     task, net, meta = load_policy(args.model, args.track, args.terrain, args.time)
-    if args.terrain is not None and meta["task"] != "walkers":
-        raise ConfigError("--terrain applies to walkers (cars take --track)")
-    if args.track is not None and meta["task"] != "cars":
-        raise ConfigError("--track applies to cars (walkers take --terrain)")
+    for place, value in (("track", args.track), ("terrain", args.terrain)):
+        if value is not None and task.place != place:
+            takers = " and ".join(n for n, c in KINDS.items() if c.place == place)
+            raise ConfigError(f"--{place} applies to {takers} ({task.name} take "
+                              f"--{task.place})")
     world = task.world(1)
     policy = make_policy(*task.dims, task.policy)
     policy.set_params(net.theta)
@@ -311,7 +300,7 @@ def _replay(args) -> int:
                 info, _ = watch.play(gen, world, thetas, nested_replay=False)
             except EvaluationAborted:  # Esc or --screenshot: the episode ends undrawn
                 info, _ = finish(gen)
-        _print_replay(meta, info, args.json)
+        _print_replay(task, info, args.json)
         if watch is not None and watch.screenshot_saved is not None:
             print(f"screenshot: {watch.screenshot_saved}", file=sys.stderr)
         elif watch is not None and not watch.closed:
@@ -323,32 +312,9 @@ def _replay(args) -> int:
     return 0
 
 
-def _print_replay(meta, info, as_json: bool) -> None:
-    if meta["task"] == "cars":
-        lap = float(info["best_lap_time"][0])
-        result = {"progress": float(info["progress"][0]), "laps": int(info["laps"][0]),
-                  "crashed": bool(info["crashed"][0]), "time": float(info["time_alive"][0]),
-                  "lap_time": lap if np.isfinite(lap) else None}  # the fastest lap, s
-        if "reached" in info:  # a course with a goal
-            result["goal_distance"] = float(info["goal_distance"][0])  # m, at the end
-            result["reached"] = bool(info["reached"][0])
-        if as_json:
-            print(json.dumps(result))
-        else:
-            laps = f" lap time: {lap:.2f} s" if np.isfinite(lap) else ""
-            goal = (f" goal: {'reached' if result['reached'] else 'not reached'}, "
-                    f"{result['goal_distance']:.1f} m away" if "reached" in result else "")
-            print(f"progress: {result['progress']:.4f} laps: {result['laps']} crashed: "
-                  f"{'yes' if result['crashed'] else 'no'} time: {result['time']:.2f} s"
-                  f"{laps}{goal}")
-    else:
-        result = {"distance": float(info["distance"][0]), "fallen": bool(info["fallen"][0]),
-                  "time": float(info["time_alive"][0])}
-        if as_json:
-            print(json.dumps(result))
-        else:
-            print(f"distance: {result['distance']:.2f} fallen: "
-                  f"{'yes' if result['fallen'] else 'no'} time: {result['time']:.2f} s")
+def _print_replay(task, info, as_json: bool) -> None:
+    result, line = task.replay_result(info)
+    print(json.dumps(result) if as_json else line)
 
 
 def add_commands(sub) -> None:

@@ -55,10 +55,13 @@ def reinforce(args) -> int:
             run = ReinforceRun.resume(args.resume, args.steps, reporters, task=args.task)
         else:
             cfg = resolve(args)
-            if cfg.task == "cars" and cfg.cars.sensors != "fixed":  # PPO trains one network
-                raise ConfigError(f"cars.sensors={cfg.cars.sensors}: applies to evolution "
-                                  f"only (neuroevo evolve); policy gradients train the "
-                                  f"network of fixed sensors")
+            from evo.tasks import task_class
+
+            cls = task_class(cfg.task)
+            extras = cls.evolved_extras(getattr(cfg, cls.section))  # PPO trains one network
+            if extras is not None:
+                raise ConfigError(f"{extras}: applies to evolution only (neuroevo evolve); "
+                                  f"policy gradients train the network alone")
             out = run_dir(args.out,
                           f"reinforce-{args.task.replace(':', '-').replace('/', '-')}",
                           force=args.force)
@@ -90,7 +93,7 @@ def _reinforce(run, watch, args) -> int:
         run.player = WindowPlayer(run, watch)
     pg = run.cfg.pg
     print(f"learning {run.cfg.task} with {pg.algorithm}: {pg.agents} agents"
-          f"{' per track' if run.cfg.task == 'cars' and run.collector.n > pg.agents else ''}, "
+          f"{' per track' if run.task.shared_world and run.collector.n > pg.agents else ''}, "
           f"{run.ac.actor.num_params} policy weights, {run.cfg.total_steps:,} steps -> "
           f"{run.out}", file=sys.stderr)
     if run.env_steps >= run.cfg.total_steps:

@@ -13,6 +13,7 @@ from common.config import ConfigError, load_config, named_config
 from common.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR
 from common.interrupt import TimeLimit
 from common.resources import shipped_file, shipped_names
+from evo.kinds import WORLD_TASKS
 from neuroevo.image_models import model_and_data, open_dataset, open_model
 from neuroevo.runs import add_time_limit, claim_run_dir, lock_run_dir, run_dir
 from nn.config import TrainRunConfig
@@ -22,7 +23,7 @@ from nn.network import Network
 from nn.run import Checkpoint, TrainRun, make_augmenter, read_run
 from nn.train import loss_and_accuracy
 
-EVOLVED = ("cars", "walkers")  # shipped configs of `neuroevo evolve`
+EVOLVED = WORLD_TASKS  # shipped configs of `neuroevo evolve`
 
 
 def config_command(name: str) -> str | None:
