@@ -110,5 +110,27 @@ def read_npz(path: str | os.PathLike, what: str, expected: str,
     return arrays, meta
 
 
+def read_run_checkpoint(path: str | os.PathLike, command: str, versions: tuple[int, ...],
+                        error: type[Exception], required: tuple[str, ...] = (),
+                        what: str = "checkpoint",
+                        fmt: str | None = None) -> tuple[dict, dict]:
+    """``(arrays, meta)`` of the checkpoint a run of ``neuroevo COMMAND`` wrote (with
+    :func:`write_npz`), whose ``meta`` holds a ``version`` among ``versions`` (and a
+    ``format`` equal to ``fmt``, where given) and whose arrays include ``required``.  Any
+    other file (missing, foreign, damaged, another version) raises ``error`` with one line;
+    nothing is unpickled.  The one reader of evolve's, reinforce's and train's checkpoints."""
+    path = Path(path)
+    arrays, meta = read_npz(path, what, f"a {path.name} written by neuroevo {command} is "
+                            "expected", error)
+    if (meta is None or any(k not in arrays for k in required)
+            or (fmt is not None and meta.get("format") != fmt)):
+        raise error(f"{path}: not a {what} of neuroevo {command}")
+    if meta.get("version") not in versions:
+        readable = " or ".join(str(v) for v in versions)
+        raise error(f"{path}: {what} version {meta.get('version')!r} is not supported (this "
+                    f"neuroevo reads version {readable})")
+    return arrays, meta
+
+
 def _line(e: BaseException) -> str:
     return str(e).splitlines()[0] if str(e) else type(e).__name__

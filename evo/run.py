@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from common.config import ConfigError, build, parse_yaml, to_yaml
-from common.files import atomic_write_text, read_npz, write_csv, write_npz
+from common.files import atomic_write_text, read_run_checkpoint, write_csv, write_npz
 from common.interrupt import StopRequest, TimeLimit
 from evo.archive import GridArchive, GridSpec, archive_figure, write_archive
 from evo.backends import make_backend
@@ -218,12 +218,8 @@ class EvolutionRun:
         path = out / CHECKPOINT
         if not path.is_file():
             raise ConfigError(f"--resume {out}: no run to resume there (no {CHECKPOINT})")
-        arrays, meta = read_npz(path, "checkpoint", "a checkpoint.npz written by neuroevo "
-                                "evolve is expected", ConfigError)
-        if meta is None or "rows" not in arrays:
-            raise ConfigError(f"{path}: not a checkpoint of neuroevo evolve")
-        if meta.get("version") not in READABLE_VERSIONS:
-            raise ConfigError(f"{path}: checkpoint version {meta.get('version')!r} not supported")
+        arrays, meta = read_run_checkpoint(path, "evolve", READABLE_VERSIONS, ConfigError,
+                                           required=("rows",))
         raw = parse_yaml(meta["config"])
         if task is not None and raw.get("task") != task:
             raise ConfigError(f"--resume {out}: that run evolves {raw.get('task')}, not {task} "

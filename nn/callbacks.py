@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.files import read_npz, write_csv, write_npz
+from common.files import read_run_checkpoint, write_csv, write_npz
 from nn.errors import ModelFileError
 from nn.train import METRIC_COLUMNS, TIMING_COLUMNS, Callback
 
@@ -64,14 +64,8 @@ def write_checkpoint(path: str | os.PathLike, arrays: dict[str, np.ndarray],
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     """``(arrays, meta)`` of a training checkpoint; :class:`ModelFileError` (one line) for
     a missing, damaged, foreign or other-version file.  Never unpickles anything."""
-    arrays, meta = read_npz(path, "training checkpoint",
-                            "an .npz archive written by neuroevo train is expected",
-                            ModelFileError)
-    if meta is None or meta.get("format") != CHECKPOINT_FORMAT:
-        raise ModelFileError(f"{path}: not a training checkpoint of neuroevo train")
-    if meta.get("version") != CHECKPOINT_VERSION:
-        raise ModelFileError(f"{path}: checkpoint version {meta.get('version')!r} is not "
-                             f"supported (this neuroevo reads version {CHECKPOINT_VERSION})")
+    arrays, meta = read_run_checkpoint(path, "train", (CHECKPOINT_VERSION,), ModelFileError,
+                                       what="training checkpoint", fmt=CHECKPOINT_FORMAT)
     for key, kind in (("epoch", int), ("status", str), ("config", str)):
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
             raise ModelFileError(f"{path}: checkpoint metadata lacks a valid {key!r}")

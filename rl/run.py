@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from common.config import ConfigError, build, parse_yaml, to_yaml
-from common.files import atomic_write_text, read_npz, write_csv, write_npz
+from common.files import atomic_write_text, read_run_checkpoint, write_csv, write_npz
 from common.interrupt import StopRequest, TimeLimit
 from evo.gym_config import gym_env_id
 from evo.policy_file import save_policy
@@ -187,12 +187,8 @@ class ReinforceRun:
         if not path.is_file():
             raise ConfigError(f"--resume {out}: no run of neuroevo reinforce to resume there "
                               f"(no {CHECKPOINT})")
-        arrays, meta = read_npz(path, "checkpoint", "a reinforce-checkpoint.npz written by "
-                                "neuroevo reinforce is expected", ConfigError)
-        if meta is None or "theta" not in arrays or "rows" not in arrays:
-            raise ConfigError(f"{path}: not a checkpoint of neuroevo reinforce")
-        if meta.get("version") != CHECKPOINT_VERSION:
-            raise ConfigError(f"{path}: checkpoint version {meta.get('version')!r} not supported")
+        arrays, meta = read_run_checkpoint(path, "reinforce", (CHECKPOINT_VERSION,),
+                                           ConfigError, required=("theta", "rows"))
         raw = parse_yaml(meta["config"])
         if task is not None and raw.get("task") != task:
             raise ConfigError(f"--resume {out}: that run learns {raw.get('task')}, not {task} "
