@@ -159,6 +159,13 @@ def multi_track(args) -> None:
     task_evaluations(args)
 
 
+def physics_step(world: CarWorld, vel: np.ndarray, yaw: np.ndarray) -> None:
+    """One step of the pymunk part of an ``engine="pymunk"`` world (sims.car_physics)."""
+    world.position, world.heading, hits = world._pymunk.step(
+        vel, yaw, world.dt, world.position, world.heading)
+    world._pymunk.leave(world._crash(hits))
+
+
 def time_physics(world: CarWorld, steps: int) -> float:
     """Seconds for `steps` of the world's pymunk part alone, cars driving at 10 m/s."""
     n = world.n_agents
@@ -166,7 +173,7 @@ def time_physics(world: CarWorld, steps: int) -> float:
     t0 = time.perf_counter()
     for _ in range(steps):
         c, s = np.cos(world.heading), np.sin(world.heading)
-        world._physics(np.stack([c, s], axis=1) * 10.0, yaw)
+        physics_step(world, np.stack([c, s], axis=1) * 10.0, yaw)
     return time.perf_counter() - t0
 
 
@@ -176,7 +183,7 @@ def pymunk_rays(world: CarWorld) -> np.ndarray:
     rng = world.sensor.range
     out = np.full((world.n_agents, world.n_rays), rng)
     space_of = {}
-    for k, sl in enumerate(world._slices):
+    for k, sl in enumerate(world._pymunk.slices):
         for i in range(sl.start, sl.stop):
             space_of[i] = world.spaces[k]
     for i in range(world.n_agents):
@@ -197,7 +204,7 @@ def time_pyrays(world: CarWorld, steps: int) -> float:
     t0 = time.perf_counter()
     for _ in range(steps):
         c, s = np.cos(world.heading), np.sin(world.heading)
-        world._physics(np.stack([c, s], axis=1) * 10.0, yaw)
+        physics_step(world, np.stack([c, s], axis=1) * 10.0, yaw)
         pymunk_rays(world)
     return time.perf_counter() - t0
 

@@ -20,8 +20,9 @@ from evo.task import Episode, Task
 from evo.task_faces import CarFace, WalkerFace
 from sims import ray_layout
 from sims.body import joint_tree, n_genes, scaled_creature
-from sims.car_world import CarWorld, CarWorldConfig, TrackGroup
+from sims.car_world import CarWorld, CarWorldConfig
 from sims.errors import SimsError
+from sims.track_group import TrackGroup
 from sims.walker import CreatureSpec, creature_dict
 from sims.walker_world import WalkerWorld, WalkerWorldConfig
 
@@ -199,7 +200,7 @@ class CarTask(CarFace, Task):
     def episodes(self, thetas, seeds, first_member=0):
         """Several episodes at the cost of about one: the genomes drive every episode's track
         (and start) in one world, one step advancing all ``len(seeds) x n`` cars, one
-        :class:`sims.car_world.TrackGroup` view per episode; the results are split back per
+        :class:`sims.track_group.TrackGroup` view per episode; the results are split back per
         episode and equal those of one episode at a time bit for bit (every car computes
         exactly what it would in a world of its own track)."""
         seeds = [int(s) for s in seeds]

@@ -23,6 +23,11 @@ with the wall capsules decides the contact).  ``engine="pymunk"`` steps every ca
 pymunk instead (the reference the tests compare with, bit for bit): the cars are then
 spread over several pymunk spaces of at most `cars_per_space` cars (with a copy of the
 walls each), which keeps the broad phase linear.
+
+Where the rest lives: the end rules, the per-car episode state and ``info`` in
+:mod:`sims.car_episode` (mixed into :class:`CarWorld`); the wall capsules and both ways of
+asking pymunk in :mod:`sims.car_physics`; one track's cars of a several-track world, seen
+as a world for drawing, in :mod:`sims.track_group`.
 """
 
 from __future__ import annotations
@@ -33,27 +38,16 @@ from pathlib import Path
 
 import numpy as np
 import pymunk
-import pymunk.batch as pb
 
-from sims.car import (
-    CAR_CATEGORY,
-    CAR_TYPE,
-    WALL_CATEGORY,
-    WALL_TYPE,
-    CarParams,
-    car_corners,
-    car_velocities,
-    make_car,
-)
-from sims.contact import WallContacts, core_segments
+from sims.car import CarParams, car_corners, car_velocities
+from sims.car_episode import EpisodeRules
+from sims.car_physics import PymunkCars, WallProbe
+from sims.contact import WallContacts
 from sims.errors import SimsError
 from sims.progress import ProgressTracker
 from sims.sensors import RaySensor, SensorParams
 from sims.track import load_track
 from sims.track_geometry import Track
-
-_GET = pb.BodyFields.POSITION | pb.BodyFields.ANGLE
-_SET = pb.BodyFields.VELOCITY | pb.BodyFields.ANGULAR_VELOCITY
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ class CarWorldConfig:
             raise SimsError("car world: laps, stall_time must be >= 0, cars_per_space >= 1")
 
 
-class CarWorld:
+class CarWorld(EpisodeRules):
     """N cars on one track. See the module docstring for the contract."""
 
     act_dim = 2
@@ -137,39 +131,13 @@ class CarWorld:
                                     for t in self.tracks], counts)  # (N,)
             self._goal_r2 = np.repeat([t.goal_radius ** 2 if t.goal is not None else -1.0
                                        for t in self.tracks], counts)  # (N,)
-        self._slices, self._space_track = [], []  # spaces never mix tracks
-        for g, grp in enumerate(self.groups):
-            for i in range(grp.start, grp.stop, self.config.cars_per_space):
-                self._slices.append(slice(i, min(i + self.config.cars_per_space, grp.stop)))
-                self._space_track.append(g)
-        self._get_buf = [pb.Buffer() for _ in self._slices]
-        self._set_buf = [pb.Buffer() for _ in self._slices]
-        self._hits: list[int] = []
-        self._shape_index: dict[pymunk.Shape, int] = {}
-        self.spaces: list[pymunk.Space] = []
+        # the pymunk side (sims.car_physics): the numpy engine's probe is built at the
+        # first reset, the reference engine's cars at every reset
+        self._probe: WallProbe | None = None
+        self._pymunk = (PymunkCars(self.tracks, self.groups, self.params,
+                                   self.config.cars_per_space) if engine == "pymunk" else None)
         self.time = 0.0
         self._reset_called = False
-
-    # ------------------------------------------------------------------ building
-    def _make_space(self, track: Track) -> pymunk.Space:
-        """A space with the track's walls and barriers: capsules around
-        :func:`sims.contact.core_segments`, the segments the numpy contact screen reads."""
-        space = pymunk.Space()
-        space.gravity = (0.0, 0.0)
-        wall_filter = pymunk.ShapeFilter(categories=WALL_CATEGORY, mask=CAR_CATEGORY)
-        for a, b in zip(*(c.tolist() for c in core_segments(track))):
-            seg = pymunk.Segment(space.static_body, a, b, track.wall_radius)
-            seg.filter = wall_filter
-            seg.friction = 0.0
-            seg.elasticity = 0.0
-            seg.collision_type = WALL_TYPE
-            space.add(seg)
-        space.on_collision(CAR_TYPE, WALL_TYPE, begin=self._on_wall_contact)
-        return space
-
-    def _on_wall_contact(self, arbiter: pymunk.Arbiter, space: pymunk.Space, data: object) -> None:
-        """pymunk callback, only when a car first touches a wall: note the car."""
-        self._hits.append(self._shape_index[arbiter.shapes[0]])
 
     def reset(self, seed: int | np.random.Generator | None | Sequence = None,
               first_member: int | Sequence[int] = 0) -> np.ndarray:
@@ -198,56 +166,17 @@ class CarWorld:
             lateral = u[:, 0] * jitter
             heading[grp] = track.start_heading + u[:, 1] * jitter * 0.05
             pos[grp] = track.start_position[None, :] + lateral[:, None] * track.normals[0]
-        if self.engine == "numpy":  # the walls, and one car box that pymunk queries
-            self._bodies, self._shapes = [], []
-            if not self.spaces:
-                self.spaces = [self._make_space(t) for t in self.tracks]
-                self._probe = make_car(self.params, (0.0, 0.0), 0.0)
-            slices = []
-        else:
-            self.spaces = []
-            slices = zip(self._slices, self._space_track)
-        self._shape_index = {}
-        self._hits = []
-        self._bodies: list[pymunk.Body] = []
-        self._shapes: list[pymunk.Shape] = []
-        for sl, g in slices:
-            space = self._make_space(self.tracks[g])
-            for i in range(sl.start, sl.stop):
-                body, shape = make_car(self.params, tuple(pos[i]), float(heading[i]))
-                space.add(body, shape)
-                self._shape_index[shape] = i
-                self._bodies.append(body)
-                self._shapes.append(shape)
-            self.spaces.append(space)
-        self._set_arr = []
-        for space, buf in zip(self.spaces if self._bodies else (), self._set_buf):
-            arr = np.zeros((len(space.bodies) + 1, 3))  # + the space's static body
-            buf.set_float_buf(arr)  # the buffer keeps pointing at arr, written in place
-            self._set_arr.append(arr)
+        if self._pymunk is not None:
+            self._pymunk.reset(pos, heading)
+        elif self._probe is None:  # the walls, and one car box that pymunk queries
+            self._probe = WallProbe(self.tracks, self.params)
         self.position = pos.astype(np.float64)  # (N, 2)
         self.heading = heading.astype(np.float64)  # (N,)
         self.velocity = np.zeros(n, dtype=np.complex128)  # (N,) vx + i vy
         self.speed = np.zeros(n)  # (N,) forward speed, m/s
         self.time = 0.0
         self.progress.reset(self.position, self.group)
-        self.crashed = np.zeros(n, dtype=bool)
-        self.finished = np.zeros(n, dtype=bool)
-        self.stalled = np.zeros(n, dtype=bool)
-        self.terminated = np.zeros(n, dtype=bool)
-        self.truncated = np.zeros(n, dtype=bool)
-        self.lap_time = np.full(n, np.nan)  # duration of the last completed lap
-        self.best_lap_time = np.full(n, np.nan)  # the fastest completed lap of the episode
-        self._end_time = np.full(n, np.inf)  # when each car became done
-        self._lap_start = np.zeros(n)
-        self._laps = np.zeros(n, dtype=np.int64)
-        self._next_lap = np.ones(n) * self.progress.length  # best progress that completes a lap
-        self._stall_best = self.progress.best.copy()
-        self._stall_since = np.zeros(n)
-        self._events = False
-        self._reset_sums()
-        self._reset_goal()
-        self._set_active(np.ones(n, dtype=bool))
+        self._start_episode()
         self.obs = self._observe()
         self._reset_called = True
         return self.obs.copy()
@@ -262,54 +191,18 @@ class CarWorld:
         """
         if not self._reset_called:
             raise RuntimeError("call reset() before place()")
-        for i in np.flatnonzero(self.crashed) if self._bodies else ():
-            self._bodies[i].space.add(self._shapes[i])  # crashed cars left the physics
-        n = self.n_agents
-        self.crashed = np.zeros(n, dtype=bool)
-        self.finished = np.zeros(n, dtype=bool)
-        self.stalled = np.zeros(n, dtype=bool)
-        self.terminated = np.zeros(n, dtype=bool)
-        self.truncated = np.zeros(n, dtype=bool)
-        self._end_time = np.full(n, np.inf)
-        self._set_active(np.ones(n, dtype=bool))
-        self._laps = np.zeros(n, dtype=np.int64)
-        self._next_lap = np.ones(n) * self.progress.length
-        self._lap_start = np.full(n, self.time)
-        self.lap_time = np.full(n, np.nan)
-        self.best_lap_time = np.full(n, np.nan)
-        self._stall_since = np.full(n, self.time)
-        self._reset_sums()
         position = np.asarray(position, dtype=np.float64).reshape(self.n_agents, 2)
         heading = np.asarray(heading, dtype=np.float64).reshape(self.n_agents)
         speed = np.zeros(self.n_agents) if speed is None else np.asarray(speed, np.float64)
         vel = np.exp(1j * heading) * speed  # (N,) complex
-        for i, body in enumerate(self._bodies):
-            body.position = tuple(position[i])
-            body.angle = float(heading[i])
-            body.velocity = (vel[i].real, vel[i].imag)
-            body.space.reindex_shapes_for_body(body)
+        if self._pymunk is not None:
+            self._pymunk.place(position, heading, vel, self.crashed)
         self.position, self.heading = position.copy(), heading.copy()
         self.velocity, self.speed = vel, speed.copy()
         self.progress.reset(self.position, self.group)
-        self._stall_best = self.progress.best.copy()
-        self._reset_goal()
+        self._start_episode()
         self.obs = self._observe()
         return self.obs.copy()
-
-    def _reset_goal(self) -> None:
-        """Goal bookkeeping from the current positions (courses with a goal only)."""
-        if self.has_goal:
-            self.reached = np.zeros(self.n_agents, dtype=bool)
-            self._goal_start = np.abs(self.position.view(np.complex128)[:, 0] - self._goal)
-
-    def _reset_sums(self) -> None:
-        """Per-car sums over the steps a car drives (behaviour statistics of `info`; a car
-        drives `time_alive / dt` steps).  Each step replaces them (never in place), so
-        the arrays `info` returned before stay as they were."""
-        n = self.n_agents
-        self._sum_speed = np.zeros(n)  # of |forward speed|, m/s
-        self._sum_steer = np.zeros(n)  # of |steer| in [0, 1]
-        self._sum_lateral = np.zeros(n)  # of the signed offset from the centerline, m
 
     def set_sensors(self, angles: np.ndarray | None, ranges: np.ndarray | None = None) -> None:
         """Each car's own rays: angles (N, R) rad from the heading and ranges (N, R) m, up to
@@ -320,11 +213,6 @@ class CarWorld:
         self.sensor.set_layout(angles, ranges)
 
     # ------------------------------------------------------------------ stepping
-    @property
-    def done(self) -> np.ndarray:
-        """(N,) bool: terminated or truncated."""
-        return self.terminated | self.truncated
-
     def _observe(self, active: np.ndarray | None = None) -> np.ndarray:
         """Observations (N, obs_dim).  With `active` (N,) bool, only those cars are sensed
         (when they are a minority, which keeps a late episode with few cars cheap); the
@@ -387,112 +275,23 @@ class CarWorld:
             forward *= active
         self.velocity = vel
         self.speed = forward
-        if self.engine == "pymunk":
-            self._physics(vel, yaw)
+        if self._pymunk is not None:
+            self.position, self.heading, hits = self._pymunk.step(
+                vel, yaw, self.dt, self.position, self.heading)
+            self._pymunk.leave(self._crash(hits))
         else:
             self._move(vel, yaw)
         self.time += self.dt
         pos = self.position.view(np.complex128)[:, 0]  # (N,) x + iy, no copy
         reward = self.progress.update(pos, None if all_active else active)
-        if self.engine == "numpy":
+        if self._pymunk is None:
             self._wall_contacts(all_active)
-        if self.behaviour:  # five vector ops per step (inactive cars add 0: forward is 0)
-            steer = np.abs(act[:, 1])
-            lateral = self.progress.lateral
-            if not all_active:
-                steer *= active
-                lateral = lateral * active
-            self._sum_speed = self._sum_speed + np.abs(forward)
-            self._sum_steer = self._sum_steer + steer
-            self._sum_lateral = self._sum_lateral + lateral
-        if self.has_goal:
-            self._goal_check(pos, active)
-        best = self.progress.best
-        if (best >= self._next_lap).any():
-            self._lap_done(active)
-        if self.config.stall_time > 0:
-            self._stall_check(active)
-        if self.time >= self.config.max_time - 1e-9:
-            self._events = True
-            self.truncated = self.truncated | (active & ~self.terminated)
+        if self.behaviour:  # inactive cars add 0 (their forward speed is 0)
+            self._add_behaviour(act[:, 1], forward, active, all_active)
+        self._apply_rules(pos, active)
         self.obs = self._observe(None if all_active else active)
-        if self._events:  # every change of done comes with an event
-            self._events = False
-            self._set_active(~(self.terminated | self.truncated))
-            self._end_time = np.where(active & ~self._active, self.time, self._end_time)
+        self._settle(active)
         return self.obs, reward, self.terminated, self.truncated, self.info()
-
-    def _set_active(self, active: np.ndarray) -> None:
-        """Which cars still drive: (N,) bool, their indices and how many."""
-        self._active = active
-        self._active_idx = np.flatnonzero(active)
-        self._n_active = len(self._active_idx)
-        self._all_active = self._n_active == self.n_agents
-
-    def _lap_done(self, active: np.ndarray) -> None:
-        """Book-keeping when some car completes a lap."""
-        self._events = True
-        laps = self.progress.laps
-        new_lap = (laps > self._laps) & active
-        self.lap_time = np.where(new_lap, self.time - self._lap_start, self.lap_time)
-        self.best_lap_time = np.where(new_lap, np.fmin(self.best_lap_time, self.lap_time),
-                                      self.best_lap_time)
-        self._lap_start = np.where(new_lap, self.time, self._lap_start)
-        self._laps = np.where(active, laps, self._laps)
-        self._next_lap = (self._laps + 1) * self.progress.length
-        if self.config.laps:
-            self.finished = self.finished | (active & (self._laps >= self.config.laps))
-            self.terminated = self.terminated | self.finished
-
-    def _goal_check(self, pos: np.ndarray, active: np.ndarray) -> None:
-        """Finish the cars that reached their goal: pos (N,) complex."""
-        d = pos - self._goal
-        reached = active & ((d.real * d.real + d.imag * d.imag) <= self._goal_r2)
-        if reached.any():
-            self._events = True
-            self.reached = self.reached | reached
-            self.finished = self.finished | reached
-            self.terminated = self.terminated | reached
-
-    def _stall_check(self, active: np.ndarray) -> None:
-        """Truncate cars that made too little progress for `stall_time`."""
-        best = self.progress.best
-        moved = best - self._stall_best >= self.config.stall_distance
-        self._stall_best = np.where(moved, best, self._stall_best)
-        self._stall_since = np.where(moved, self.time, self._stall_since)
-        stalled = active & ~self.terminated & (
-            self.time - self._stall_since > self.config.stall_time
-        )
-        if stalled.any():
-            self._events = True
-            self.stalled = self.stalled | stalled
-            self.truncated = self.truncated | stalled
-
-    def _physics(self, vel: np.ndarray, yaw: np.ndarray) -> None:
-        """Write velocities (N,) complex and yaw rates (N,) into pymunk, step every space,
-        read back the poses; wall contacts arrive through `_on_wall_contact`."""
-        single = len(self.spaces) == 1
-        vel2 = vel.view(np.float64).reshape(-1, 2)  # (N, 2)
-        for k, (space, sl) in enumerate(zip(self.spaces, self._slices)):
-            n = sl.stop - sl.start
-            arr = self._set_arr[k]  # (n + 1, 3), registered with the set buffer at reset
-            arr[:n, :2] = vel2 if single else vel2[sl]
-            arr[:n, 2] = yaw if single else yaw[sl]
-            pb.set_space_bodies(space, _SET, self._set_buf[k])
-            space.step(self.dt)
-            get = self._get_buf[k]
-            get.clear()
-            pb.get_space_bodies(space, _GET, get)
-            state = np.frombuffer(get.float_buf()).reshape(-1, 3)[:n]  # (n, 3) x, y, angle
-            if single:
-                self.position = state[:, :2].copy()
-                self.heading = state[:, 2].copy()
-            else:
-                self.position[sl] = state[:, :2]
-                self.heading[sl] = state[:, 2]
-        if self._hits:
-            hits, self._hits = self._hits, []
-            self._crash(hits)
 
     def _move(self, vel: np.ndarray, yaw: np.ndarray) -> None:
         """Every car one step along its velocity (N,) complex and yaw rate (N,), as pymunk
@@ -511,68 +310,17 @@ class CarWorld:
             pos, heading, nearest, lateral = pos[idx], heading[idx], nearest[idx], lateral[idx]
             group = None if group is None else group[idx]
         cars = self.contacts.candidates(pos, heading, nearest, lateral, group)
-        hits = []
-        body, shape = self._probe
-        for j in cars.tolist():
-            i = j if idx is None else int(idx[j])
-            body.position = (float(self.position[i, 0]), float(self.position[i, 1]))
-            body.angle = float(self.heading[i])
-            shape.cache_bb()
-            space = self.spaces[0 if self.group is None else self.group[i]]
-            if space.shape_query(shape):  # the walls car i's box touches
-                hits.append(i)
+        hits = self._probe.touching(cars, idx, self.position, self.heading, self.group)
         if hits:
             self._crash(hits)
 
-    def _crash(self, cars: list[int]) -> None:
-        """Stop the cars that touched a wall; take their shapes out of the physics."""
-        fresh = sorted({i for i in cars if not self.crashed[i] and self._active[i]})
-        if not fresh:
-            return
-        self._events = True
-        crashed = self.crashed.copy()
-        for i in fresh:
-            crashed[i] = True
-            if self._bodies:  # engine="pymunk"
-                body, shape = self._bodies[i], self._shapes[i]
-                body.velocity = (0.0, 0.0)
-                body.angular_velocity = 0.0
-                body.space.remove(shape)
-        self.crashed = crashed
-        self.terminated = self.terminated | crashed
-        self.velocity = np.where(crashed, 0.0, self.velocity)
-        self.speed = np.where(crashed, 0.0, self.speed)
-
-    def info(self) -> dict[str, np.ndarray]:
-        """Per-car episode statistics (arrays of length N; fresh each step)."""
-        info = {
-            "progress": self.progress.best * self._inv_length,  # best progress, laps
-            "distance": self.progress.best,  # m of best progress along the centerline
-            "laps": self._laps,  # completed laps
-            "crashed": self.crashed,
-            "finished": self.finished,  # completed `laps` laps
-            "stalled": self.stalled,
-            "time_alive": np.minimum(self._end_time, self.time),  # s until done
-            "lap_time": self.lap_time,  # s of the last completed lap, NaN if none
-            "best_lap_time": self.best_lap_time,  # s of the fastest completed lap, NaN if none
-            "speed": self.speed,  # m/s forward
-        }
-        if self.behaviour:  # sums over the steps each car drove (time_alive / dt of them)
-            info["sum_speed"] = self._sum_speed  # of |forward speed|, m/s
-            info["sum_abs_steering"] = self._sum_steer  # of |steer|, 0..1
-            info["sum_lateral"] = self._sum_lateral  # of the offset from the centerline, m
-            info["final_x"] = self.position[:, 0].copy()  # m, where each car is (or stopped)
-            info["final_y"] = self.position[:, 1].copy()
-        if self.has_goal:  # courses with a goal
-            pos = self.position.view(np.complex128)[:, 0]
-            info["goal_distance"] = np.abs(pos - self._goal)  # m from the goal now
-            info["goal_start"] = self._goal_start  # m from the goal at the start
-            info["reached"] = self.reached  # came within the goal radius
-        return info
-
-    def lap_clock(self) -> np.ndarray:
-        """(N,) s into each car's current lap (stopped when the car is done)."""
-        return np.minimum(self._end_time, self.time) - self._lap_start
+    @property
+    def spaces(self) -> list[pymunk.Space]:
+        """The pymunk spaces: one per track holding its walls (``engine="numpy"``, from the
+        first reset on), or the reference engine's spaces of cars and walls."""
+        if self._pymunk is not None:
+            return self._pymunk.spaces
+        return [] if self._probe is None else self._probe.spaces
 
     # ------------------------------------------------------------------ for renderers
     def car_polygons(self) -> np.ndarray:
@@ -591,43 +339,3 @@ class CarWorld:
         """The wall faces as closed polylines (for drawing)."""
         return self.track.wall_polylines()
 
-
-class TrackGroup:
-    """One track's cars of a several-track :class:`CarWorld` (``world.groups[g]``), seen as
-    a world of their own, for drawing: the attributes a renderer reads (track, cars, rays,
-    episode statistics), sliced to the group.  It never steps: the whole world does."""
-
-    def __init__(self, world: CarWorld, g: int) -> None:
-        self.world, self.index = world, int(g)
-        self.cars = world.groups[self.index]
-        self.track = world.tracks[self.index]
-        self.n_agents = self.cars.stop - self.cars.start
-        self.n_rays, self.obs_dim, self.act_dim = world.n_rays, world.obs_dim, world.act_dim
-        self.dt, self.config, self.params = world.dt, world.config, world.params
-        self.sensor = world.sensor
-
-    time = property(lambda self: self.world.time)
-    obs = property(lambda self: self.world.obs[self.cars])
-    position = property(lambda self: self.world.position[self.cars])
-    heading = property(lambda self: self.world.heading[self.cars])
-    done = property(lambda self: self.world.done[self.cars])
-    finished = property(lambda self: self.world.finished[self.cars])
-    crashed = property(lambda self: self.world.crashed[self.cars])
-
-    def info(self) -> dict[str, np.ndarray]:
-        return {name: value[self.cars] for name, value in self.world.info().items()}
-
-    def lap_clock(self) -> np.ndarray:
-        return self.world.lap_clock()[self.cars]
-
-    def car_polygons(self) -> np.ndarray:
-        return car_corners(self.position, self.heading, self.params)
-
-    def ray_endpoints(self) -> np.ndarray:
-        return self.world.ray_endpoints()[self.cars]
-
-    def ray_ranges(self) -> np.ndarray:
-        return self.world.ray_ranges()[self.cars]
-
-    def wall_polylines(self) -> list[np.ndarray]:
-        return self.track.wall_polylines()

@@ -100,7 +100,7 @@ class WindowPlayer:
         if order is None:
             watch.play(gen, world, np.tile(actor, (world.n_agents, 1)), seed=seeds)
             return
-        from sims.car_world import TrackGroup
+        from sims.track_group import TrackGroup
 
         views = [TrackGroup(world, g) for g in range(len(order))]
         watch.several_tracks = len(views) > 1  # T: the next track

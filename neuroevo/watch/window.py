@@ -254,7 +254,7 @@ class Watch:
         too, one physics step for each of ``gen``'s.
 
         Several episodes in one world (cars on several tracks): ``world`` a list of
-        :class:`sims.car_world.TrackGroup` views of the world ``gen`` steps and ``seed``
+        :class:`sims.track_group.TrackGroup` views of the world ``gen`` steps and ``seed``
         the list of their episodes' seeds; one view is drawn (:attr:`shown`, T the next)."""
         try:  # the world resets on the first step: take it before anything is drawn
             next(gen)

@@ -221,7 +221,7 @@ def test_the_view_leaves_a_track_where_every_car_is_out(gui, tmp_path):  # noqa:
     track by track. Once every car on the drawn track is out while another track still
     drives, the window draws that one (and says why); the fitness is the serial backend's."""
     from neuroevo.watch import WindowBackend
-    from sims.car_world import TrackGroup
+    from sims.track_group import TrackGroup
 
     tracks = ["oval", "sbends", "procedural:3:1"]
     cfg = small_cfg("cars", episodes=3, population=4,
