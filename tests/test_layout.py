@@ -265,3 +265,14 @@ def test_the_name_check_sees_comparisons_and_keyed_dicts(tmp_path):
     path.write_text('a = t == "cars"\nb = t in ("walkers", "gym")\nc = {"cars": 1}\n'
                     'd = "cars"\ne = t == name\n')
     assert name_comparisons(path) == [1, 2, 3]
+
+
+MAX_LINES = 500  # a module longer than this is doing several jobs (docs/ARCHITECTURE.md)
+
+
+def test_no_module_of_the_library_or_the_application_is_over_500_lines():
+    """A file does one thing: a longer one is split along its seams (as sims/car_world.py
+    into the world, its episode rules, its pymunk side and the per-track view)."""
+    long = {str(path.relative_to(REPO)): n for package in ALLOWED for path in sources(package)
+            if (n := len(path.read_text().splitlines())) > MAX_LINES}
+    assert not long, long
