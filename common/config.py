@@ -311,7 +311,20 @@ def load_config(cls, path: str | Path | None, overrides: list[str] = (),
 
 
 def to_yaml(cfg) -> str:
-    return yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False, default_flow_style=None)
+    """``cfg`` as YAML that reads top-down: its plain settings first, in field order, then
+    its sections (nested configs), those its own class declares before those it inherits
+    (an ``evolve`` config's ``strategy`` before the task sections it shares with
+    ``reinforce``)."""
+    data = dataclasses.asdict(cfg)
+    mro = type(cfg).__mro__
+    declared = {name: next(i for i, k in enumerate(mro)
+                           if name in getattr(k, "__annotations__", {}))
+                for name in data}
+    order = sorted(enumerate(data), key=lambda item: (
+        isinstance(data[item[1]], dict), isinstance(data[item[1]], dict)
+        and declared[item[1]], item[0]))
+    ordered = {name: data[name] for _, name in order}
+    return yaml.safe_dump(ordered, sort_keys=False, default_flow_style=None)
 
 
 def named_config(name: str, known: list[str] | None = None, what: str = "config") -> Path:

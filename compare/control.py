@@ -64,7 +64,6 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
     from evo.config import effective
     from evo.descriptors import columns
     from evo.run import ask_rng, generation_seeds, grid_spec, tell
-    from evo.tasks import TaskSpec
 
     s = evolve_cfg.strategy
     settings = getattr(s, method.replace("-", "_"))
@@ -75,8 +74,7 @@ def run_evolution(method: str, evolve_cfg, seed: int, budget: float, tick=lambda
     if method == "cmaes":
         pop = max(pop, 2)  # CMA-ES recombines the best pop // 2
     names = tuple(evolve_cfg.qd.descriptors)
-    spec = TaskSpec(evolve_cfg.task, evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy,
-                    evolve_cfg.gym, pop, names)
+    spec = evolve_cfg.task_spec(evolve_cfg.policy, pop, names)
     backend = make_backend("serial", spec)
     task = backend.task
     net = task.network()

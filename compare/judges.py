@@ -16,13 +16,12 @@ def judge_policy(evolve_cfg, params: np.ndarray, obs=None) -> dict:
     :func:`judge_driver`; walkers: ``{"train": {"distance": ...}}``, the mean over three
     episodes; gym: ``{"train": {"return": ...}}``, the mean over :data:`JUDGE_EPISODES`
     episodes, with the observation normaliser ``obs = (mean, scale)``."""
-    from evo.tasks import TaskSpec, task_class
+    from evo.tasks import task_class
 
     cls = task_class(evolve_cfg.task)
     if cls.laps:
         return judge_driver(evolve_cfg, params)
-    spec = TaskSpec(evolve_cfg.task, evolve_cfg.cars, evolve_cfg.walkers, evolve_cfg.policy,
-                    evolve_cfg.gym, JUDGE_EPISODES)
+    spec = evolve_cfg.task_spec(evolve_cfg.policy, JUDGE_EPISODES)
     task = spec.build()
     theta = np.asarray(params, np.float64)[None, :]
     if cls.world_task:  # walkers
@@ -42,7 +41,6 @@ def judge_driver(evolve_cfg, params: np.ndarray) -> dict:
     (mean of its fastest lap per track, NaN unless it laps every one), ``lapped`` and
     ``tracks`` (how many it laps, of how many); and ``default_lapped``, whether it laps the
     shipped ``default`` track."""
-    from evo.tasks import TaskSpec
 
     cars = evolve_cfg.cars
     train = list(cars.tracks) or [cars.track]
@@ -50,7 +48,7 @@ def judge_driver(evolve_cfg, params: np.ndarray) -> dict:
     out = {}
     for name, tracks in sets.items():
         judge = dataclasses.replace(cars, tracks=tracks, start_points=1)
-        task = TaskSpec(evolve_cfg.task, judge, evolve_cfg.walkers, evolve_cfg.policy).build()
+        task = dataclasses.replace(evolve_cfg, cars=judge).task_spec(evolve_cfg.policy).build()
         # seed i drives tracks[i % len(tracks)]: each track once
         res = task.evaluate_episodes(np.asarray(params, np.float64)[None, :],
                                      list(range(len(tracks))))

@@ -14,13 +14,12 @@ from evo.cmaes import CMAESSettings
 from evo.descriptors import known_names, parse
 from evo.es import ESSettings
 from evo.ga import GASettings
-from evo.gym_config import GymConfig, gym_env_id
 from evo.neat.strategy import NEATSettings
 from evo.qd import CMAMESettings, MapElitesSettings, NoveltySettings
 from evo.random_search import RandomSettings
 from evo.registry import STRATEGIES
 from evo.rollout import PolicyConfig
-from evo.tasks import TASKS, CarsConfig, WalkersConfig, task_class
+from evo.tasks import TaskSections, task_class
 
 
 @dataclass(frozen=True)
@@ -115,10 +114,10 @@ def effective(cfg):
 
 
 @dataclass(frozen=True)
-class EvolveConfig:
-    """``neuroevo evolve``: task, strategy, policy network and evaluation."""
+class EvolveConfig(TaskSections):
+    """``neuroevo evolve``: task (and its sections, :class:`evo.tasks.TaskSections`),
+    strategy, policy network and evaluation."""
 
-    task: str = "cars"  # cars, walkers, or gym:ENV_ID (a Gymnasium environment)
     population: int = 50  # genomes per generation
     generations: int = 30  # generations to run
     seed: int = 0  # seeds the first population, mutations and episodes
@@ -133,18 +132,11 @@ class EvolveConfig:
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
-    cars: CarsConfig = field(default_factory=CarsConfig)
-    walkers: WalkersConfig = field(default_factory=WalkersConfig)
-    gym: GymConfig = field(default_factory=GymConfig)
     qd: QDConfig = field(default_factory=QDConfig)
 
     def validate(self):
-        bad = []
-        if self.task not in TASKS and not gym_env_id(self.task):
-            bad.append(("task", f"must be one of {', '.join(TASKS)} or gym:ENV_ID"))
-            behaviours = {}
-        else:
-            behaviours = task_class(self.task).behaviours
+        bad = self.task_problems()
+        behaviours = {} if bad else task_class(self.task).behaviours
         if self.population < 1:
             bad.append(("population", "must be >= 1"))
         if self.generations < 0:

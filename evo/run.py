@@ -161,8 +161,7 @@ class EvolutionRun:
         self.cfg = cfg
         self.out = Path(out)
         self.reporters = list(reporters)
-        self.spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym,
-                             cfg.population, tuple(cfg.qd.descriptors))
+        self.spec = cfg.task_spec(cfg.policy, cfg.population, cfg.qd.descriptors)
         self.task = self.spec.build()  # also validates track / creature files, descriptors
         self.grid = grid_spec(cfg.qd, self.task.describer.ranges
                               if self.task.describer is not None else [])
@@ -443,7 +442,7 @@ def elite_policy(archive_path: str | Path, cell: tuple[int, ...], path: str | Pa
     if cfg.task not in TASKS:
         raise ConfigError(f"{archive_path}: replay --cell drives cars and walkers, not "
                           f"{cfg.task}")
-    spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym, cfg.population)
+    spec = cfg.task_spec(cfg.policy, cfg.population)
     task = spec.build()
     if task.network().num_params + task.extra_genes != len(genome):
         raise ConfigError(f"{archive_path}: its genomes do not fit the network of its config")

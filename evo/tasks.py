@@ -420,6 +420,30 @@ class TaskSpec:
         return getattr(self, task_class(self.name).section)
 
 
+@dataclass(frozen=True)
+class TaskSections:
+    """The part of a config that ``evolve`` and ``reinforce`` share: the task it names and
+    the sections of the worlds (``cars``, ``walkers``, ``gym``).  Their configs
+    (:class:`evo.config.EvolveConfig`, :class:`rl.config.ReinforceConfig`) extend it."""
+
+    task: str = "cars"  # cars, walkers, or gym:ENV_ID (a Gymnasium environment)
+    cars: CarsConfig = field(default_factory=CarsConfig)
+    walkers: WalkersConfig = field(default_factory=WalkersConfig)
+    gym: GymConfig = field(default_factory=GymConfig)
+
+    def task_problems(self) -> list[tuple[str, str]]:
+        """``[(key, what is wrong)]`` of the task's name (empty: a known task)."""
+        if self.task in TASKS or gym_env_id(self.task):
+            return []
+        return [("task", f"must be one of {', '.join(TASKS)} or gym:ENV_ID")]
+
+    def task_spec(self, policy: PolicyConfig, population: int = 0,
+                  descriptors: tuple[str, ...] = ()) -> TaskSpec:
+        """The :class:`TaskSpec` of this config's task with ``policy``."""
+        return TaskSpec(self.task, self.cars, self.walkers, policy, self.gym, population,
+                        tuple(descriptors))
+
+
 # -- the registry: task names -> their classes ---------------------------------------------
 KINDS: dict[str, type[Task]] = {CarTask.name: CarTask, WalkerTask.name: WalkerTask}
 TASKS = kinds.WORLD_TASKS  # and gym:ENV_ID (evo.gym_config)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from evo.gym_config import GymConfig, gym_env_id
 from evo.rollout import PolicyConfig
-from evo.tasks import TASKS, CarsConfig, WalkersConfig, task_class
+from evo.tasks import TASKS, TaskSections, task_class
 
 ALGORITHMS = ("ppo", "reinforce")
 
@@ -88,22 +87,17 @@ class PGConfig:
 
 
 @dataclass(frozen=True)
-class ReinforceConfig:
-    """``neuroevo reinforce``: task, length, the learner and the policy network."""
+class ReinforceConfig(TaskSections):
+    """``neuroevo reinforce``: task (and its sections, :class:`evo.tasks.TaskSections`),
+    length, the learner and the policy network."""
 
-    task: str = "cars"  # cars, walkers, or gym:ENV_ID (a Gymnasium environment)
     total_steps: int = 1_000_000  # train until this many agent-steps (environment steps)
     seed: int = 0  # seeds the networks, the action noise and every episode
     pg: PGConfig = field(default_factory=PGConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
-    cars: CarsConfig = field(default_factory=CarsConfig)
-    walkers: WalkersConfig = field(default_factory=WalkersConfig)
-    gym: GymConfig = field(default_factory=GymConfig)
 
     def validate(self):
-        bad = []
-        if self.task not in TASKS and not gym_env_id(self.task):
-            bad.append(("task", f"must be one of {', '.join(TASKS)} or gym:ENV_ID"))
+        bad = self.task_problems()
         if self.total_steps < 1:
             bad.append(("total_steps", "must be >= 1"))
         if self.policy.recurrent:  # PPO would need backpropagation through time

@@ -27,7 +27,6 @@ from common.files import atomic_write_text, read_run_checkpoint, write_csv, writ
 from common.interrupt import StopRequest, TimeLimit
 from evo.gym_config import gym_env_id
 from evo.policy_file import save_policy
-from evo.tasks import TaskSpec
 from rl.collect import make_collector
 from rl.config import ReinforceConfig
 from rl.gae import running_returns
@@ -81,8 +80,7 @@ class ReinforceRun:
         self.cfg = cfg
         self.out = None if out is None else Path(out)
         self.reporters = list(reporters)
-        self.spec = TaskSpec(cfg.task, cfg.cars, cfg.walkers, cfg.policy, cfg.gym,
-                             cfg.pg.agents)
+        self.spec = cfg.task_spec(cfg.policy, cfg.pg.agents)
         self.task = self.spec.build()  # also validates tracks, creatures, the environment
         self.gym = gym_env_id(cfg.task) is not None
         obs_dim, act_dim = self.task.dims
