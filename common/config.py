@@ -318,7 +318,7 @@ def to_yaml(cfg) -> str:
     data = dataclasses.asdict(cfg)
     mro = type(cfg).__mro__
     declared = {name: next(i for i, k in enumerate(mro)
-                           if name in getattr(k, "__annotations__", {}))
+                           if name in vars(k).get("__annotations__", {}))
                 for name in data}
     order = sorted(enumerate(data), key=lambda item: (
         isinstance(data[item[1]], dict), isinstance(data[item[1]], dict)
