@@ -41,7 +41,6 @@ def judge_driver(evolve_cfg, params: np.ndarray) -> dict:
     (mean of its fastest lap per track, NaN unless it laps every one), ``lapped`` and
     ``tracks`` (how many it laps, of how many); and ``default_lapped``, whether it laps the
     shipped ``default`` track."""
-
     cars = evolve_cfg.cars
     train = list(cars.tracks) or [cars.track]
     sets = {"train": train, "unseen": [t for t in UNSEEN_TRACKS if t not in train]}
