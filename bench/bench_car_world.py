@@ -159,13 +159,6 @@ def multi_track(args) -> None:
     task_evaluations(args)
 
 
-def physics_step(world: CarWorld, vel: np.ndarray, yaw: np.ndarray) -> None:
-    """One step of the pymunk part of an ``engine="pymunk"`` world (sims.car_physics)."""
-    world.position, world.heading, hits = world._pymunk.step(
-        vel, yaw, world.dt, world.position, world.heading)
-    world._pymunk.leave(world._crash(hits))
-
-
 def time_physics(world: CarWorld, steps: int) -> float:
     """Seconds for `steps` of the world's pymunk part alone, cars driving at 10 m/s."""
     n = world.n_agents
@@ -173,7 +166,7 @@ def time_physics(world: CarWorld, steps: int) -> float:
     t0 = time.perf_counter()
     for _ in range(steps):
         c, s = np.cos(world.heading), np.sin(world.heading)
-        physics_step(world, np.stack([c, s], axis=1) * 10.0, yaw)
+        world._pymunk_step(np.stack([c, s], axis=1) * 10.0, yaw)
     return time.perf_counter() - t0
 
 
@@ -204,7 +197,7 @@ def time_pyrays(world: CarWorld, steps: int) -> float:
     t0 = time.perf_counter()
     for _ in range(steps):
         c, s = np.cos(world.heading), np.sin(world.heading)
-        physics_step(world, np.stack([c, s], axis=1) * 10.0, yaw)
+        world._pymunk_step(np.stack([c, s], axis=1) * 10.0, yaw)
         pymunk_rays(world)
     return time.perf_counter() - t0
 

@@ -276,9 +276,7 @@ class CarWorld(EpisodeRules):
         self.velocity = vel
         self.speed = forward
         if self._pymunk is not None:
-            self.position, self.heading, hits = self._pymunk.step(
-                vel, yaw, self.dt, self.position, self.heading)
-            self._pymunk.leave(self._crash(hits))
+            self._pymunk_step(vel, yaw)
         else:
             self._move(vel, yaw)
         self.time += self.dt
@@ -292,6 +290,13 @@ class CarWorld(EpisodeRules):
         self.obs = self._observe(None if all_active else active)
         self._settle(active)
         return self.obs, reward, self.terminated, self.truncated, self.info()
+
+    def _pymunk_step(self, vel: np.ndarray, yaw: np.ndarray) -> None:
+        """``engine="pymunk"``: every car one step through its pymunk space; a car that
+        touched a wall crashes and leaves it."""
+        self.position, self.heading, hits = self._pymunk.step(
+            vel, yaw, self.dt, self.position, self.heading)
+        self._pymunk.leave(self._crash(hits))
 
     def _move(self, vel: np.ndarray, yaw: np.ndarray) -> None:
         """Every car one step along its velocity (N,) complex and yaw rate (N,), as pymunk
