@@ -310,6 +310,17 @@ def load_config(cls, path: str | Path | None, overrides: list[str] = (),
     return build(cls, raw, where)
 
 
+def resumed_config(meta: dict, out, task: str | None, command: str, verb: str) -> dict:
+    """The raw config a run checkpoint's ``meta`` holds, for ``neuroevo COMMAND --resume
+    OUT``; a run of another task than ``task`` (None: any) is one line naming the command
+    that resumes it (``verb``: what the run does, "evolves", "learns")."""
+    raw = parse_yaml(meta["config"])
+    if task is not None and raw.get("task") != task:
+        raise ConfigError(f"--resume {out}: that run {verb} {raw.get('task')}, not {task} "
+                          f"(neuroevo {command} {raw.get('task')} --resume {out})")
+    return raw
+
+
 def to_yaml(cfg) -> str:
     """``cfg`` as YAML that reads top-down: its plain settings first, in field order, then
     its sections (nested configs), those its own class declares before those it inherits

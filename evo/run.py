@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.config import ConfigError, build, parse_yaml, to_yaml
+from common.config import ConfigError, build, parse_yaml, resumed_config, to_yaml
 from common.files import atomic_write_text, read_run_checkpoint, write_csv, write_npz
 from common.interrupt import StopRequest, TimeLimit
 from evo.archive import GridArchive, GridSpec, archive_figure, write_archive
@@ -219,10 +219,7 @@ class EvolutionRun:
             raise ConfigError(f"--resume {out}: no run to resume there (no {CHECKPOINT})")
         arrays, meta = read_run_checkpoint(path, "evolve", READABLE_VERSIONS, ConfigError,
                                            required=("rows",))
-        raw = parse_yaml(meta["config"])
-        if task is not None and raw.get("task") != task:
-            raise ConfigError(f"--resume {out}: that run evolves {raw.get('task')}, not {task} "
-                              f"(neuroevo evolve {raw.get('task')} --resume {out})")
+        raw = resumed_config(meta, out, task, "evolve", "evolves")
         if generations is not None:
             raw["generations"] = generations
         if evaluation:

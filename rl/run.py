@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.config import ConfigError, build, parse_yaml, to_yaml
+from common.config import ConfigError, build, resumed_config, to_yaml
 from common.files import atomic_write_text, read_run_checkpoint, write_csv, write_npz
 from common.interrupt import StopRequest, TimeLimit
 from evo.gym_config import gym_env_id
@@ -187,10 +187,7 @@ class ReinforceRun:
                               f"(no {CHECKPOINT})")
         arrays, meta = read_run_checkpoint(path, "reinforce", (CHECKPOINT_VERSION,),
                                            ConfigError, required=("theta", "rows"))
-        raw = parse_yaml(meta["config"])
-        if task is not None and raw.get("task") != task:
-            raise ConfigError(f"--resume {out}: that run learns {raw.get('task')}, not {task} "
-                              f"(neuroevo reinforce {raw.get('task')} --resume {out})")
+        raw = resumed_config(meta, out, task, "reinforce", "learns")
         if total_steps is not None:
             raw["total_steps"] = total_steps
         cfg = build(ReinforceConfig, raw, f"{path}: ")
