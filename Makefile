@@ -27,9 +27,10 @@ demo: $(STAMP)
 demo-fruit: $(STAMP)
 	$(BIN)/neuroevo train fruit-curved --out runs/demo --force
 
+# The suite runs on every core (pytest-xdist); `.venv/bin/python -m pytest FILE` runs one file.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from neuroevo.cli import BLAS_THREAD_VARS
+
+# From the command line, control commands run BLAS on one thread (neuroevo.cli); a test that
+# runs one in this process must compute the same numbers as one in a child process, and
+# float32 products differ in their last digits between thread counts.  So this process and
+# its children use one BLAS thread (set before anything here loads NumPy; the suite
+# runs one worker per core instead: make test).
+for _var in BLAS_THREAD_VARS:
+    os.environ.setdefault(_var, "1")
+
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 
