@@ -14,7 +14,8 @@ medians over repeats and the ratio of the two in the same run.
 ``train``: for each seed, ``neuroevo evolve gym:ENV`` with the shipped config in a
 subprocess, stopped with Ctrl-C (SIGINT: it saves and exits) when the training budget is
 spent; then the saved ``best.npz`` plays 100 episodes (seeds 10000 onwards, never seen in
-training) and their mean return is the seed's score.  Prints each seed and the median.
+training) and their mean return is the seed's score (with their spread, their lowest
+return and how many of the 100 fall below 200).  Prints each seed and the median.
 """
 
 from __future__ import annotations
@@ -137,7 +138,9 @@ def train_one(env: str, seed: int, budget: float, out: Path, sets: list[str]) ->
     rows = (out / "fitness.csv").read_text().strip().splitlines()
     return {"seed": seed, "train_s": round(seconds, 1), "stopped_by_budget": stopped,
             "generations": len(rows) - 1, "mean_return": round(float(returns.mean()), 2),
-            "std_return": round(float(returns.std()), 2)}
+            "std_return": round(float(returns.std()), 2),
+            "min_return": round(float(returns.min()), 2),
+            "below_200": int((returns < 200).sum())}  # of the 100 episodes
 
 
 def train(args) -> None:
