@@ -27,10 +27,11 @@ demo: $(STAMP)
 demo-fruit: $(STAMP)
 	$(BIN)/neuroevo train fruit-curved --out runs/demo --force
 
-# The suite runs on every core (pytest-xdist); `.venv/bin/python -m pytest FILE` runs one file.
+# The suite runs on every core (pytest-xdist; the tests that start Ray share one worker);
+# `.venv/bin/python -m pytest FILE` runs one file.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

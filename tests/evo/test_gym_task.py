@@ -102,6 +102,7 @@ def test_loop_rollout_equals_single_environments_with_member_seeds():
         assert res["obs_count"][j] == steps
 
 
+@pytest.mark.xdist_group("ray")  # one Ray at a time (make test runs the suite on every core)
 @pytest.mark.parametrize("vectorize", ["auto", "loop"])
 def test_chunks_process_pool_and_ray_agree(vectorize):
     cfg = build(EvolveConfig, {"task": "gym:CartPole-v1", "population": 7,

@@ -477,6 +477,7 @@ def test_shipped_qd_configs_build_their_runs(name, tmp_path):
     assert not (tmp_path / "never-written").exists()
 
 
+@pytest.mark.xdist_group("ray")  # one Ray at a time (make test runs the suite on every core)
 def test_ray_backend_gives_the_serial_archive(tmp_path):
     pytest.importorskip("ray")  # CI installs the extra (a skip fails there)
     cfg = dict(generations=2, episodes=2,

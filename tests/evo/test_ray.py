@@ -21,6 +21,10 @@ from evo.run import EvolutionRun, Reporter
 from evo.tasks import TaskSpec
 from tests.conftest import REPO, assert_user_error
 
+# every test here starts Ray: they share one worker of the parallel suite (make test), so
+# that no two Ray instances run at once
+pytestmark = pytest.mark.xdist_group("ray")
+
 # the cluster's own settings: no token authentication between its nodes, no usage reports
 RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
 SMALL = ["--population", "8", "--generations", "3", "--headless", "--quiet",
