@@ -243,9 +243,10 @@ class RayBackend(Backend):
                         kw["_node_ip_address"] = host
                     ray.init(address=address, **kw)
                 else:  # a Ray of our own, on the loopback only (Ray would take 127.0.0.1
-                    # to mean "this machine's network address")
-                    ray.init(num_cpus=workers or usable_cpus(), _node_ip_address=LOCAL_RAY_IP,
-                             **kw)
+                    # to mean "this machine's network address"); "local": not the cluster
+                    # that `ray start` may have left running here (ray.init's default joins it)
+                    ray.init(address="local", num_cpus=workers or usable_cpus(),
+                             _node_ip_address=LOCAL_RAY_IP, **kw)
             except (ConnectionError, RuntimeError, ValueError) as e:
                 where = f"the Ray cluster at {address}" if address else "a local Ray"
                 raise BackendUnavailable(f"cannot start or join {where}: "

@@ -151,6 +151,24 @@ def two_node_cluster():
         _ray("stop", "--force")
 
 
+def test_a_local_ray_is_its_own_beside_a_cluster_started_here(two_node_cluster):
+    """`ray start` leaves its cluster's address where ``ray.init()`` looks first; the local
+    backend (no --address) still starts a Ray of its own, and leaves the cluster up."""
+    from evo.backends import RayBackend
+
+    cfg = small_cfg()
+    spec = TaskSpec("cars", cfg.cars, cfg.walkers, cfg.policy)
+    serial = SerialBackend(spec)
+    thetas = np.random.default_rng(3).normal(0, 0.5, (4, serial.task.network().num_params))
+    with RayBackend(spec, workers=2) as backend:
+        assert backend.nodes() == 1  # its own node, not the cluster's two
+        got = backend.evaluate(thetas, seed=[5])
+    np.testing.assert_array_equal(serial.evaluate(thetas, seed=[5])["fitness"],
+                                  got["fitness"])
+    status = _ray("status", f"--address={two_node_cluster}")
+    assert status.returncode == 0 and status.stdout.count(" node_") >= 2, status.stderr
+
+
 def test_a_two_node_cluster_runs_the_serial_generations_and_stays_up(tmp_path, cli,
                                                                      two_node_cluster):
     address = two_node_cluster
