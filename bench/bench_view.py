@@ -4,6 +4,7 @@ here (software llvmpipe under Xvfb on the 2-core machine).
     xvfb-run -a .venv/bin/python bench/bench_view.py            # 100 cars
     xvfb-run -a .venv/bin/python bench/bench_view.py --task walkers --agents 50
     .venv/bin/python bench/bench_view.py --evolve --generations 30   # `neuroevo evolve cars`
+    .venv/bin/python bench/bench_view.py --evolve --config cars-qd --map --generations 5
 
 Measures the viewer's real frame loop (neuroevo.watch.Watch.play without frame pacing): each frame
 steps the world once (speed x1), runs the population's policy, updates every vertex array,
@@ -14,7 +15,9 @@ display the script starts Xvfb itself (or falls back to pyglet's EGL headless mo
 ``--evolve``: what a user of ``neuroevo evolve TASK`` waits for instead: the shipped config
 (``--generations`` of it) in the window as the command opens it (60 fps held, the default
 speed, the ghost on), timed per generation: wall seconds, frames, physics steps, frames per
-second, and the whole run.
+second, and the whole run.  ``--config NAME``: another shipped config of the task (e.g.
+``cars-qd``, a quality-diversity run); ``--map``: the archive map drawn over the world from
+the first frame on (the M key of a quality-diversity run), refreshed every generation.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ def main() -> None:
     p.add_argument("--generations", type=int, default=30, help="with --evolve")
     p.add_argument("--speed", type=float, default=None,
                    help="with --evolve: physics steps per frame (default: the window's)")
+    p.add_argument("--config", default=None,
+                   help="with --evolve: a shipped config (default: the task's own)")
+    p.add_argument("--map", action="store_true",
+                   help="with --evolve: draw the archive map (a quality-diversity config)")
     args = p.parse_args()
     if args.evolve:
         return evolve(args)
@@ -113,9 +120,9 @@ def evolve(args) -> None:
     from common.config import load_config, named_config
     from evo.config import EvolveConfig
     from evo.run import EvolutionRun
-    from neuroevo.watch import Watch, WindowBackend
+    from neuroevo.watch import Watch, WindowBackend, keys
 
-    cfg = load_config(EvolveConfig, named_config(args.task),
+    cfg = load_config(EvolveConfig, named_config(args.config or args.task),
                       [f"generations={args.generations}"])
     w, h = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory() as out:
@@ -125,6 +132,10 @@ def evolve(args) -> None:
 
         def hook(wt):
             ticks.append((time.perf_counter(), run.generation, wt._world.time))
+            if args.map and wt.archive_map is None:
+                if wt.archive is None:
+                    raise SystemExit(f"--map: {cfg.task} with this config keeps no archive")
+                keys.toggle_map(wt)  # as the M key does
 
         watch.frame_hooks.append(hook)
         t0 = time.perf_counter()
@@ -135,8 +146,9 @@ def evolve(args) -> None:
         renderer = gl.gl_info.get_renderer()
         speed = watch.speed
         watch.close()
-    print(f"{args.task}: {cfg.population} agents, {run.generation} generations at "
-          f"{w}x{h} ({mode}, {renderer}), speed x{speed:g}, 60 fps held")
+    print(f"{args.config or args.task}: {cfg.population} agents, {run.generation} "
+          f"generations at {w}x{h} ({mode}, {renderer}), speed x{speed:g}, 60 fps held"
+          f"{', the archive map drawn' if args.map else ''}")
     print("generation  seconds  frames  sim s  fps")
     t = np.array([k[0] for k in ticks])
     g = np.array([k[1] for k in ticks])
