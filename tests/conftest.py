@@ -19,8 +19,8 @@ from neuroevo.cli import BLAS_THREAD_VARS
 # From the command line, control commands run BLAS on one thread (neuroevo.cli); a test that
 # runs one in this process must compute the same numbers as one in a child process, and
 # float32 products differ in their last digits between thread counts.  So this process and
-# its children use one BLAS thread (set before anything here loads NumPy; the suite
-# runs one worker per core instead: make test).
+# its children use one BLAS thread (set before anything here loads NumPy); `make test` gets
+# its parallelism from one test worker per core instead.
 for _var in BLAS_THREAD_VARS:
     os.environ.setdefault(_var, "1")
 
